@@ -1,0 +1,33 @@
+//===- SpecImport.h - YAML attention spec to attn.attention -----*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// Reads an attention spec (docs/spec.md) with LLVM's YAML parser and builds a
+// module holding one function around one `attn.attention`. Every error is an
+// MLIR diagnostic located at the spec's file:line:column, naming the field.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_SPEC_SPECIMPORT_H
+#define ATTN_SPEC_SPECIMPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
+
+namespace mlir::attn {
+
+/// Imports the spec in the main buffer of `sourceMgr`. Returns null after
+/// reporting errors through the context's diagnostic engine. The result has
+/// been verified.
+OwningOpRef<ModuleOp> importSpec(llvm::SourceMgr &sourceMgr,
+                                 MLIRContext *context);
+
+} // namespace mlir::attn
+
+#endif // ATTN_SPEC_SPECIMPORT_H

@@ -1,0 +1,82 @@
+/*===- attn_runtime.h - The Attn runtime C API ---------------------*- C -*-===*\
+|*                                                                            *|
+|* Part of the Attn project: an MLIR-based attention compiler.               *|
+|*                                                                            *|
+|*===----------------------------------------------------------------------===*|
+|*                                                                            *|
+|* Tensors cross the API as DLPack-compatible views (pointer, dtype, rank,   *|
+|* shape, strides in elements, device). Every call returns a status; on an   *|
+|* error, attn_last_error() names the argument and what is wrong with it.    *|
+|* Nothing here aborts.                                                       *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef ATTN_RUNTIME_ATTN_RUNTIME_H
+#define ATTN_RUNTIME_ATTN_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum attn_status {
+  ATTN_OK = 0,
+  ATTN_ERROR_INVALID_ARGUMENT = 1, /* a tensor or option does not fit */
+  ATTN_ERROR_NOT_FOUND = 2,        /* an artifact or entry is missing */
+  ATTN_ERROR_RUNTIME = 3,          /* the kernel or the platform failed */
+} attn_status;
+
+/* Element types, numbered as DLPack's (code, bits) pairs would be. */
+typedef enum attn_dtype {
+  ATTN_F32 = 0,
+  ATTN_F16 = 1,
+  ATTN_BF16 = 2,
+  ATTN_I32 = 3,
+} attn_dtype;
+
+typedef enum attn_device_kind {
+  ATTN_DEVICE_CPU = 1,  /* kDLCPU */
+  ATTN_DEVICE_CUDA = 2, /* kDLCUDA */
+} attn_device_kind;
+
+#define ATTN_MAX_RANK 8
+
+/* A strided view of memory the caller owns. */
+typedef struct attn_tensor {
+  void *data;
+  attn_dtype dtype;
+  int32_t rank;
+  int64_t shape[ATTN_MAX_RANK];
+  int64_t strides[ATTN_MAX_RANK]; /* in elements, as DLPack */
+  attn_device_kind device;
+  int32_t device_id;
+} attn_tensor;
+
+/* What a kernel parameter accepts: -1 in `shape` matches any size. */
+typedef struct attn_tensor_spec {
+  const char *name; /* the operand name used in error messages */
+  attn_dtype dtype;
+  int32_t rank;
+  int64_t shape[ATTN_MAX_RANK];
+  int32_t inner_contiguous; /* non-zero: the last stride must be 1 */
+} attn_tensor_spec;
+
+/* Checks `tensor` against `spec` and the expected device. On a mismatch,
+ * returns ATTN_ERROR_INVALID_ARGUMENT and sets the error message, which
+ * names the operand, the field, the expected and the actual value. */
+attn_status attn_check_tensor(const attn_tensor *tensor,
+                              const attn_tensor_spec *spec,
+                              attn_device_kind device);
+
+/* The message of the last error on this thread ("" when none). */
+const char *attn_last_error(void);
+
+/* The name of a dtype ("f32", "f16", "bf16", "i32"). */
+const char *attn_dtype_name(attn_dtype dtype);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTN_RUNTIME_ATTN_RUNTIME_H */

@@ -1,0 +1,106 @@
+//===- Tensor.cpp - Tensor argument checks --------------------------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/runtime/attn_runtime.h"
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+namespace {
+thread_local std::string lastError;
+
+attn_status fail(const std::string &message) {
+  lastError = message;
+  return ATTN_ERROR_INVALID_ARGUMENT;
+}
+
+std::string shapeString(const int64_t *shape, int32_t rank) {
+  std::ostringstream os;
+  os << '[';
+  for (int32_t i = 0; i < rank; ++i) {
+    if (i)
+      os << ", ";
+    if (shape[i] < 0)
+      os << '?';
+    else
+      os << shape[i];
+  }
+  os << ']';
+  return os.str();
+}
+
+const char *deviceName(attn_device_kind kind) {
+  switch (kind) {
+  case ATTN_DEVICE_CPU:
+    return "cpu";
+  case ATTN_DEVICE_CUDA:
+    return "cuda";
+  }
+  return "unknown";
+}
+} // namespace
+
+extern "C" const char *attn_dtype_name(attn_dtype dtype) {
+  switch (dtype) {
+  case ATTN_F32:
+    return "f32";
+  case ATTN_F16:
+    return "f16";
+  case ATTN_BF16:
+    return "bf16";
+  case ATTN_I32:
+    return "i32";
+  }
+  return "unknown";
+}
+
+extern "C" const char *attn_last_error(void) { return lastError.c_str(); }
+
+extern "C" attn_status attn_check_tensor(const attn_tensor *tensor,
+                                         const attn_tensor_spec *spec,
+                                         attn_device_kind device) {
+  if (!spec || !spec->name)
+    return fail("attn_check_tensor: no tensor spec given");
+  std::string name = spec->name;
+  if (!tensor)
+    return fail("operand '" + name + "' is missing");
+  if (!tensor->data)
+    return fail("operand '" + name + "' has a null data pointer");
+  if (tensor->device != device)
+    return fail("operand '" + name + "' is on the " +
+                deviceName(tensor->device) + " device, expected " +
+                deviceName(device));
+  if (tensor->dtype != spec->dtype)
+    return fail("operand '" + name + "' has dtype " +
+                attn_dtype_name(tensor->dtype) + ", expected " +
+                attn_dtype_name(spec->dtype));
+  if (tensor->rank != spec->rank)
+    return fail("operand '" + name + "' has rank " +
+                std::to_string(tensor->rank) + ", expected " +
+                std::to_string(spec->rank) + " " +
+                shapeString(spec->shape, spec->rank));
+  for (int32_t i = 0; i < spec->rank; ++i) {
+    if (tensor->shape[i] < 0)
+      return fail("operand '" + name + "' has a negative size in dimension " +
+                  std::to_string(i));
+    if (spec->shape[i] >= 0 && tensor->shape[i] != spec->shape[i])
+      return fail("operand '" + name + "' has shape " +
+                  shapeString(tensor->shape, tensor->rank) +
+                  ", expected " + shapeString(spec->shape, spec->rank) +
+                  " (dimension " + std::to_string(i) + ")");
+    if (tensor->strides[i] < 0)
+      return fail("operand '" + name + "' has a negative stride in dimension " +
+                  std::to_string(i) + "; pass a view with non-negative strides");
+  }
+  if (spec->inner_contiguous && spec->rank > 0 &&
+      tensor->shape[spec->rank - 1] > 1 && tensor->strides[spec->rank - 1] != 1)
+    return fail("operand '" + name + "' must be contiguous in its last "
+                "dimension (stride 1), got stride " +
+                std::to_string(tensor->strides[spec->rank - 1]));
+  lastError.clear();
+  return ATTN_OK;
+}
