@@ -1,0 +1,115 @@
+//===- MaskModel.h - The mask algebra, evaluated without MLIR ---*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// A plain C++ model of the attn mask algebra that the compiler (tile
+// analysis, loop bounds), the runtime (tile schedules of dynamic masks) and
+// the tools (reference, --explain) share. Semantics: DESIGN.md, "Semantics".
+//
+// Two evaluations are kept apart on purpose:
+// - isVisible() is the definition, written pair by pair from the formulas;
+// - visibleRuns() gives a query row's visible keys in a range as sorted runs,
+//   and classifyTile() builds on it. Their agreement is what the unit tests
+//   check by brute force.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_MASKMODEL_H
+#define ATTN_RUNTIME_MASKMODEL_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attn::mask {
+
+enum class Kind {
+  Causal,
+  SlidingWindow,
+  Sinks,
+  Chunked,
+  PrefixLM,
+  Document,
+  Neighborhood,
+  BlockSparse,
+  VerticalSlash,
+  And,
+  Or,
+  Not,
+  OnHeads,
+};
+
+/// One node of the mask algebra.
+struct Node {
+  Kind kind = Kind::Causal;
+  bool topLeft = false; ///< causal, sliding_window: p = q instead of
+                        ///< p = q + Lkv - Lq
+  int64_t left = 0, right = 0;       ///< sliding_window
+  int64_t count = 0;                 ///< sinks, chunked size, prefix length
+                                     ///< (-1: from the prefix_len operand)
+  bool fromCuSeqlens = false;        ///< document: cu_seqlens instead of ids
+  int64_t blockQ = 0, blockKV = 0;   ///< block_sparse
+  std::vector<int64_t> grid, kernel, dilation; ///< neighborhood
+  std::vector<bool> causalDims;                ///< neighborhood
+  std::vector<int64_t> heads;                  ///< on_heads
+  std::vector<Node> children;        ///< and, or: operands; not, on_heads: one
+
+  /// The textual form of the IR (`and<causal, sinks<4>>`), for messages.
+  std::string str() const;
+};
+
+/// A read-only view of an int32 tensor; a dimension of size 1 broadcasts.
+struct IntView {
+  const int32_t *data = nullptr;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides; ///< in elements
+
+  bool empty() const { return data == nullptr; }
+  /// The element at `index`, broadcasting dimensions of size 1.
+  int32_t at(std::initializer_list<int64_t> index) const;
+};
+
+/// The sizes and operands a mask reads for one batch entry `b`.
+struct Data {
+  int64_t qLen = 0, kvLen = 0;
+  IntView docQ, docKV;             ///< [B, L]
+  IntView cuSeqlensQ, cuSeqlensKV; ///< [B, D + 1]
+  IntView prefixLen;               ///< [B]
+  IntView kvNumBlocks, kvIndices;  ///< [B|1, H|1, nQB], [B|1, H|1, nQB, nKB]
+  IntView vertical, slash;         ///< [B|1, H|1, n]
+};
+
+/// A half-open range of key indices [begin, end).
+struct Run {
+  int64_t begin, end;
+  bool operator==(const Run &other) const {
+    return begin == other.begin && end == other.end;
+  }
+};
+
+enum class TileKind : uint8_t { Empty = 0, Full = 1, Partial = 2 };
+
+/// Whether key `k` is visible to query `q` of batch `b`, head `h`.
+bool isVisible(const Node &node, const Data &data, int64_t b, int64_t h,
+               int64_t q, int64_t k);
+
+/// The keys in [k0, k1) visible to query `q`, as sorted, disjoint, non-empty
+/// runs (appended to `runs` after clearing it).
+void visibleRuns(const Node &node, const Data &data, int64_t b, int64_t h,
+                 int64_t q, int64_t k0, int64_t k1, std::vector<Run> &runs);
+
+/// Classifies the tile [q0, q1) x [k0, k1): empty (no visible pair), full
+/// (every pair visible) or partial. Exact for every mask.
+TileKind classifyTile(const Node &node, const Data &data, int64_t b, int64_t h,
+                      int64_t q0, int64_t q1, int64_t k0, int64_t k1);
+
+/// Whether the mask reads operands or depends on b/h (then tiles must be
+/// classified per batch entry and head).
+bool dependsOnBatch(const Node &node);
+bool dependsOnHead(const Node &node);
+
+} // namespace attn::mask
+
+#endif // ATTN_RUNTIME_MASKMODEL_H
