@@ -65,9 +65,8 @@ DimWindow dimWindow(int64_t n, int64_t kernel, int64_t dilation, bool causal,
   return {group, dilation, first, last};
 }
 
-int64_t dimOf(const Node &node, size_t d, const std::vector<int64_t> &v,
-              int64_t fallback) {
-  (void)node;
+/// `v[d]`, or `fallback` when the optional list `v` is empty.
+int64_t dimOf(size_t d, const std::vector<int64_t> &v, int64_t fallback) {
   return v.empty() ? fallback : v[d];
 }
 
@@ -87,7 +86,7 @@ std::vector<DimWindow> neighborhoodWindows(const Node &node, int64_t q) {
   std::vector<DimWindow> windows;
   for (size_t d = 0; d < node.grid.size(); ++d)
     windows.push_back(dimWindow(
-        node.grid[d], node.kernel[d], dimOf(node, d, node.dilation, 1),
+        node.grid[d], node.kernel[d], dimOf(d, node.dilation, 1),
         node.causalDims.empty() ? false : node.causalDims[d], qc[d]));
   return windows;
 }
@@ -254,7 +253,7 @@ bool attn::mask::isVisible(const Node &node, const Data &data, int64_t b,
     coordinates(node.grid, q, qc);
     coordinates(node.grid, k, kc);
     for (size_t d = 0; d < node.grid.size(); ++d) {
-      int64_t dil = dimOf(node, d, node.dilation, 1);
+      int64_t dil = dimOf(d, node.dilation, 1);
       bool causal = node.causalDims.empty() ? false : node.causalDims[d];
       if (qc[d] % dil != kc[d] % dil)
         return false;
@@ -482,34 +481,27 @@ TileKind attn::mask::classifyTile(const Node &node, const Data &data,
   return sawFull ? TileKind::Full : TileKind::Empty;
 }
 
-bool attn::mask::dependsOnBatch(const Node &node) {
-  switch (node.kind) {
-  case Kind::PrefixLM:
-    return node.count < 0;
-  case Kind::Document:
-  case Kind::BlockSparse:
-  case Kind::VerticalSlash:
+/// Whether `node` or any node below it satisfies `pred`.
+template <typename Pred> static bool anyNode(const Node &node, Pred pred) {
+  if (pred(node))
     return true;
-  default:
-    break;
-  }
   for (const Node &child : node.children)
-    if (dependsOnBatch(child))
+    if (anyNode(child, pred))
       return true;
   return false;
 }
 
+bool attn::mask::dependsOnBatch(const Node &node) {
+  return anyNode(node, [](const Node &n) {
+    return (n.kind == Kind::PrefixLM && n.count < 0) ||
+           n.kind == Kind::Document || n.kind == Kind::BlockSparse ||
+           n.kind == Kind::VerticalSlash;
+  });
+}
+
 bool attn::mask::dependsOnHead(const Node &node) {
-  switch (node.kind) {
-  case Kind::OnHeads:
-  case Kind::BlockSparse:
-  case Kind::VerticalSlash:
-    return true;
-  default:
-    break;
-  }
-  for (const Node &child : node.children)
-    if (dependsOnHead(child))
-      return true;
-  return false;
+  return anyNode(node, [](const Node &n) {
+    return n.kind == Kind::OnHeads || n.kind == Kind::BlockSparse ||
+           n.kind == Kind::VerticalSlash;
+  });
 }
