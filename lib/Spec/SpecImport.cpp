@@ -24,12 +24,29 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/YAMLParser.h"
 #include <cmath>
+#include <sstream>
 
 using namespace mlir;
 using namespace mlir::attn;
 namespace yaml = llvm::yaml;
 
 namespace {
+
+/// Whether `text` is [A-Za-z_][A-Za-z0-9_]*.
+bool isIdentifier(StringRef text) {
+  return !text.empty() &&
+         (std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_') &&
+         llvm::all_of(text, [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+         });
+}
+
+/// A number as a person writes it ("-0.125", "50").
+std::string formatNumber(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
 
 /// A YAML node read into memory. LLVM's YAML parser streams (a node is gone
 /// once its parent moves on), and the importer needs to look back, e.g. to
@@ -39,7 +56,10 @@ struct SpecNode {
   Kind kind = Kind::Null;
   const char *start = nullptr; ///< where the node starts in the buffer
   std::string value;           ///< a scalar's value, unescaped
-  StringRef raw;               ///< a scalar's text as written (quotes too)
+  /// Where a scalar's value starts in the buffer when the value is spelled
+  /// there byte for byte (plain or quoted without escapes, on one line), so
+  /// that offsets into the value map to columns; null otherwise.
+  const char *valueStart = nullptr;
   std::vector<std::unique_ptr<SpecNode>> keys;  ///< a mapping's keys
   std::vector<std::unique_ptr<SpecNode>> items; ///< mapping values, list items
 
@@ -56,11 +76,19 @@ struct SpecNode {
       SmallString<32> storage;
       result->kind = Kind::Scalar;
       result->value = scalar->getValue(storage).str();
-      result->raw = scalar->getRawValue();
+      StringRef raw = scalar->getRawValue();
+      if (!raw.empty() && (raw.front() == '"' || raw.front() == '\''))
+        raw = raw.drop_front().drop_back();
+      if (raw == result->value)
+        result->valueStart = raw.data();
+      // YAML's plain null spellings.
+      bool quoted = scalar->getRawValue() != raw;
+      if (!quoted && (raw == "~" || raw == "null" || raw == "Null" ||
+                      raw == "NULL"))
+        result->kind = Kind::Null;
     } else if (auto *block = dyn_cast<yaml::BlockScalarNode>(node)) {
       result->kind = Kind::Scalar;
       result->value = block->getValue().str();
-      result->raw = block->getValue();
     } else if (auto *seq = dyn_cast<yaml::SequenceNode>(node)) {
       result->kind = Kind::Sequence;
       for (yaml::Node &item : *seq)
@@ -289,6 +317,9 @@ private:
   /// Reads a mapping whose keys must be among `allowed`.
   FailureOr<Fields> getFields(const SpecNode *node, ArrayRef<StringRef> allowed,
                               StringRef expected = "a mapping") {
+    // An empty value (`{causal: }`) is a mapping without fields.
+    if (node->isNull())
+      return Fields();
     if (!node->isMapping()) {
       (void)error(node, "expected " + expected + ", got " + describe(node));
       return failure();
@@ -300,9 +331,13 @@ private:
       if (failed(key))
         return failure();
       if (!llvm::is_contained(allowed, *key)) {
-        (void)error(keyNode, "unknown field '" + *key + "'; expected " +
-                                 (allowed.size() == 1 ? "" : "one of ") +
-                                 llvm::join(allowed, ", "));
+        if (allowed.empty())
+          (void)error(keyNode, "unknown field '" + *key +
+                                   "'; this entry takes no fields");
+        else
+          (void)error(keyNode, "unknown field '" + *key + "'; expected " +
+                                   (allowed.size() == 1 ? "" : "one of ") +
+                                   llvm::join(allowed, ", "));
         return failure();
       }
       const SpecNode *value = node->items[i].get();
@@ -389,14 +424,7 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
     FailureOr<std::string> text = getScalar(nameNode, "an identifier");
     if (failed(text))
       return failure();
-    bool valid = !text->empty() &&
-                 (std::isalpha(static_cast<unsigned char>((*text)[0])) ||
-                  (*text)[0] == '_') &&
-                 llvm::all_of(*text, [](char c) {
-                   return std::isalnum(static_cast<unsigned char>(c)) ||
-                          c == '_';
-                 });
-    if (!valid)
+    if (!isIdentifier(*text))
       return error(nameNode, "expected an identifier ([A-Za-z_][A-Za-z0-9_]*), "
                              "got '" + *text + "'");
     name = *text;
@@ -445,7 +473,7 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
     if (failed(value))
       return failure();
     if (*value <= 0)
-      return error(node, "the scale must be positive, got " + std::to_string(*value));
+      return error(node, "the scale must be positive, got " + formatNumber(*value));
     scale = *value;
   }
   if (const SpecNode *node = fields->get("head_params")) {
@@ -460,6 +488,9 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
       FailureOr<std::string> text = getScalar(item, "a parameter name");
       if (failed(text))
         return failure();
+      if (!isIdentifier(*text))
+        return error(item, "expected an identifier ([A-Za-z_][A-Za-z0-9_]*) "
+                           "to use in expr as NAME[h], got '" + *text + "'");
       if (llvm::is_contained({"score", "b", "h", "q_idx", "kv_idx"}, *text) ||
           llvm::is_contained(headParams, *text))
         return error(item, "parameter name '" + *text +
@@ -489,10 +520,12 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
 
   // Checks that need several fields, located at the field that must change.
   if (!headParams.empty() &&
-      llvm::none_of(scoreEntries, [](const ScoreEntry &e) { return !e.attr; }))
+      llvm::none_of(scoreEntries, [](const ScoreEntry &e) { return !e.attr; })) {
+    PathScope scope(path, "head_params");
     return error(fields->get("head_params"),
                  "head_params are read only by 'expr' score modifiers, and "
                  "there is none; remove head_params or use them in an expr");
+  }
   if (mask) {
     // A neighborhood grid pins the sequence length.
     PathScope scope(path, "mask");
@@ -511,9 +544,33 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
     if (failed(pinned))
       return failure();
   }
-  if (!ShapedType::isDynamic(seqLen) && storage != KVStorage::contiguous)
+  if (!ShapedType::isDynamic(seqLen) && storage != KVStorage::contiguous) {
+    PathScope scope(path, "kv_storage");
     return error(fields->get("kv_storage"),
                  "a neighborhood mask needs contiguous kv storage");
+  }
+  // Checks the op verifier would make, reported here at the field.
+  if (mask) {
+    PathScope scope(path, "mask");
+    const SpecNode *maskNode = fields->get("mask");
+    BlockSparseAttr firstSparse;
+    bool conflict = false, cuDocuments = false;
+    mask.walk([&](BlockSparseAttr sparse) {
+      conflict |= firstSparse && firstSparse != sparse;
+      firstSparse = sparse;
+    });
+    mask.walk([&](DocumentAttr doc) {
+      cuDocuments |= doc.getSource() == DocumentSource::cu_seqlens;
+    });
+    if (conflict)
+      return error(maskNode, "block_sparse masks share the kv_num_blocks/"
+                             "kv_indices operands, so they must have one "
+                             "block size");
+    if (cuDocuments && storage == KVStorage::ragged)
+      return error(maskNode, "{document: cu_seqlens} cannot be combined with "
+                             "ragged storage, which already separates "
+                             "sequences by cu_seqlens; use document ids");
+  }
   return success();
 }
 
@@ -584,10 +641,10 @@ LogicalResult SpecImporter::readHeadDim(const SpecNode *node) {
 LogicalResult SpecImporter::readStorage(const SpecNode *node) {
   PathScope scope(path, "kv_storage");
   if (node->isScalar()) {
-    FailureOr<std::string> text = getChoice(node, {"contiguous", "ragged"});
-    if (failed(text))
-      return failure();
-    storage = *symbolizeKVStorage(*text);
+    if (node->value != "contiguous" && node->value != "ragged")
+      return error(node, "expected contiguous, ragged or {paged: {page_size: "
+                         "N}}, got " + describe(node));
+    storage = *symbolizeKVStorage(node->value);
     if (storage == KVStorage::ragged && layout != Layout::bshd)
       return error(node, "ragged storage packs tokens as [tokens, heads, "
                          "head_dim]; use layout bshd");
@@ -644,6 +701,10 @@ MaskAttrInterface SpecImporter::readMask(const SpecNode *node) {
 }
 
 MaskAttrInterface SpecImporter::readMaskNode(const SpecNode *node) {
+  if (node->isNull()) {
+    (void)error(node, "expected a mask, got nothing");
+    return {};
+  }
   if (node->isSequence())
     return readMaskList(node, /*isAnd=*/true);
   if (node->isScalar()) {
@@ -671,6 +732,10 @@ MaskAttrInterface SpecImporter::readMaskList(const SpecNode *node, bool isAnd) {
   FailureOr<SmallVector<const SpecNode *>> items = getList(node, "a list of masks");
   if (failed(items))
     return {};
+  if (items->empty()) {
+    (void)error(node, "expected at least one mask in the list");
+    return {};
+  }
   SmallVector<MaskAttrInterface> masks;
   for (size_t i = 0; i < items->size(); ++i) {
       const SpecNode *item = (*items)[i];
@@ -887,9 +952,10 @@ LogicalResult SpecImporter::readScore(const SpecNode *node) {
     ScoreEntry entry;
     entry.node = item;
     if (item->isScalar()) {
-      FailureOr<std::string> text = getChoice(item, {"alibi"});
-      if (failed(text))
-        return failure();
+      if (item->value != "alibi")
+        return error(item, "expected alibi or one of {softcap: c}, {alibi: "
+                           "{...}}, {bias: {...}}, {expr: \"...\"}, got " +
+                               describe(item));
       entry.attr = AlibiAttr::get(ctx, SlopeSource::standard);
       scoreEntries.push_back(entry);
       continue;
@@ -954,6 +1020,17 @@ LogicalResult SpecImporter::readScore(const SpecNode *node) {
       entry.exprNode = value;
     }
     scoreEntries.push_back(entry);
+  }
+  // One bias operand: at most one bias modifier.
+  const ScoreEntry *firstBias = nullptr;
+  for (const ScoreEntry &entry : scoreEntries) {
+    if (!isa_and_nonnull<BiasAttr>(entry.attr))
+      continue;
+    if (firstBias)
+      return error(entry.node, "the score list holds two bias modifiers but "
+                               "the op has one 'bias' operand; add the "
+                               "biases into one");
+    firstBias = &entry;
   }
   // One score_mod region: the exprs must be consecutive.
   std::optional<size_t> firstExpr, lastExpr;
@@ -1148,12 +1225,12 @@ LogicalResult SpecImporter::buildScoreRegion(AttentionOp op, Location loc) {
     ScoreExprEnv env{score, b, h, q, kv, paramNames, params};
     // Map a byte of the expression to its place in the file; quoted scalars
     // start one character later.
-    StringRef raw = entry.exprNode->raw;
-    const char *base = raw.data();
-    if (!raw.empty() && (raw.front() == '"' || raw.front() == '\''))
-      ++base;
+    const SpecNode *exprNode = entry.exprNode;
     std::string prefix = "'" + pathString() + "': ";
-    auto locAt = [&](size_t offset) { return locOf(base + offset); };
+    auto locAt = [&](size_t offset) {
+      return exprNode->valueStart ? locOf(exprNode->valueStart + offset)
+                                  : locOf(exprNode);
+    };
     FailureOr<Value> value =
         buildScoreExpr(builder, entry.expr, env, locAt, prefix);
     if (failed(value))

@@ -68,6 +68,8 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   attn::registerAllDialects(registry);
   MLIRContext context(registry);
+  // Diagnostics point at the spec; a dump of the IR would not help there.
+  context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
