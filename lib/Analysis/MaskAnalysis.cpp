@@ -9,7 +9,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-namespace mask = ::attn::mask;
+namespace mask = attnrt::mask;
 
 mask::Node mlir::attn::buildMaskModel(MaskAttrInterface attr) {
   mask::Node node;

@@ -5,8 +5,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/InitAll.h"
+#include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Pipelines/Pipelines.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -18,4 +20,8 @@ void mlir::attn::registerAllDialects(DialectRegistry &registry) {
                   tensor::TensorDialect, vector::VectorDialect>();
 }
 
-void mlir::attn::registerAllPasses() { registerAttnPasses(); }
+void mlir::attn::registerAllPasses() {
+  registerAttnPasses();
+  registerAttnConversionPasses();
+  registerPipelines();
+}

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-using namespace attn::runtime;
+using namespace attnrt;
 
 namespace {
 

@@ -17,7 +17,7 @@
 
 #include <random>
 
-using namespace attn::mask;
+using namespace attnrt::mask;
 
 namespace {
 
@@ -222,14 +222,14 @@ public:
 void checkAgainstBruteForce(const Node &mask, const Problem &p,
                             MaskGenerator &gen) {
   const Data &d = p.data;
-  std::vector<attn::mask::Run> runs;
+  std::vector<attnrt::mask::Run> runs;
   for (int64_t b = 0; b < p.batch; ++b)
     for (int64_t h = 0; h < p.heads; ++h) {
       // Rows: runs over a random range equal the pairwise definition.
       for (int64_t q = 0; q < d.qLen; ++q) {
         int64_t k0 = gen.uniform(0, d.kvLen), k1 = gen.uniform(k0, d.kvLen);
         visibleRuns(mask, d, b, h, q, k0, k1, runs);
-        std::vector<attn::mask::Run> expected;
+        std::vector<attnrt::mask::Run> expected;
         for (int64_t k = k0; k < k1; ++k)
           if (isVisible(mask, d, b, h, q, k)) {
             if (!expected.empty() && expected.back().end == k)
@@ -315,17 +315,17 @@ TEST(MaskModel, NeighborhoodFollowsNatten) {
   mask.kernel = {3};
   Data d;
   d.qLen = d.kvLen = 7;
-  std::vector<attn::mask::Run> runs;
+  std::vector<attnrt::mask::Run> runs;
   visibleRuns(mask, d, 0, 0, 0, 0, 7, runs);
-  EXPECT_EQ(runs, (std::vector<attn::mask::Run>{{0, 3}}));
+  EXPECT_EQ(runs, (std::vector<attnrt::mask::Run>{{0, 3}}));
   visibleRuns(mask, d, 0, 0, 3, 0, 7, runs);
-  EXPECT_EQ(runs, (std::vector<attn::mask::Run>{{2, 5}}));
+  EXPECT_EQ(runs, (std::vector<attnrt::mask::Run>{{2, 5}}));
   visibleRuns(mask, d, 0, 0, 6, 0, 7, runs);
-  EXPECT_EQ(runs, (std::vector<attn::mask::Run>{{4, 7}}));
+  EXPECT_EQ(runs, (std::vector<attnrt::mask::Run>{{4, 7}}));
   // Dilation 2: query 3 (group 1: tokens 1, 3, 5) sees 1, 3, 5.
   mask.dilation = {2};
   visibleRuns(mask, d, 0, 0, 3, 0, 7, runs);
-  EXPECT_EQ(runs, (std::vector<attn::mask::Run>{{1, 2}, {3, 4}, {5, 6}}));
+  EXPECT_EQ(runs, (std::vector<attnrt::mask::Run>{{1, 2}, {3, 4}, {5, 6}}));
 }
 
 TEST(MaskModel, BottomRightAlignmentLetsADecodeQuerySeeEverything) {

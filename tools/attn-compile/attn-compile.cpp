@@ -4,18 +4,26 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// attn-compile SPEC.yaml --emit=mlir [-o FILE]
+// attn-compile SPEC.yaml [--target=cpu] [--emit=mlir|kernel|llvm|obj|so]
+//                        [-o FILE] [--manifest=FILE]
 //
-// Imports a YAML attention spec (docs/spec.md) into the attn dialect and
-// writes the result. Errors point at the spec's file:line:column.
+// Imports a YAML attention spec (docs/spec.md) into the attn dialect and, for
+// the code-emitting kinds, compiles it for the target. Errors point at the
+// spec's file:line:column.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/Passes.h"
 #include "attn/InitAll.h"
+#include "attn/Pipelines/Pipelines.h"
 #include "attn/Spec/SpecImport.h"
+#include "attn/Target/CPU/CPUTarget.h"
+#include "attn/Target/Manifest.h"
+#include "attn/runtime/ArtifactCache.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -27,7 +35,8 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { MLIR };
+enum class EmitKind { MLIR, Kernel, LLVM, Object, SharedLibrary };
+enum class TargetKind { CPU };
 
 cl::OptionCategory category("attn-compile options");
 
@@ -38,10 +47,32 @@ cl::opt<std::string> outputFilename("o", cl::desc("Output file (default: stdout)
                                     cl::cat(category));
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to write"), cl::init(EmitKind::MLIR),
-    cl::values(clEnumValN(EmitKind::MLIR, "mlir",
-                          "the spec as attn dialect IR (attn.attention)")),
+    cl::values(
+        clEnumValN(EmitKind::MLIR, "mlir",
+                   "the spec as attn dialect IR (attn.attention)"),
+        clEnumValN(EmitKind::Kernel, "kernel",
+                   "the target's kernel in the LLVM dialect"),
+        clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+        clEnumValN(EmitKind::Object, "obj", "an object file (needs -o)"),
+        clEnumValN(EmitKind::SharedLibrary, "so",
+                   "a shared library with a C ABI (needs -o)")),
     cl::cat(category));
+cl::opt<TargetKind> targetKind(
+    "target", cl::desc("The target to compile for"), cl::init(TargetKind::CPU),
+    cl::values(clEnumValN(TargetKind::CPU, "cpu",
+                          "the host CPU (AVX2/AVX-512 when present)")),
+    cl::cat(category));
+cl::opt<std::string> manifestFilename(
+    "manifest",
+    cl::desc("Where to write the kernel's JSON manifest (default: the output "
+             "file with .json appended, for obj and so)"),
+    cl::value_desc("filename"), cl::cat(category));
 } // namespace
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "attn-compile") << message << "\n";
+  return 1;
+}
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
@@ -56,14 +87,17 @@ int main(int argc, char **argv) {
       "Attn spec compiler\n\n"
       "  Compiles a YAML attention spec (see docs/spec.md).\n");
 
+  bool binary = emitKind == EmitKind::Object ||
+                emitKind == EmitKind::SharedLibrary;
+  if (binary && outputFilename == "-")
+    return fail("--emit=obj and --emit=so write binary files; give -o FILE");
+
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input =
       openInputFile(inputFilename, &errorMessage);
-  if (!input) {
-    llvm::WithColor::error(llvm::errs(), "attn-compile") << errorMessage
-                                                         << "\n";
-    return 1;
-  }
+  if (!input)
+    return fail(errorMessage);
+  std::string specText = input->getBuffer().str();
 
   DialectRegistry registry;
   attn::registerAllDialects(registry);
@@ -78,18 +112,66 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
+  std::string bytes;
+  llvm::raw_string_ostream os(bytes);
+  if (emitKind == EmitKind::MLIR) {
+    module->print(os);
+  } else {
+    attn::HostCPU cpu = attn::detectHostCPU();
+    attn::AttentionOp op;
+    module->walk([&](attn::AttentionOp found) { op = found; });
+    attn::CPUPipelineOptions options;
+    options.vectorWidth = cpu.vectorWidth;
+    attn::CPUKernelOptions kernelOptions{options.vectorWidth, options.blockQ,
+                                         options.blockKV};
+    auto [blockQ, blockKV] = attn::getCPUBlockSizes(op, kernelOptions);
+    attn::ManifestInfo info{"cpu", cpu.name,
+                            attnrt::cacheKey(specText, ATTN_VERSION,
+                                                    "cpu:" + cpu.name),
+                            blockQ, blockKV};
+    llvm::json::Object manifest = attn::buildManifest(op, info);
+
+    PassManager pm(&context);
+    attn::buildCPUPipeline(pm, options);
+    if (failed(pm.run(*module)))
+      return 1;
+    if (emitKind == EmitKind::Kernel) {
+      module->print(os);
+    } else {
+      llvm::Expected<std::string> emitted =
+          attn::emitCPUModule(*module, cpu, emitKind != EmitKind::LLVM);
+      if (!emitted)
+        return fail(llvm::toString(emitted.takeError()));
+      if (emitKind == EmitKind::SharedLibrary) {
+        if (llvm::Error err =
+                attn::linkSharedLibrary(*emitted, outputFilename))
+          return fail(llvm::toString(std::move(err)));
+      } else {
+        bytes = std::move(*emitted);
+      }
+    }
+    if (binary) {
+      std::string path = manifestFilename.empty()
+                             ? outputFilename + ".json"
+                             : manifestFilename.getValue();
+      std::unique_ptr<llvm::ToolOutputFile> file =
+          openOutputFile(path, &errorMessage);
+      if (!file)
+        return fail(errorMessage);
+      file->os() << llvm::formatv("{0:2}",
+                                  llvm::json::Value(std::move(manifest)))
+                 << "\n";
+      file->keep();
+    }
+    if (emitKind == EmitKind::SharedLibrary)
+      return 0;
+  }
+
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFilename, &errorMessage);
-  if (!output) {
-    llvm::WithColor::error(llvm::errs(), "attn-compile") << errorMessage
-                                                         << "\n";
-    return 1;
-  }
-  switch (emitKind) {
-  case EmitKind::MLIR:
-    module->print(output->os());
-    break;
-  }
+  if (!output)
+    return fail(errorMessage);
+  output->os() << bytes;
   output->keep();
   return 0;
 }

@@ -18,7 +18,7 @@ class MaskAnalysisTest : public ::testing::Test {
 protected:
   MaskAnalysisTest() { context.loadDialect<AttnDialect>(); }
 
-  ::attn::mask::Node model(StringRef text) {
+  attnrt::mask::Node model(StringRef text) {
     auto attr =
         dyn_cast_or_null<MaskAttrInterface>(parseAttribute(text, &context));
     EXPECT_TRUE(attr) << text.str();
@@ -26,7 +26,7 @@ protected:
   }
 
   TileCounts count(StringRef text, int64_t qLen, int64_t kvLen, int64_t block) {
-    ::attn::mask::Data data;
+    attnrt::mask::Data data;
     data.qLen = qLen;
     data.kvLen = kvLen;
     return countTiles(model(text), data, 0, 0, block, block);

@@ -19,7 +19,7 @@
 namespace mlir::attn {
 
 /// The model of `mask` (its tree of primitives and combinators).
-::attn::mask::Node buildMaskModel(MaskAttrInterface mask);
+attnrt::mask::Node buildMaskModel(MaskAttrInterface mask);
 
 /// Counts of tile kinds over a grid of tiles.
 struct TileCounts {
@@ -30,8 +30,8 @@ struct TileCounts {
 /// Classifies every (q-tile, kv-tile) pair of a problem with static lengths
 /// for one batch entry and head (masks that read operands need `data`'s
 /// views filled in).
-TileCounts countTiles(const ::attn::mask::Node &mask,
-                      const ::attn::mask::Data &data, int64_t batch,
+TileCounts countTiles(const attnrt::mask::Node &mask,
+                      const attnrt::mask::Data &data, int64_t batch,
                       int64_t head, int64_t blockQ, int64_t blockKV);
 
 } // namespace mlir::attn

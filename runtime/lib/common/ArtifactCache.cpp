@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-using namespace attn::runtime;
+using namespace attnrt;
 
 namespace {
 /// Entry layout: magic (8 bytes), payload size (8), payload hash (8), payload.
@@ -56,7 +56,7 @@ bool makeDirectories(const std::string &path, std::string *error) {
 }
 } // namespace
 
-uint64_t attn::runtime::stableHash(std::string_view bytes, uint64_t seed) {
+uint64_t attnrt::stableHash(std::string_view bytes, uint64_t seed) {
   uint64_t h = 1469598103934665603ull ^ seed;
   for (unsigned char c : bytes) {
     h ^= c;
@@ -65,7 +65,7 @@ uint64_t attn::runtime::stableHash(std::string_view bytes, uint64_t seed) {
   return h;
 }
 
-std::string attn::runtime::cacheKey(std::string_view spec,
+std::string attnrt::cacheKey(std::string_view spec,
                                     std::string_view compilerVersion,
                                     std::string_view target) {
   // Hash the parts with their lengths so that ("ab", "c") != ("a", "bc").

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <sstream>
 
-using namespace attn::mask;
+using namespace attnrt::mask;
 
 namespace {
 
@@ -229,7 +229,7 @@ std::string Node::str() const {
   return os.str();
 }
 
-bool attn::mask::isVisible(const Node &node, const Data &data, int64_t b,
+bool attnrt::mask::isVisible(const Node &node, const Data &data, int64_t b,
                            int64_t h, int64_t q, int64_t k) {
   int64_t p = alignedPosition(data, q, node.topLeft);
   switch (node.kind) {
@@ -315,7 +315,7 @@ bool attn::mask::isVisible(const Node &node, const Data &data, int64_t b,
   return false;
 }
 
-void attn::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
+void attnrt::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
                              int64_t h, int64_t q, int64_t k0, int64_t k1,
                              std::vector<Run> &runs) {
   runs.clear();
@@ -459,7 +459,7 @@ void attn::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
   }
 }
 
-TileKind attn::mask::classifyTile(const Node &node, const Data &data,
+TileKind attnrt::mask::classifyTile(const Node &node, const Data &data,
                                   int64_t b, int64_t h, int64_t q0, int64_t q1,
                                   int64_t k0, int64_t k1) {
   bool sawFull = false, sawEmpty = false;
@@ -491,7 +491,7 @@ template <typename Pred> static bool anyNode(const Node &node, Pred pred) {
   return false;
 }
 
-bool attn::mask::dependsOnBatch(const Node &node) {
+bool attnrt::mask::dependsOnBatch(const Node &node) {
   return anyNode(node, [](const Node &n) {
     return (n.kind == Kind::PrefixLM && n.count < 0) ||
            n.kind == Kind::Document || n.kind == Kind::BlockSparse ||
@@ -499,7 +499,7 @@ bool attn::mask::dependsOnBatch(const Node &node) {
   });
 }
 
-bool attn::mask::dependsOnHead(const Node &node) {
+bool attnrt::mask::dependsOnHead(const Node &node) {
   return anyNode(node, [](const Node &n) {
     return n.kind == Kind::OnHeads || n.kind == Kind::BlockSparse ||
            n.kind == Kind::VerticalSlash;

@@ -6,7 +6,7 @@
 
 #include "attn/runtime/ThreadPool.h"
 
-using namespace attn::runtime;
+using namespace attnrt;
 
 ThreadPool::ThreadPool(unsigned numThreads) {
   if (numThreads == 0)

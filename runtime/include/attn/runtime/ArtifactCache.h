@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-namespace attn::runtime {
+namespace attnrt {
 
 /// A 64-bit FNV-1a hash, stable across runs and machines.
 uint64_t stableHash(std::string_view bytes, uint64_t seed = 0);
@@ -55,6 +55,6 @@ private:
   std::string dir;
 };
 
-} // namespace attn::runtime
+} // namespace attnrt
 
 #endif // ATTN_RUNTIME_ARTIFACTCACHE_H

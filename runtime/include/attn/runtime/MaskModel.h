@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-namespace attn::mask {
+namespace attnrt::mask {
 
 enum class Kind {
   Causal,
@@ -110,6 +110,6 @@ TileKind classifyTile(const Node &node, const Data &data, int64_t b, int64_t h,
 bool dependsOnBatch(const Node &node);
 bool dependsOnHead(const Node &node);
 
-} // namespace attn::mask
+} // namespace attnrt::mask
 
 #endif // ATTN_RUNTIME_MASKMODEL_H

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-namespace attn::runtime {
+namespace attnrt {
 
 class ThreadPool {
 public:
@@ -52,6 +52,6 @@ private:
   bool stopping = false;
 };
 
-} // namespace attn::runtime
+} // namespace attnrt
 
 #endif // ATTN_RUNTIME_THREADPOOL_H

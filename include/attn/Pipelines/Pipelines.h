@@ -1,0 +1,36 @@
+//===- Pipelines.h - Attn compilation pipelines -----------------*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PIPELINES_PIPELINES_H
+#define ATTN_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::attn {
+
+/// Options of attn-cpu-pipeline.
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector (8: AVX2, 16: AVX-512)"),
+      llvm::cl::init(8)};
+  PassOptions::Option<int64_t> blockQ{
+      *this, "block-q", llvm::cl::desc("queries per work item"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> blockKV{
+      *this, "block-kv", llvm::cl::desc("keys per tile"), llvm::cl::init(64)};
+};
+
+/// attn (spec level) -> CPU kernel -> LLVM dialect, ready for translation.
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Registers attn-cpu-pipeline with the command line.
+void registerPipelines();
+
+} // namespace mlir::attn
+
+#endif // ATTN_PIPELINES_PIPELINES_H

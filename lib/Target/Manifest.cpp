@@ -1,0 +1,91 @@
+//===- Manifest.cpp - What a compiled kernel expects ----------------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Target/Manifest.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+static std::string dtypeName(Type type) {
+  if (type.isF32())
+    return "f32";
+  if (type.isF16())
+    return "f16";
+  if (type.isBF16())
+    return "bf16";
+  if (type.isInteger(32))
+    return "i32";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+static llvm::json::Object param(StringRef name, Value value,
+                                bool innerContiguous) {
+  auto type = cast<RankedTensorType>(value.getType());
+  llvm::json::Array shape;
+  for (int64_t d : type.getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? int64_t(-1) : d);
+  return llvm::json::Object{{"name", name},
+                            {"dtype", dtypeName(type.getElementType())},
+                            {"shape", std::move(shape)},
+                            {"inner_contiguous", innerContiguous}};
+}
+
+llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
+                                             const ManifestInfo &info) {
+  llvm::json::Array params;
+  params.push_back(param("q", op.getQ(), true));
+  params.push_back(param("k", op.getK(), true));
+  params.push_back(param("v", op.getV(), true));
+  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i) {
+    auto kind = static_cast<OperandKind>(i);
+    if (Value operand = op.getOptionalOperand(kind))
+      params.push_back(param(stringifyOperandKind(kind), operand, false));
+  }
+  params.push_back(param("out", op.getOut(), true));
+  if (Value lse = op.getLse())
+    params.push_back(param("lse", lse, false));
+
+  ProblemShape shape = op.getProblemShape();
+  std::string mask;
+  if (MaskAttrInterface attr = op.getMaskAttr()) {
+    llvm::raw_string_ostream os(mask);
+    attr.print(os);
+  }
+  auto func = op->getParentOfType<func::FuncOp>();
+  std::string name = func ? func.getName().str() : "attention";
+  return llvm::json::Object{
+      {"format", 1},
+      {"name", name},
+      {"entry", "_mlir_ciface_" + name},
+      {"target", info.target},
+      {"target_detail", info.targetDetail},
+      {"spec_hash", info.specHash},
+      {"layout", stringifyLayout(op.getLayout())},
+      {"kv_storage", stringifyKVStorage(op.getKvStorage())},
+      {"dtype", dtypeName(op.getQ().getType().getElementType())},
+      {"heads", llvm::json::Object{{"q", shape.numQHeads},
+                                   {"kv", shape.numKVHeads}}},
+      {"head_dim", llvm::json::Object{{"qk", shape.headDimQK},
+                                      {"v", shape.headDimV}}},
+      {"normalizer",
+       stringifyNormalizerKind(op.getNormalizerOrDefault().getKind())},
+      {"mask", mask},
+      {"params", std::move(params)},
+      {"abi", "each parameter is a pointer to an MLIR strided memref "
+              "descriptor {allocated, aligned, offset, sizes[rank], "
+              "strides[rank]}; a final int64 is the work item"},
+      {"work", llvm::json::Object{
+                   {"block_q", info.blockQ},
+                   {"block_kv", info.blockKV},
+                   {"items", "batch * heads.q * ceil(q_len / block_q)"},
+                   {"item", "((b * heads.q) + h) * ceil(q_len / block_q) + "
+                            "q_tile"}}}};
+}
