@@ -7,6 +7,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools  # LLVM/MLIR 22, lit, FileCheck
   cmake ninja-build g++ python3                           # build
   googletest libgtest-dev                                 # unit tests
+  nlohmann-json3-dev                                      # the runtime reads manifests
 )
 
 missing=()

@@ -59,6 +59,22 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
     llvm::raw_string_ostream os(mask);
     attr.print(os);
   }
+  // What the runtime needs to check operand values and broadcasts.
+  llvm::json::Object checks;
+  if (ArrayAttr mods = op.getScoreModsAttr())
+    for (Attribute mod : mods)
+      if (auto bias = dyn_cast<BiasAttr>(mod)) {
+        llvm::json::Array axes;
+        for (BiasDim d : bias.getDims())
+          axes.push_back(stringifyBiasDim(d));
+        checks["bias_axes"] = std::move(axes);
+      }
+  if (MaskAttrInterface attr = op.getMaskAttr())
+    attr.walk([&](BlockSparseAttr sparse) {
+      checks["block_sparse"] = llvm::json::Object{
+          {"block_q", sparse.getBlockQ()}, {"block_kv", sparse.getBlockKv()}};
+    });
+
   auto func = op->getParentOfType<func::FuncOp>();
   std::string name = func ? func.getName().str() : "attention";
   return llvm::json::Object{
@@ -79,6 +95,7 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
        stringifyNormalizerKind(op.getNormalizerOrDefault().getKind())},
       {"mask", mask},
       {"params", std::move(params)},
+      {"checks", std::move(checks)},
       {"abi", "each parameter is a pointer to an MLIR strided memref "
               "descriptor {allocated, aligned, offset, sizes[rank], "
               "strides[rank]}; a final int64 is the work item"},

@@ -1,0 +1,56 @@
+//===- Reference.h - A float64 reference of attn.attention ------*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// A naive implementation of the semantics in DESIGN.md, independent of the
+// tiled kernels: every (batch, head, query) row is computed in float64 over
+// its visible keys, with the mask evaluated pair by pair and the score_mod
+// region interpreted. attn-run --check compares kernels against it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_REFERENCE_REFERENCE_H
+#define ATTN_REFERENCE_REFERENCE_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/runtime/attn_runtime.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlir::attn {
+
+/// A dense row-major host tensor.
+struct HostTensor {
+  attn_dtype dtype = ATTN_F32;
+  std::vector<int64_t> shape;
+  std::vector<double> values;  ///< floats, already rounded to `dtype`
+  std::vector<int32_t> ints;   ///< i32 tensors
+  std::vector<uint16_t> half;  ///< f16/bf16 storage for the kernel
+  std::vector<float> single;   ///< f32 storage for the kernel
+
+  int64_t numElements() const;
+  /// Fills the kernel-side storage from `values` (rounding to dtype) and
+  /// returns a view of it.
+  attn_tensor view();
+  /// Reads kernel-side storage back into `values`.
+  void readBack();
+};
+
+/// Rounds `x` to the nearest value of `dtype` (round to nearest even).
+double roundTo(attn_dtype dtype, double x);
+
+/// Computes out (and lse when the op has one) for the tensors named as the
+/// kernel parameters ("q", "k", "v", optional operands). `out` and `lse`
+/// receive the shapes of the corresponding tensors in `tensors`.
+LogicalResult computeReference(AttentionOp op,
+                               std::map<std::string, HostTensor> &tensors,
+                               std::vector<double> &out,
+                               std::vector<double> &lse);
+
+} // namespace mlir::attn
+
+#endif // ATTN_REFERENCE_REFERENCE_H

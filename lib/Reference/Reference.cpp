@@ -1,0 +1,391 @@
+//===- Reference.cpp - A float64 reference of attn.attention --------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Reference/Reference.h"
+#include "attn/Analysis/MaskAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace mask = attnrt::mask;
+
+//===----------------------------------------------------------------------===//
+// Host tensors
+//===----------------------------------------------------------------------===//
+
+static uint16_t toBF16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if (std::isnan(x))
+    return 0x7fc0;
+  uint32_t rounding = 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>((bits + rounding) >> 16);
+}
+
+static float fromBF16(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+static uint16_t toF16(float x) {
+  _Float16 h = static_cast<_Float16>(x);
+  uint16_t bits;
+  std::memcpy(&bits, &h, 2);
+  return bits;
+}
+
+static float fromF16(uint16_t bits) {
+  _Float16 h;
+  std::memcpy(&h, &bits, 2);
+  return static_cast<float>(h);
+}
+
+double mlir::attn::roundTo(attn_dtype dtype, double x) {
+  switch (dtype) {
+  case ATTN_F32:
+    return static_cast<float>(x);
+  case ATTN_F16:
+    return fromF16(toF16(static_cast<float>(x)));
+  case ATTN_BF16:
+    return fromBF16(toBF16(static_cast<float>(x)));
+  case ATTN_I32:
+    return std::nearbyint(x);
+  }
+  return x;
+}
+
+int64_t HostTensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+attn_tensor HostTensor::view() {
+  attn_tensor t{};
+  t.dtype = dtype;
+  t.rank = static_cast<int32_t>(shape.size());
+  int64_t stride = 1;
+  for (int32_t i = t.rank - 1; i >= 0; --i) {
+    t.shape[i] = shape[i];
+    t.strides[i] = stride;
+    stride *= shape[i];
+  }
+  t.device = ATTN_DEVICE_CPU;
+  int64_t n = numElements();
+  switch (dtype) {
+  case ATTN_F32:
+    single.resize(n);
+    for (int64_t i = 0; i < n && !values.empty(); ++i)
+      single[i] = static_cast<float>(values[i]);
+    t.data = single.data();
+    break;
+  case ATTN_F16:
+  case ATTN_BF16:
+    half.resize(n);
+    for (int64_t i = 0; i < n && !values.empty(); ++i)
+      half[i] = dtype == ATTN_F16 ? toF16(static_cast<float>(values[i]))
+                                  : toBF16(static_cast<float>(values[i]));
+    t.data = half.data();
+    break;
+  case ATTN_I32:
+    ints.resize(n);
+    t.data = ints.data();
+    break;
+  }
+  // A tensor with no elements still needs a valid pointer.
+  if (!t.data) {
+    static int32_t dummy;
+    t.data = &dummy;
+  }
+  return t;
+}
+
+void HostTensor::readBack() {
+  int64_t n = numElements();
+  values.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    switch (dtype) {
+    case ATTN_F32:
+      values[i] = single[i];
+      break;
+    case ATTN_F16:
+      values[i] = fromF16(half[i]);
+      break;
+    case ATTN_BF16:
+      values[i] = fromBF16(half[i]);
+      break;
+    case ATTN_I32:
+      values[i] = ints[i];
+      break;
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The score_mod region, interpreted in float64
+//===----------------------------------------------------------------------===//
+
+static FailureOr<double> interpretScoreMod(Block &body,
+                                           ArrayRef<double> arguments) {
+  llvm::DenseMap<Value, double> env;
+  for (auto [arg, value] : llvm::zip(body.getArguments(), arguments))
+    env[arg] = value;
+  for (Operation &op : body) {
+    if (auto yield = dyn_cast<YieldOp>(op))
+      return env.lookup(yield.getValues()[0]);
+    auto in = [&](unsigned i) { return env.lookup(op.getOperand(i)); };
+    std::optional<double> result =
+        llvm::TypeSwitch<Operation *, std::optional<double>>(&op)
+            .Case([&](arith::ConstantOp c) -> std::optional<double> {
+              if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+                return f.getValueAsDouble();
+              if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+                return static_cast<double>(i.getValue().getSExtValue() != 0 &&
+                                                   i.getType().isInteger(1)
+                                               ? 1
+                                               : i.getInt());
+              return std::nullopt;
+            })
+            .Case([&](arith::AddFOp) { return in(0) + in(1); })
+            .Case([&](arith::SubFOp) { return in(0) - in(1); })
+            .Case([&](arith::MulFOp) { return in(0) * in(1); })
+            .Case([&](arith::DivFOp) { return in(0) / in(1); })
+            .Case([&](arith::NegFOp) { return -in(0); })
+            .Case([&](arith::MaximumFOp) { return std::fmax(in(0), in(1)); })
+            .Case([&](arith::MinimumFOp) { return std::fmin(in(0), in(1)); })
+            .Case([&](arith::SelectOp) { return in(0) != 0 ? in(1) : in(2); })
+            .Case([&](arith::AndIOp) { return double((in(0) != 0) && (in(1) != 0)); })
+            .Case([&](arith::OrIOp) { return double((in(0) != 0) || (in(1) != 0)); })
+            .Case([&](arith::XOrIOp) { return double((in(0) != 0) != (in(1) != 0)); })
+            .Case([&](arith::IndexCastOp) { return in(0); })
+            .Case([&](arith::SIToFPOp) { return in(0); })
+            .Case([&](arith::CmpFOp c) -> std::optional<double> {
+              double a = in(0), b = in(1);
+              switch (c.getPredicate()) {
+              case arith::CmpFPredicate::OLT: return double(a < b);
+              case arith::CmpFPredicate::OLE: return double(a <= b);
+              case arith::CmpFPredicate::OGT: return double(a > b);
+              case arith::CmpFPredicate::OGE: return double(a >= b);
+              case arith::CmpFPredicate::OEQ: return double(a == b);
+              case arith::CmpFPredicate::UNE: return double(a != b);
+              default: return std::nullopt;
+              }
+            })
+            .Case([&](math::AbsFOp) { return std::fabs(in(0)); })
+            .Case([&](math::ExpOp) { return std::exp(in(0)); })
+            .Case([&](math::LogOp) { return std::log(in(0)); })
+            .Case([&](math::SqrtOp) { return std::sqrt(in(0)); })
+            .Case([&](math::TanhOp) { return std::tanh(in(0)); })
+            .Default([](Operation *) { return std::nullopt; });
+    if (!result)
+      return op.emitOpError() << "is not supported by the float64 reference";
+    env[op.getResult(0)] = *result;
+  }
+  return failure();
+}
+
+//===----------------------------------------------------------------------===//
+// The reference
+//===----------------------------------------------------------------------===//
+
+/// Standard ALiBi slopes (as convert-attn-to-cpu computes them).
+static std::vector<double> alibiSlopes(int64_t n) {
+  auto powerOfTwo = [](int64_t m) {
+    std::vector<double> s;
+    double start = std::exp2(-8.0 / double(m));
+    for (int64_t i = 0; i < m; ++i)
+      s.push_back(std::pow(start, double(i + 1)));
+    return s;
+  };
+  int64_t closest = int64_t(1) << int(std::floor(std::log2(double(n))));
+  std::vector<double> slopes = powerOfTwo(closest);
+  if (closest != n) {
+    std::vector<double> extra = powerOfTwo(2 * closest);
+    for (size_t i = 0; int64_t(slopes.size()) < n; i += 2)
+      slopes.push_back(extra[i]);
+  }
+  return slopes;
+}
+
+static mask::IntView intView(const HostTensor *t) {
+  mask::IntView v;
+  if (!t)
+    return v;
+  v.data = t->ints.data();
+  v.shape = t->shape;
+  v.strides.assign(t->shape.size(), 1);
+  for (size_t i = t->shape.size(); i-- > 1;)
+    v.strides[i - 1] = v.strides[i] * t->shape[i];
+  return v;
+}
+
+/// Row-major offset of `index` in `shape`, broadcasting size-1 axes.
+static int64_t offsetOf(ArrayRef<int64_t> shape, ArrayRef<int64_t> index) {
+  int64_t offset = 0;
+  for (size_t i = 0; i < shape.size(); ++i)
+    offset = offset * shape[i] + (shape[i] == 1 ? 0 : index[i]);
+  return offset;
+}
+
+LogicalResult mlir::attn::computeReference(
+    AttentionOp op, std::map<std::string, HostTensor> &tensors,
+    std::vector<double> &out, std::vector<double> &lse) {
+  const HostTensor &q = tensors.at("q"), &k = tensors.at("k"),
+                   &v = tensors.at("v");
+  auto find = [&](StringRef name) -> const HostTensor * {
+    auto it = tensors.find(name.str());
+    return it == tensors.end() ? nullptr : &it->second;
+  };
+  bool bhsd = op.getLayout() == Layout::bhsd;
+  int64_t B = q.shape[0], Lq = q.shape[bhsd ? 2 : 1],
+          Lkv = k.shape[bhsd ? 2 : 1];
+  ProblemShape shape = op.getProblemShape();
+  int64_t Hq = shape.numQHeads, Hkv = shape.numKVHeads;
+  int64_t D = shape.headDimQK, Dv = shape.headDimV;
+  auto at = [&](const HostTensor &t, int64_t b, int64_t s, int64_t h,
+                int64_t d) {
+    int64_t H = bhsd ? t.shape[1] : t.shape[2];
+    int64_t L = bhsd ? t.shape[2] : t.shape[1];
+    int64_t Dim = t.shape[3];
+    int64_t index = bhsd ? ((b * H + h) * L + s) * Dim + d
+                         : ((b * L + s) * H + h) * Dim + d;
+    return t.values[index];
+  };
+
+  double scale = op.getScaleOrDefault();
+  NormalizerAttr normalizer = op.getNormalizerOrDefault();
+  std::vector<double> slopes = alibiSlopes(Hq);
+
+  mask::Node maskModel;
+  MaskAttrInterface maskAttr = op.getMaskAttr();
+  if (maskAttr)
+    maskModel = buildMaskModel(maskAttr);
+  mask::Data data;
+  data.qLen = Lq;
+  data.kvLen = Lkv;
+  data.docQ = intView(find("doc_q"));
+  data.docKV = intView(find("doc_kv"));
+  data.cuSeqlensQ = intView(find("cu_seqlens_q"));
+  data.cuSeqlensKV = intView(find("cu_seqlens_kv"));
+  data.prefixLen = intView(find("prefix_len"));
+  data.kvNumBlocks = intView(find("kv_num_blocks"));
+  data.kvIndices = intView(find("kv_indices"));
+  data.vertical = intView(find("vertical"));
+  data.slash = intView(find("slash"));
+
+  out.assign(B * Lq * Hq * Dv, 0.0);
+  lse.assign(B * Hq * Lq, -std::numeric_limits<double>::infinity());
+  std::vector<double> scores(Lkv);
+  std::vector<bool> visible(Lkv);
+  int64_t offset = Lkv - Lq;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < Hq; ++h) {
+      int64_t kvh = h / (Hq / Hkv);
+      for (int64_t qi = 0; qi < Lq; ++qi) {
+        for (int64_t ki = 0; ki < Lkv; ++ki) {
+          visible[ki] =
+              !maskAttr || mask::isVisible(maskModel, data, b, h, qi, ki);
+          if (!visible[ki])
+            continue;
+          double s = 0;
+          for (int64_t d = 0; d < D; ++d)
+            s += at(q, b, qi, h, d) * at(k, b, ki, kvh, d);
+          s *= scale;
+          if (ArrayAttr mods = op.getScoreModsAttr())
+            for (Attribute mod : mods) {
+              if (auto cap = dyn_cast<SoftcapAttr>(mod)) {
+                double c = cap.getCap().convertToDouble();
+                s = c * std::tanh(s / c);
+              } else if (auto alibi = dyn_cast<AlibiAttr>(mod)) {
+                double slope = alibi.getSlopes() == SlopeSource::operand
+                                   ? find("alibi_slopes")->values[h]
+                                   : slopes[h];
+                s -= slope * std::fabs(double(qi + offset - ki));
+              } else if (auto bias = dyn_cast<BiasAttr>(mod)) {
+                const HostTensor *t = find("bias");
+                SmallVector<int64_t> index;
+                for (BiasDim dim : bias.getDims())
+                  index.push_back(dim == BiasDim::b   ? b
+                                  : dim == BiasDim::h ? h
+                                  : dim == BiasDim::q ? qi
+                                                      : ki);
+                s += t->values[offsetOf(t->shape, index)];
+              } else if (isa<ScoreModMarkerAttr>(mod)) {
+                SmallVector<double> args = {s, double(b), double(h),
+                                            double(qi), double(ki)};
+                if (const HostTensor *p = find("head_params"))
+                  for (int64_t i = 0; i < p->shape[1]; ++i)
+                    args.push_back(p->values[h * p->shape[1] + i]);
+                FailureOr<double> r =
+                    interpretScoreMod(op.getScoreMod().front(), args);
+                if (failed(r))
+                  return failure();
+                s = *r;
+              }
+            }
+          scores[ki] = s;
+        }
+        // Normalize.
+        std::vector<double> weights(Lkv, 0.0);
+        double rowLse = -std::numeric_limits<double>::infinity();
+        double denom = 1.0;
+        NormalizerKind kind = normalizer.getKind();
+        if (normalizer.hasLse()) {
+          double m = -std::numeric_limits<double>::infinity();
+          for (int64_t ki = 0; ki < Lkv; ++ki)
+            if (visible[ki])
+              m = std::max(m, scores[ki]);
+          bool hasSink = kind != NormalizerKind::softmax;
+          double z = kind == NormalizerKind::softmax_with_sink
+                         ? find("sink")->values[h]
+                         : 0.0;
+          if (hasSink)
+            m = std::max(m, z);
+          if (std::isinf(m) && m < 0) {
+            denom = 0;
+          } else {
+            double sum = hasSink ? std::exp(z - m) : 0.0;
+            for (int64_t ki = 0; ki < Lkv; ++ki)
+              if (visible[ki]) {
+                weights[ki] = std::exp(scores[ki] - m);
+                sum += weights[ki];
+              }
+            denom = sum;
+            rowLse = m + std::log(sum);
+          }
+        } else {
+          double bias = normalizer.getBias().convertToDouble();
+          for (int64_t ki = 0; ki < Lkv; ++ki)
+            if (visible[ki])
+              weights[ki] = kind == NormalizerKind::sigmoid
+                                ? 1.0 / (1.0 + std::exp(-(scores[ki] + bias)))
+                                : scores[ki];
+        }
+        for (int64_t d = 0; d < Dv; ++d) {
+          double acc = 0;
+          if (denom != 0)
+            for (int64_t ki = 0; ki < Lkv; ++ki)
+              if (visible[ki])
+                acc += weights[ki] * at(v, b, ki, kvh, d);
+          int64_t index = bhsd ? ((b * Hq + h) * Lq + qi) * Dv + d
+                               : ((b * Lq + qi) * Hq + h) * Dv + d;
+          out[index] = denom != 0 ? acc / denom : 0.0;
+        }
+        lse[(b * Hq + h) * Lq + qi] = rowLse;
+      }
+    }
+  return success();
+}

@@ -1,0 +1,79 @@
+//===- CPUKernel.h - Load and launch compiled CPU kernels -------*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// A CPU artifact is a shared library plus its JSON manifest (written by
+// attn-compile). CPUKernel loads both, checks every argument of a launch
+// against the manifest and the problem's sizes (shapes, dtypes, strides,
+// presence, index ranges of sparse operands), and runs the work items over a
+// thread pool. Errors are returned as messages that name the argument.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_CPUKERNEL_H
+#define ATTN_RUNTIME_CPUKERNEL_H
+
+#include "attn/runtime/attn_runtime.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attnrt {
+
+class ThreadPool;
+
+/// One parameter of a kernel, in call order.
+struct ParamSpec {
+  std::string name;
+  attn_dtype dtype = ATTN_F32;
+  std::vector<int64_t> shape; ///< -1: given at run time
+  bool innerContiguous = false;
+};
+
+class CPUKernel {
+public:
+  /// Loads the shared library at `libraryPath` and the manifest text.
+  /// Returns null and sets `error` on failure.
+  static std::unique_ptr<CPUKernel> load(const std::string &libraryPath,
+                                         const std::string &manifestJson,
+                                         std::string &error);
+  ~CPUKernel();
+
+  const std::string &name() const { return kernelName; }
+  const std::vector<ParamSpec> &params() const { return paramSpecs; }
+  const std::string &manifestText() const { return manifest; }
+  int64_t blockQ() const { return blockQSize; }
+
+  /// Checks the arguments (by parameter name) without running anything.
+  bool validate(const std::map<std::string, attn_tensor> &args,
+                std::string &error) const;
+
+  /// Validates, then runs every work item on `pool`.
+  bool launch(const std::map<std::string, attn_tensor> &args, ThreadPool &pool,
+              std::string &error) const;
+
+private:
+  CPUKernel() = default;
+  struct Sizes {
+    int64_t batch, qLen, kvLen;
+  };
+  bool checkValues(const std::map<std::string, attn_tensor> &args,
+                   const Sizes &sizes, std::string &error) const;
+
+  void *library = nullptr;
+  void *entry = nullptr;
+  std::string kernelName, manifest, layout;
+  std::vector<ParamSpec> paramSpecs;
+  int64_t numQHeads = 0, numKVHeads = 0, headDimQK = 0, headDimV = 0;
+  int64_t blockQSize = 0;
+  std::vector<std::string> biasAxes;
+  int64_t sparseBlockQ = 0, sparseBlockKV = 0;
+};
+
+} // namespace attnrt
+
+#endif // ATTN_RUNTIME_CPUKERNEL_H

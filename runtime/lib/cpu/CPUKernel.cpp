@@ -1,0 +1,363 @@
+//===- CPUKernel.cpp - Load and launch compiled CPU kernels ---------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/runtime/CPUKernel.h"
+#include "attn/runtime/ThreadPool.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <dlfcn.h>
+#include <utility>
+
+using namespace attnrt;
+using json = nlohmann::json;
+
+namespace {
+
+bool parseDtype(const std::string &text, attn_dtype &dtype) {
+  static const std::pair<const char *, attn_dtype> names[] = {
+      {"f32", ATTN_F32}, {"f16", ATTN_F16}, {"bf16", ATTN_BF16},
+      {"i32", ATTN_I32}};
+  for (auto [name, value] : names)
+    if (text == name) {
+      dtype = value;
+      return true;
+    }
+  return false;
+}
+
+/// An MLIR strided memref descriptor of any rank, as int64 words:
+/// allocated, aligned, offset, sizes[rank], strides[rank].
+std::vector<int64_t> descriptor(const attn_tensor &t) {
+  std::vector<int64_t> words;
+  words.push_back(reinterpret_cast<int64_t>(t.data));
+  words.push_back(reinterpret_cast<int64_t>(t.data));
+  words.push_back(0);
+  for (int32_t i = 0; i < t.rank; ++i)
+    words.push_back(t.shape[i]);
+  for (int32_t i = 0; i < t.rank; ++i)
+    words.push_back(t.strides[i]);
+  return words;
+}
+
+/// Calls `fn(args[0], ..., args[N-1], item)`.
+template <size_t... I>
+void callWith(void *fn, void *const *args, int64_t item,
+              std::index_sequence<I...>) {
+  using Fn = void (*)(decltype((void)I, static_cast<void *>(nullptr))...,
+                      int64_t);
+  reinterpret_cast<Fn>(fn)(args[I]..., item);
+}
+
+template <size_t N>
+void callN(void *fn, void *const *args, int64_t item) {
+  callWith(fn, args, item, std::make_index_sequence<N>{});
+}
+
+using Caller = void (*)(void *, void *const *, int64_t);
+template <size_t... N>
+constexpr auto makeCallers(std::index_sequence<N...>) {
+  return std::array<Caller, sizeof...(N)>{&callN<N>...};
+}
+// q, k, v, 15 optional operands, out, lse: at most 20 parameters.
+constexpr auto kCallers = makeCallers(std::make_index_sequence<21>{});
+
+std::string shapeText(const attn_tensor &t) {
+  std::string s = "[";
+  for (int32_t i = 0; i < t.rank; ++i)
+    s += (i ? ", " : "") + std::to_string(t.shape[i]);
+  return s + "]";
+}
+
+int32_t readInt(const attn_tensor &t, std::initializer_list<int64_t> index) {
+  int64_t offset = 0, i = 0;
+  for (int64_t v : index) {
+    if (t.shape[i] != 1)
+      offset += v * t.strides[i];
+    ++i;
+  }
+  return static_cast<const int32_t *>(t.data)[offset];
+}
+
+} // namespace
+
+std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
+                                           const std::string &manifestJson,
+                                           std::string &error) {
+  json m = json::parse(manifestJson, nullptr, /*allow_exceptions=*/false);
+  if (m.is_discarded() || !m.is_object()) {
+    error = "the manifest is not valid JSON";
+    return nullptr;
+  }
+  std::unique_ptr<CPUKernel> kernel(new CPUKernel());
+  try {
+    if (m.value("format", 0) != 1) {
+      error = "the manifest has an unknown format (expected 1)";
+      return nullptr;
+    }
+    if (m.value("target", "") != "cpu") {
+      error = "the manifest is for target '" + m.value("target", "") +
+              "', not cpu";
+      return nullptr;
+    }
+    kernel->kernelName = m.at("name").get<std::string>();
+    kernel->layout = m.at("layout").get<std::string>();
+    kernel->numQHeads = m.at("heads").at("q").get<int64_t>();
+    kernel->numKVHeads = m.at("heads").at("kv").get<int64_t>();
+    kernel->headDimQK = m.at("head_dim").at("qk").get<int64_t>();
+    kernel->headDimV = m.at("head_dim").at("v").get<int64_t>();
+    kernel->blockQSize = m.at("work").at("block_q").get<int64_t>();
+    if (m.contains("checks")) {
+      const json &checks = m["checks"];
+      if (checks.contains("bias_axes"))
+        kernel->biasAxes = checks["bias_axes"].get<std::vector<std::string>>();
+      if (checks.contains("block_sparse")) {
+        kernel->sparseBlockQ = checks["block_sparse"].at("block_q");
+        kernel->sparseBlockKV = checks["block_sparse"].at("block_kv");
+      }
+    }
+    for (const json &p : m.at("params")) {
+      ParamSpec spec;
+      spec.name = p.at("name").get<std::string>();
+      if (!parseDtype(p.at("dtype").get<std::string>(), spec.dtype)) {
+        error = "parameter '" + spec.name + "' has an unknown dtype";
+        return nullptr;
+      }
+      spec.shape = p.at("shape").get<std::vector<int64_t>>();
+      spec.innerContiguous = p.value("inner_contiguous", false);
+      if (spec.shape.size() > ATTN_MAX_RANK) {
+        error = "parameter '" + spec.name + "' has too high a rank";
+        return nullptr;
+      }
+      kernel->paramSpecs.push_back(spec);
+    }
+    if (kernel->paramSpecs.size() >= kCallers.size()) {
+      error = "the kernel has too many parameters";
+      return nullptr;
+    }
+    kernel->manifest = manifestJson;
+    std::string entry = m.at("entry").get<std::string>();
+    kernel->library = dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!kernel->library) {
+      const char *why = dlerror();
+      error = "cannot load '" + libraryPath + "': " + (why ? why : "unknown");
+      return nullptr;
+    }
+    kernel->entry = dlsym(kernel->library, entry.c_str());
+    if (!kernel->entry) {
+      error = "'" + libraryPath + "' has no symbol '" + entry + "'";
+      return nullptr;
+    }
+  } catch (const json::exception &e) {
+    error = std::string("the manifest is malformed: ") + e.what();
+    return nullptr;
+  }
+  return kernel;
+}
+
+CPUKernel::~CPUKernel() {
+  if (library)
+    dlclose(library);
+}
+
+bool CPUKernel::validate(const std::map<std::string, attn_tensor> &args,
+                         std::string &error) const {
+  // Presence and the static parts of each parameter.
+  for (const auto &[name, tensor] : args) {
+    (void)tensor;
+    if (std::none_of(paramSpecs.begin(), paramSpecs.end(),
+                     [&](const ParamSpec &p) { return p.name == name; })) {
+      std::string known;
+      for (const ParamSpec &p : paramSpecs)
+        known += (known.empty() ? "" : ", ") + p.name;
+      error = "'" + name + "' is not a parameter of kernel '" + kernelName +
+              "' (parameters: " + known + ")";
+      return false;
+    }
+  }
+  for (const ParamSpec &p : paramSpecs) {
+    auto it = args.find(p.name);
+    attn_tensor_spec spec{};
+    spec.name = p.name.c_str();
+    spec.dtype = p.dtype;
+    spec.rank = static_cast<int32_t>(p.shape.size());
+    std::copy(p.shape.begin(), p.shape.end(), spec.shape);
+    spec.inner_contiguous = p.innerContiguous;
+    if (attn_check_tensor(it == args.end() ? nullptr : &it->second, &spec,
+                          ATTN_DEVICE_CPU) != ATTN_OK) {
+      error = attn_last_error();
+      return false;
+    }
+  }
+
+  // Sizes that must agree between parameters.
+  const attn_tensor &q = args.at("q"), &k = args.at("k"), &v = args.at("v");
+  bool bhsd = layout == "bhsd";
+  int seq = bhsd ? 2 : 1;
+  Sizes sizes{q.shape[0], q.shape[seq], k.shape[seq]};
+  auto mismatch = [&](const std::string &name, const attn_tensor &t,
+                      const std::string &expected) {
+    error = "operand '" + name + "' has shape " + shapeText(t) +
+            ", expected " + expected;
+    return false;
+  };
+  auto expectShape = [&](const std::string &name,
+                         std::vector<int64_t> want) {
+    auto it = args.find(name);
+    if (it == args.end())
+      return true;
+    const attn_tensor &t = it->second;
+    std::string text = "[";
+    for (size_t i = 0; i < want.size(); ++i)
+      text += (i ? ", " : "") + std::to_string(want[i]);
+    text += "]";
+    if (static_cast<size_t>(t.rank) != want.size())
+      return mismatch(name, t, text);
+    for (size_t i = 0; i < want.size(); ++i)
+      if (t.shape[i] != want[i])
+        return mismatch(name, t, text);
+    return true;
+  };
+  auto layoutShape = [&](int64_t b, int64_t s, int64_t h, int64_t d) {
+    return bhsd ? std::vector<int64_t>{b, h, s, d}
+                : std::vector<int64_t>{b, s, h, d};
+  };
+  if (!expectShape("k", layoutShape(sizes.batch, sizes.kvLen, numKVHeads,
+                                    headDimQK)) ||
+      !expectShape("v", layoutShape(sizes.batch, sizes.kvLen, numKVHeads,
+                                    headDimV)) ||
+      !expectShape("out", layoutShape(sizes.batch, sizes.qLen, numQHeads,
+                                      headDimV)) ||
+      !expectShape("lse", {sizes.batch, numQHeads, sizes.qLen}) ||
+      !expectShape("doc_q", {sizes.batch, sizes.qLen}) ||
+      !expectShape("doc_kv", {sizes.batch, sizes.kvLen}) ||
+      !expectShape("prefix_len", {sizes.batch}))
+    return false;
+  (void)v;
+  // Axes that broadcast: each size 1 or the full size.
+  auto broadcastable = [&](const std::string &name,
+                           std::vector<int64_t> full) {
+    auto it = args.find(name);
+    if (it == args.end())
+      return true;
+    const attn_tensor &t = it->second;
+    for (size_t i = 0; i < full.size() && i < static_cast<size_t>(t.rank); ++i)
+      if (full[i] >= 0 && t.shape[i] != 1 && t.shape[i] != full[i]) {
+        error = "operand '" + name + "' has size " +
+                std::to_string(t.shape[i]) + " in dimension " +
+                std::to_string(i) + ", expected 1 or " +
+                std::to_string(full[i]);
+        return false;
+      }
+    return true;
+  };
+  std::vector<int64_t> biasFull;
+  for (const std::string &axis : biasAxes)
+    biasFull.push_back(axis == "b"   ? sizes.batch
+                       : axis == "h" ? numQHeads
+                       : axis == "q" ? sizes.qLen
+                                     : sizes.kvLen);
+  int64_t numQBlocks = -1, numKVBlocks = -1;
+  if (sparseBlockQ > 0) {
+    numQBlocks = (sizes.qLen + sparseBlockQ - 1) / sparseBlockQ;
+    numKVBlocks = (sizes.kvLen + sparseBlockKV - 1) / sparseBlockKV;
+  }
+  if (!broadcastable("bias", biasFull) ||
+      !broadcastable("vertical", {sizes.batch, numQHeads}) ||
+      !broadcastable("slash", {sizes.batch, numQHeads}) ||
+      !broadcastable("kv_num_blocks", {sizes.batch, numQHeads, numQBlocks}) ||
+      !broadcastable("kv_indices", {sizes.batch, numQHeads, numQBlocks}))
+    return false;
+  for (const char *name : {"cu_seqlens_q", "cu_seqlens_kv"}) {
+    auto it = args.find(name);
+    if (it != args.end() && it->second.shape[0] != sizes.batch)
+      return mismatch(name, it->second,
+                      "[" + std::to_string(sizes.batch) + ", D + 1]");
+  }
+  return checkValues(args, sizes, error);
+}
+
+bool CPUKernel::checkValues(const std::map<std::string, attn_tensor> &args,
+                            const Sizes &sizes, std::string &error) const {
+  // Block-sparse: counts within the kv blocks, listed indices in range.
+  auto numBlocks = args.find("kv_num_blocks");
+  auto indices = args.find("kv_indices");
+  if (numBlocks != args.end() && indices != args.end()) {
+    const attn_tensor &n = numBlocks->second, &idx = indices->second;
+    int64_t numKVBlocks = (sizes.kvLen + sparseBlockKV - 1) / sparseBlockKV;
+    int64_t width = idx.shape[3];
+    for (int64_t b = 0; b < n.shape[0]; ++b)
+      for (int64_t h = 0; h < n.shape[1]; ++h)
+        for (int64_t qb = 0; qb < n.shape[2]; ++qb) {
+          int32_t count = readInt(n, {b, h, qb});
+          if (count < 0 || count > width) {
+            error = "operand 'kv_num_blocks' holds " + std::to_string(count) +
+                    " at [" + std::to_string(b) + ", " + std::to_string(h) +
+                    ", " + std::to_string(qb) + "], outside [0, " +
+                    std::to_string(width) + "] (kv_indices' last size)";
+            return false;
+          }
+          for (int64_t j = 0; j < count; ++j) {
+            int32_t kb = readInt(idx, {b, h, qb, j});
+            if (kb < 0 || kb >= numKVBlocks) {
+              error = "operand 'kv_indices' holds block " +
+                      std::to_string(kb) + " at [" + std::to_string(b) +
+                      ", " + std::to_string(h) + ", " + std::to_string(qb) +
+                      ", " + std::to_string(j) + "], outside [0, " +
+                      std::to_string(numKVBlocks) + ")";
+              return false;
+            }
+          }
+        }
+  }
+  // cu_seqlens: non-decreasing, within [0, L].
+  for (auto [name, len] : {std::pair<const char *, int64_t>{"cu_seqlens_q",
+                                                             sizes.qLen},
+                           {"cu_seqlens_kv", sizes.kvLen}}) {
+    auto it = args.find(name);
+    if (it == args.end())
+      continue;
+    const attn_tensor &t = it->second;
+    for (int64_t b = 0; b < t.shape[0]; ++b)
+      for (int64_t d = 0; d < t.shape[1]; ++d) {
+        int32_t value = readInt(t, {b, d});
+        int32_t prev = d ? readInt(t, {b, d - 1}) : 0;
+        if (value < prev || value > len) {
+          error = std::string("operand '") + name + "' must be non-decreasing "
+                  "within [0, " + std::to_string(len) + "], got " +
+                  std::to_string(value) + " at [" + std::to_string(b) + ", " +
+                  std::to_string(d) + "]";
+          return false;
+        }
+      }
+  }
+  return true;
+}
+
+bool CPUKernel::launch(const std::map<std::string, attn_tensor> &args,
+                       ThreadPool &pool, std::string &error) const {
+  if (!validate(args, error))
+    return false;
+  const attn_tensor &q = args.at("q");
+  int64_t qLen = q.shape[layout == "bhsd" ? 2 : 1];
+  int64_t numItems =
+      q.shape[0] * numQHeads * ((qLen + blockQSize - 1) / blockQSize);
+  std::vector<std::vector<int64_t>> descriptors;
+  descriptors.reserve(paramSpecs.size());
+  for (const ParamSpec &p : paramSpecs)
+    descriptors.push_back(descriptor(args.at(p.name)));
+  std::vector<void *> pointers;
+  for (auto &d : descriptors)
+    pointers.push_back(d.data());
+  Caller call = kCallers[pointers.size()];
+  void *fn = entry;
+  pool.parallelFor(numItems, [&](int64_t item) {
+    call(fn, pointers.data(), item);
+  });
+  return true;
+}

@@ -1,0 +1,509 @@
+//===- attn-run.cpp - Compile, run and check an attention spec ------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// attn-run SPEC.yaml [--check] [--bench] [--explain] [--batch N]
+//                    [--q-len N] [--kv-len N] [--seed N] [--threads N]
+//
+// Compiles the spec for the CPU (through the on-disk cache), creates random
+// inputs and valid random operands, runs the kernel through the runtime and
+// optionally compares it with a float64 reference, times it, or prints the
+// tile classification of its mask.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Analysis/MaskAnalysis.h"
+#include "attn/Conversion/Passes.h"
+#include "attn/InitAll.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Reference/Reference.h"
+#include "attn/Spec/SpecImport.h"
+#include "attn/Target/CPU/CPUTarget.h"
+#include "attn/Target/Manifest.h"
+#include "attn/runtime/ArtifactCache.h"
+#include "attn/runtime/CPUKernel.h"
+#include "attn/runtime/ThreadPool.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <sys/mman.h>
+#include <unistd.h>
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory category("attn-run options");
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.yaml>"),
+                                   cl::Required, cl::cat(category));
+cl::opt<bool> check("check", cl::desc("Compare with a float64 reference"),
+                    cl::cat(category));
+cl::opt<bool> bench("bench", cl::desc("Time the kernel and print GFLOP/s"),
+                    cl::cat(category));
+cl::opt<bool> explain("explain",
+                      cl::desc("Print the mask's tile classification"),
+                      cl::cat(category));
+cl::opt<int64_t> batchSize("batch", cl::desc("Batch size"), cl::init(2),
+                           cl::cat(category));
+cl::opt<int64_t> qLenOpt("q-len", cl::desc("Query length (default 256, or "
+                                           "what the spec pins)"),
+                         cl::init(-1), cl::cat(category));
+cl::opt<int64_t> kvLenOpt("kv-len",
+                          cl::desc("Key length (default: the query length)"),
+                          cl::init(-1), cl::cat(category));
+cl::opt<unsigned> seed("seed", cl::desc("Random seed"), cl::init(0),
+                       cl::cat(category));
+// `--threads N`: LLVM already registers a hidden option named `threads`,
+// so this one is taken out of argv before the command line is parsed.
+unsigned threads = 0;
+cl::opt<int> repeats("repeats", cl::desc("Timed runs for --bench"),
+                     cl::init(10), cl::cat(category));
+cl::opt<std::string> cacheDir("cache-dir",
+                              cl::desc("Artifact cache (default: "
+                                       "$ATTN_CACHE_DIR or ~/.cache/attn)"),
+                              cl::init(""), cl::cat(category));
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "attn-run") << message << "\n";
+  return 1;
+}
+
+/// A kernel compiled (or found in the cache) and loaded.
+struct CompiledKernel {
+  std::unique_ptr<attnrt::CPUKernel> kernel;
+  int memfd = -1;
+  ~CompiledKernel() {
+    kernel.reset();
+    if (memfd >= 0)
+      close(memfd);
+  }
+};
+
+/// Compiles `module` (a copy is lowered) or takes it from the cache.
+LogicalResult compile(ModuleOp module, AttentionOp op,
+                      const std::string &specText, CompiledKernel &out,
+                      std::string &error) {
+  HostCPU cpu = detectHostCPU();
+  CPUPipelineOptions options;
+  options.vectorWidth = cpu.vectorWidth;
+  CPUKernelOptions kernelOptions{options.vectorWidth, options.blockQ,
+                                 options.blockKV};
+  auto [blockQ, blockKV] = getCPUBlockSizes(op, kernelOptions);
+  std::string key =
+      attnrt::cacheKey(specText, ATTN_VERSION, "cpu:" + cpu.name);
+  attnrt::ArtifactCache cache(cacheDir);
+  std::optional<std::string> library = cache.load(key + ".so");
+  std::optional<std::string> manifest = cache.load(key + ".json");
+  if (!library || !manifest) {
+    ManifestInfo info{"cpu", cpu.name, key, blockQ, blockKV};
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << llvm::formatv("{0:2}",
+                        llvm::json::Value(buildManifest(op, info)));
+    manifest = text;
+    OwningOpRef<ModuleOp> copy = module.clone();
+    PassManager pm(module.getContext());
+    buildCPUPipeline(pm, options);
+    if (failed(pm.run(*copy)))
+      return failure();
+    llvm::Expected<std::string> object = emitCPUModule(*copy, cpu, true);
+    if (!object) {
+      error = llvm::toString(object.takeError());
+      return failure();
+    }
+    llvm::SmallString<128> soPath;
+    if (llvm::sys::fs::createTemporaryFile("attn-kernel", "so", soPath)) {
+      error = "cannot create a temporary file";
+      return failure();
+    }
+    if (llvm::Error err = linkSharedLibrary(*object, soPath)) {
+      error = llvm::toString(std::move(err));
+      return failure();
+    }
+    auto buffer = llvm::MemoryBuffer::getFile(soPath);
+    llvm::sys::fs::remove(soPath);
+    if (!buffer) {
+      error = "cannot read the linked library";
+      return failure();
+    }
+    library = (*buffer)->getBuffer().str();
+    std::string storeError;
+    if (!cache.store(key + ".so", *library, &storeError) ||
+        !cache.store(key + ".json", *manifest, &storeError))
+      llvm::WithColor::warning(llvm::errs(), "attn-run")
+          << "not cached: " << storeError << "\n";
+  }
+  // Load from memory: an anonymous file holds the library for dlopen.
+  out.memfd = memfd_create("attn-kernel", 0);
+  if (out.memfd < 0 ||
+      write(out.memfd, library->data(), library->size()) !=
+          static_cast<ssize_t>(library->size())) {
+    error = "cannot stage the kernel for loading";
+    return failure();
+  }
+  out.kernel = attnrt::CPUKernel::load(
+      "/proc/self/fd/" + std::to_string(out.memfd), *manifest, error);
+  return success(out.kernel != nullptr);
+}
+
+/// Creates the tensor of parameter `p` with random valid contents.
+HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
+                     int64_t B, int64_t Lq, int64_t Lkv, std::mt19937 &rng) {
+  ProblemShape shape = op.getProblemShape();
+  int64_t Hq = shape.numQHeads;
+  bool bhsd = op.getLayout() == Layout::bhsd;
+  HostTensor t;
+  t.dtype = p.dtype;
+  t.shape = p.shape;
+  auto fillDynamic = [&](std::vector<int64_t> sizes) {
+    for (size_t i = 0; i < t.shape.size() && i < sizes.size(); ++i)
+      if (t.shape[i] < 0)
+        t.shape[i] = sizes[i];
+  };
+  auto layoutSizes = [&](int64_t L) {
+    return bhsd ? std::vector<int64_t>{B, -1, L, -1}
+                : std::vector<int64_t>{B, L, -1, -1};
+  };
+  const std::string &n = p.name;
+  std::vector<int64_t> numBlocks;
+  if (n == "q" || n == "out")
+    fillDynamic(layoutSizes(Lq));
+  else if (n == "k" || n == "v")
+    fillDynamic(layoutSizes(Lkv));
+  else if (n == "lse")
+    fillDynamic({B, Hq, Lq});
+  else if (n == "doc_q")
+    fillDynamic({B, Lq});
+  else if (n == "doc_kv")
+    fillDynamic({B, Lkv});
+  else if (n == "cu_seqlens_q" || n == "cu_seqlens_kv")
+    fillDynamic({B, 4});
+  else if (n == "prefix_len")
+    fillDynamic({B});
+  else if (n == "vertical" || n == "slash")
+    fillDynamic({B, Hq, 8});
+  else if (n == "bias") {
+    std::vector<int64_t> sizes;
+    if (ArrayAttr mods = op.getScoreModsAttr())
+      for (Attribute mod : mods)
+        if (auto bias = dyn_cast<BiasAttr>(mod))
+          for (BiasDim d : bias.getDims())
+            sizes.push_back(d == BiasDim::b   ? B
+                            : d == BiasDim::h ? Hq
+                            : d == BiasDim::q ? Lq
+                                              : Lkv);
+    fillDynamic(sizes);
+  } else if (n == "kv_num_blocks" || n == "kv_indices") {
+    BlockSparseAttr sparse;
+    op.getMaskAttr().walk([&](BlockSparseAttr s) { sparse = s; });
+    int64_t nQB = (Lq + sparse.getBlockQ() - 1) / sparse.getBlockQ();
+    int64_t nKB = (Lkv + sparse.getBlockKv() - 1) / sparse.getBlockKv();
+    fillDynamic({B, Hq, nQB, nKB});
+  }
+  for (int64_t &d : t.shape)
+    if (d < 0)
+      d = 1;
+
+  int64_t count = t.numElements();
+  std::normal_distribution<double> normal(0.0, 1.0);
+  auto uniformInt = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  if (t.dtype != ATTN_I32) {
+    t.values.resize(count);
+    for (double &x : t.values) {
+      x = normal(rng);
+      if (n == "alibi_slopes")
+        x = 0.01 + std::fabs(x) * 0.1;
+      x = roundTo(t.dtype, x);
+    }
+    return t;
+  }
+  t.ints.resize(count);
+  if (n == "doc_q" || n == "doc_kv") {
+    // Sorted ids: a few documents per sequence.
+    int64_t L = t.shape[1];
+    for (int64_t b = 0; b < t.shape[0]; ++b) {
+      int32_t id = 0;
+      for (int64_t i = 0; i < L; ++i) {
+        if (i > 0 && uniformInt(0, std::max<int64_t>(L / 3, 1)) == 0)
+          ++id;
+        t.ints[b * L + i] = id;
+      }
+    }
+  } else if (n == "cu_seqlens_q" || n == "cu_seqlens_kv") {
+    int64_t L = n == "cu_seqlens_q" ? Lq : Lkv;
+    for (int64_t b = 0; b < t.shape[0]; ++b) {
+      std::vector<int32_t> cuts = {0, int32_t(uniformInt(0, L)),
+                                   int32_t(uniformInt(0, L)), int32_t(L)};
+      std::sort(cuts.begin(), cuts.end());
+      std::copy(cuts.begin(), cuts.end(), t.ints.begin() + b * 4);
+    }
+  } else if (n == "prefix_len") {
+    for (int32_t &x : t.ints)
+      x = int32_t(uniformInt(0, Lkv));
+  } else if (n == "vertical") {
+    for (int32_t &x : t.ints)
+      x = int32_t(uniformInt(0, std::max<int64_t>(Lkv - 1, 0)));
+  } else if (n == "slash") {
+    for (int32_t &x : t.ints)
+      x = int32_t(uniformInt(0, std::min<int64_t>(Lkv, 64)));
+  } else if (n == "kv_num_blocks" || n == "kv_indices") {
+    // Filled together below; counts first.
+    int64_t nKB = t.shape.size() == 4 ? t.shape[3] : 0;
+    if (n == "kv_num_blocks") {
+      (void)nKB;
+      for (int32_t &x : t.ints)
+        x = -1; // replaced once kv_indices' width is known
+    }
+  } else if (n == "block_table" || n == "cache_seqlens") {
+    // Paged storage is not run on the CPU yet.
+  }
+  return t;
+}
+
+/// Valid block-sparse operands: per q block, a random subset of kv blocks.
+void fillBlockSparse(HostTensor &counts, HostTensor &indices,
+                     std::mt19937 &rng) {
+  int64_t rows = counts.numElements();
+  int64_t nKB = indices.shape[3];
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<int32_t> all(nKB);
+    for (int64_t j = 0; j < nKB; ++j)
+      all[j] = int32_t(j);
+    std::shuffle(all.begin(), all.end(), rng);
+    int64_t n = std::uniform_int_distribution<int64_t>(0, nKB)(rng);
+    counts.ints[r] = int32_t(n);
+    std::copy(all.begin(), all.end(), indices.ints.begin() + r * nKB);
+  }
+}
+
+/// Relative Frobenius error over finite reference entries; the infinities
+/// (lse of rows without keys) must match exactly.
+double relativeError(const std::vector<double> &got,
+                     const std::vector<double> &want, bool &mismatch) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(got[i])) {
+      mismatch = true;
+      continue;
+    }
+    if (std::isinf(want[i]) || std::isinf(got[i])) {
+      mismatch |= got[i] != want[i];
+      continue;
+    }
+    num += (got[i] - want[i]) * (got[i] - want[i]);
+    den += want[i] * want[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM y(argc, argv);
+  std::vector<char *> kept;
+  for (int i = 0; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    llvm::StringRef value;
+    if (arg == "--threads" || arg == "-threads") {
+      if (i + 1 >= argc)
+        return fail("--threads needs a value");
+      value = argv[++i];
+    } else if (arg.consume_front("--threads=") ||
+               arg.consume_front("-threads=")) {
+      value = arg;
+    } else {
+      kept.push_back(argv[i]);
+      continue;
+    }
+    if (value.getAsInteger(10, threads))
+      return fail("--threads expects a non-negative integer, got '" + value +
+                  "'");
+  }
+  int keptCount = static_cast<int>(kept.size());
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      keptCount, kept.data(),
+      "Attn: compile, run and check a spec on the CPU\n\n"
+      "  --threads N   worker threads (default: all hardware threads)\n");
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      openInputFile(inputFilename, &error);
+  if (!input)
+    return fail(error);
+  std::string specText = input->getBuffer().str();
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context);
+  if (!module)
+    return 1;
+  AttentionOp op;
+  module->walk([&](AttentionOp found) { op = found; });
+
+  // Lengths: the options, or what the spec pins.
+  ProblemShape shape = op.getProblemShape();
+  int64_t pinned = shape.qLen;
+  int64_t Lq = qLenOpt >= 0 ? qLenOpt.getValue()
+                            : (ProblemShape::isKnown(pinned) ? pinned : 256);
+  int64_t Lkv = kvLenOpt >= 0 ? kvLenOpt.getValue() : Lq;
+  if (ProblemShape::isKnown(pinned) && (Lq != pinned || Lkv != pinned))
+    return fail("the spec's neighborhood grid pins the sequence length to " +
+                llvm::Twine(pinned) + "; --q-len and --kv-len must be " +
+                llvm::Twine(pinned) + " or left out");
+  if (batchSize < 1 || Lq < 1 || Lkv < 0)
+    return fail("--batch and --q-len must be positive and --kv-len "
+                "non-negative");
+  if (op.getKvStorage() != KVStorage::contiguous)
+    return fail("the CPU target runs contiguous kv storage only for now");
+
+  CompiledKernel compiled;
+  if (failed(compile(*module, op, specText, compiled, error)))
+    return error.empty() ? 1 : fail(error);
+  attnrt::CPUKernel &kernel = *compiled.kernel;
+
+  // Inputs.
+  std::mt19937 rng(seed);
+  std::map<std::string, HostTensor> tensors;
+  for (const attnrt::ParamSpec &p : kernel.params())
+    tensors[p.name] = makeInput(p, op, batchSize, Lq, Lkv, rng);
+  if (tensors.count("kv_num_blocks"))
+    fillBlockSparse(tensors["kv_num_blocks"], tensors["kv_indices"], rng);
+  std::map<std::string, attn_tensor> args;
+  for (auto &[name, t] : tensors) {
+    args[name] = t.view();
+    if (t.dtype == ATTN_I32)
+      args[name].data = t.ints.data();
+  }
+
+  attnrt::ThreadPool pool(threads);
+  if (!kernel.launch(args, pool, error))
+    return fail(error);
+  llvm::outs() << "ran " << kernel.name() << ": batch=" << batchSize
+               << " q_len=" << Lq << " kv_len=" << Lkv
+               << " threads=" << pool.numThreads() << "\n";
+
+  if (explain) {
+    attnrt::mask::Data data;
+    data.qLen = Lq;
+    data.kvLen = Lkv;
+    TileCounts counts;
+    if (MaskAttrInterface mask = op.getMaskAttr()) {
+      attnrt::mask::Node model = buildMaskModel(mask);
+      // Operand-dependent masks are classified for batch 0, head 0.
+      auto view = [&](const char *name) {
+        attnrt::mask::IntView v;
+        auto it = tensors.find(name);
+        if (it == tensors.end())
+          return v;
+        v.data = it->second.ints.data();
+        v.shape = it->second.shape;
+        v.strides.assign(v.shape.size(), 1);
+        for (size_t i = v.shape.size(); i-- > 1;)
+          v.strides[i - 1] = v.strides[i] * v.shape[i];
+        return v;
+      };
+      data.docQ = view("doc_q");
+      data.docKV = view("doc_kv");
+      data.cuSeqlensQ = view("cu_seqlens_q");
+      data.cuSeqlensKV = view("cu_seqlens_kv");
+      data.prefixLen = view("prefix_len");
+      data.kvNumBlocks = view("kv_num_blocks");
+      data.kvIndices = view("kv_indices");
+      data.vertical = view("vertical");
+      data.slash = view("slash");
+      auto [bq, bk] = getCPUBlockSizes(op, CPUKernelOptions{});
+      counts = countTiles(model, data, 0, 0, kernel.blockQ(), bk);
+      (void)bq;
+    } else {
+      counts.full = ((Lq + kernel.blockQ() - 1) / kernel.blockQ());
+    }
+    double skipped = counts.total() ? double(counts.empty) / counts.total() : 0;
+    llvm::outs() << llvm::formatv(
+        "tiles (batch 0, head 0): empty={0} full={1} partial={2} "
+        "skipped={3:P}\n",
+        counts.empty, counts.full, counts.partial, skipped);
+  }
+
+  int status = 0;
+  if (check) {
+    std::vector<double> refOut, refLse;
+    if (failed(computeReference(op, tensors, refOut, refLse)))
+      return 1;
+    tensors["out"].readBack();
+    bool mismatch = false;
+    double err = relativeError(tensors["out"].values, refOut, mismatch);
+    if (tensors.count("lse")) {
+      tensors["lse"].readBack();
+      err = std::max(err, relativeError(tensors["lse"].values, refLse,
+                                        mismatch));
+    }
+    double tolerance = tensors["q"].dtype == ATTN_F32 ? 1e-5 : 1e-2;
+    bool ok = !mismatch && err <= tolerance;
+    llvm::outs() << llvm::formatv("max_rel_err={0:e} tolerance={1:e} {2}\n",
+                                  err, tolerance, ok ? "PASS" : "FAIL");
+    if (mismatch)
+      llvm::outs() << "error: NaN or a misplaced infinity in the output\n";
+    if (!ok)
+      status = 1;
+  }
+
+  if (bench) {
+    std::vector<double> ms;
+    for (int r = 0; r < std::max(1, repeats.getValue()); ++r) {
+      auto start = std::chrono::steady_clock::now();
+      kernel.launch(args, pool, error);
+      auto stop = std::chrono::steady_clock::now();
+      ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    double median = ms[ms.size() / 2];
+    // Only visible (unmasked) query-key pairs count as work.
+    double pairs = double(Lq) * double(Lkv);
+    if (MaskAttrInterface mask = op.getMaskAttr()) {
+      attnrt::mask::Node model = buildMaskModel(mask);
+      attnrt::mask::Data data;
+      data.qLen = Lq;
+      data.kvLen = Lkv;
+      pairs = 0;
+      if (!attnrt::mask::dependsOnBatch(model)) {
+        std::vector<attnrt::mask::Run> runs;
+        for (int64_t q = 0; q < Lq; ++q) {
+          attnrt::mask::visibleRuns(model, data, 0, 0, q, 0, Lkv, runs);
+          for (auto &r : runs)
+            pairs += double(r.end - r.begin);
+        }
+      } else {
+        pairs = double(Lq) * double(Lkv);
+      }
+    }
+    double flops = 2.0 * pairs * double(shape.headDimQK + shape.headDimV) *
+                   double(batchSize) * double(shape.numQHeads);
+    llvm::outs() << llvm::formatv(
+        "median_ms={0:f3} gflops={1:f2} (visible query-key pairs only)\n",
+        median, flops / (median * 1e6));
+  }
+  return status;
+}
