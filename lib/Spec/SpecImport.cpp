@@ -126,8 +126,9 @@ struct ScoreEntry {
 
 class SpecImporter {
 public:
-  SpecImporter(llvm::SourceMgr &sourceMgr, MLIRContext *context)
-      : sm(sourceMgr), ctx(context), builder(context) {
+  SpecImporter(llvm::SourceMgr &sourceMgr, MLIRContext *context,
+               const SpecOverrides &overrides)
+      : sm(sourceMgr), ctx(context), builder(context), overrides(overrides) {
     const llvm::MemoryBuffer *buffer = sm.getMemoryBuffer(sm.getMainFileID());
     filename = buffer->getBufferIdentifier();
   }
@@ -138,6 +139,7 @@ private:
   llvm::SourceMgr &sm;
   MLIRContext *ctx;
   OpBuilder builder;
+  SpecOverrides overrides;
   StringRef filename;
   SmallVector<std::string> path;
 
@@ -441,6 +443,19 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
       elementType = Float16Type::get(ctx);
     else if (*dtype == "bf16")
       elementType = BFloat16Type::get(ctx);
+  }
+
+  if (!overrides.dtype.empty()) {
+    if (overrides.dtype == "f32")
+      elementType = Float32Type::get(ctx);
+    else if (overrides.dtype == "f16")
+      elementType = Float16Type::get(ctx);
+    else if (overrides.dtype == "bf16")
+      elementType = BFloat16Type::get(ctx);
+    else
+      return emitError(UnknownLoc::get(ctx))
+             << "the dtype override must be f32, f16 or bf16, got '"
+             << overrides.dtype << "'";
   }
 
   // head_dim and heads are required.
@@ -1400,7 +1415,8 @@ OwningOpRef<ModuleOp> SpecImporter::import() {
 }
 
 OwningOpRef<ModuleOp> mlir::attn::importSpec(llvm::SourceMgr &sourceMgr,
-                                             MLIRContext *context) {
+                                             MLIRContext *context,
+                                             const SpecOverrides &overrides) {
   context->loadDialect<AttnDialect, func::FuncDialect>();
-  return SpecImporter(sourceMgr, context).import();
+  return SpecImporter(sourceMgr, context, overrides).import();
 }

@@ -73,6 +73,9 @@ cl::opt<unsigned> seed("seed", cl::desc("Random seed"), cl::init(0),
 unsigned threads = 0;
 cl::opt<int> repeats("repeats", cl::desc("Timed runs for --bench"),
                      cl::init(10), cl::cat(category));
+cl::opt<std::string> dtypeOverride(
+    "dtype", cl::desc("Run with this dtype instead of the spec's"),
+    cl::value_desc("f32|f16|bf16"), cl::init(""), cl::cat(category));
 cl::opt<std::string> cacheDir("cache-dir",
                               cl::desc("Artifact cache (default: "
                                        "$ATTN_CACHE_DIR or ~/.cache/attn)"),
@@ -356,7 +359,15 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context);
+  SpecOverrides overrides;
+  overrides.dtype = dtypeOverride;
+  if (!overrides.dtype.empty() && overrides.dtype != "f32" &&
+      overrides.dtype != "f16" && overrides.dtype != "bf16")
+    return fail("--dtype must be f32, f16 or bf16, got '" + overrides.dtype +
+                "'");
+  // The cache key covers the override too.
+  specText += "\n# dtype override: " + overrides.dtype;
+  OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context, overrides);
   if (!module)
     return 1;
   AttentionOp op;

@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include <string>
 
 namespace llvm {
 class SourceMgr;
@@ -22,11 +23,17 @@ class SourceMgr;
 
 namespace mlir::attn {
 
+/// Values that replace the spec's own (command-line overrides).
+struct SpecOverrides {
+  std::string dtype; ///< f32, f16 or bf16; empty keeps the spec's
+};
+
 /// Imports the spec in the main buffer of `sourceMgr`. Returns null after
 /// reporting errors through the context's diagnostic engine. The result has
 /// been verified.
 OwningOpRef<ModuleOp> importSpec(llvm::SourceMgr &sourceMgr,
-                                 MLIRContext *context);
+                                 MLIRContext *context,
+                                 const SpecOverrides &overrides = {});
 
 } // namespace mlir::attn
 
