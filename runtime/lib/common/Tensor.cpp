@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/runtime/attn_runtime.h"
+#include "Error.h"
 
 #include <cstdio>
 #include <sstream>
@@ -14,8 +14,7 @@ namespace {
 thread_local std::string lastError;
 
 attn_status fail(const std::string &message) {
-  lastError = message;
-  return ATTN_ERROR_INVALID_ARGUMENT;
+  return attnrt::setError(ATTN_ERROR_INVALID_ARGUMENT, message);
 }
 
 std::string shapeString(const int64_t *shape, int32_t rank) {
@@ -56,6 +55,16 @@ extern "C" const char *attn_dtype_name(attn_dtype dtype) {
     return "i32";
   }
   return "unknown";
+}
+
+attn_status attnrt::setError(attn_status status, std::string message) {
+  lastError = std::move(message);
+  return status;
+}
+
+attn_status attnrt::clearError() {
+  lastError.clear();
+  return ATTN_OK;
 }
 
 extern "C" const char *attn_last_error(void) { return lastError.c_str(); }
@@ -101,6 +110,5 @@ extern "C" attn_status attn_check_tensor(const attn_tensor *tensor,
     return fail("operand '" + name + "' must be contiguous in its last "
                 "dimension (stride 1), got stride " +
                 std::to_string(tensor->strides[spec->rank - 1]));
-  lastError.clear();
-  return ATTN_OK;
+  return attnrt::clearError();
 }

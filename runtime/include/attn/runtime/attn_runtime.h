@@ -69,6 +69,37 @@ attn_status attn_check_tensor(const attn_tensor *tensor,
                               const attn_tensor_spec *spec,
                               attn_device_kind device);
 
+/* A compiled kernel: a shared library and its JSON manifest (attn-compile
+ * --emit=so writes both). */
+typedef struct attn_kernel attn_kernel;
+
+/* A kernel argument, by the parameter name of the manifest ("q", "k", "v",
+ * "out", "lse", or an optional operand such as "kv_indices"). */
+typedef struct attn_arg {
+  const char *name;
+  attn_tensor tensor;
+} attn_arg;
+
+/* Loads a CPU kernel. On success *kernel owns it (attn_kernel_free). */
+attn_status attn_kernel_load(const char *library_path,
+                             const char *manifest_path, attn_kernel **kernel);
+
+/* The number of parameters and the name of parameter `index`, in call
+ * order (NULL when out of range). */
+int32_t attn_kernel_num_params(const attn_kernel *kernel);
+const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
+
+/* Checks the arguments against the manifest and each other without running
+ * the kernel. */
+attn_status attn_kernel_validate(const attn_kernel *kernel,
+                                 const attn_arg *args, int32_t num_args);
+
+/* Validates, then runs the kernel on `num_threads` threads (0: all). */
+attn_status attn_kernel_launch(attn_kernel *kernel, const attn_arg *args,
+                               int32_t num_args, int32_t num_threads);
+
+void attn_kernel_free(attn_kernel *kernel);
+
 /* The message of the last error on this thread ("" when none). */
 const char *attn_last_error(void);
 

@@ -1,0 +1,224 @@
+//===- KernelCAPITest.cpp - The runtime C API over a compiled kernel ------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// Compiles a block-sparse spec for the host CPU, then drives the runtime's C
+// API: a valid launch, and each kind of bad argument, whose error must name
+// the argument.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/InitAll.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Spec/SpecImport.h"
+#include "attn/Target/CPU/CPUTarget.h"
+#include "attn/Target/Manifest.h"
+#include "attn/runtime/attn_runtime.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/SourceMgr.h"
+#include "gtest/gtest.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+const char *kSpec = R"yaml(
+name: sparse_capi
+dtype: f32
+head_dim: 32
+heads: {q: 2, kv: 1}
+mask: {block_sparse: {block: [16, 16]}}
+outputs: [out, lse]
+)yaml";
+
+/// Builds the kernel once for all tests.
+class KernelCAPITest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    DialectRegistry registry;
+    registerAllDialects(registry);
+    MLIRContext context(registry);
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBufferCopy(kSpec, "capi.yaml"), SMLoc());
+    OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context);
+    ASSERT_TRUE(module);
+    AttentionOp op;
+    module->walk([&](AttentionOp found) { op = found; });
+    HostCPU cpu = detectHostCPU();
+    ManifestInfo info{"cpu", cpu.name, "test", 64, 64};
+    std::string manifest;
+    llvm::raw_string_ostream os(manifest);
+    os << llvm::json::Value(buildManifest(op, info));
+    CPUPipelineOptions options;
+    options.vectorWidth = cpu.vectorWidth;
+    PassManager pm(&context);
+    buildCPUPipeline(pm, options);
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+    llvm::Expected<std::string> object = emitCPUModule(*module, cpu, true);
+    ASSERT_TRUE(!!object);
+    llvm::SmallString<128> dir;
+    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi", dir));
+    directory = dir.str().str();
+    libraryPath = directory + "/kernel.so";
+    manifestPath = directory + "/kernel.so.json";
+    ASSERT_FALSE(!!linkSharedLibrary(*object, libraryPath));
+    std::ofstream(manifestPath) << manifest;
+  }
+
+  static void TearDownTestSuite() { llvm::sys::fs::remove_directories(directory); }
+
+  void SetUp() override {
+    ASSERT_EQ(attn_kernel_load(libraryPath.c_str(), manifestPath.c_str(),
+                               &kernel),
+              ATTN_OK)
+        << attn_last_error();
+    // B = 1, L = 40: 3 q blocks and 3 kv blocks of 16.
+    q.assign(1 * 40 * 2 * 32, 0.5f);
+    k.assign(1 * 40 * 1 * 32, 0.25f);
+    v.assign(1 * 40 * 1 * 32, 1.0f);
+    out.assign(1 * 40 * 2 * 32, 0.0f);
+    lse.assign(1 * 2 * 40, 0.0f);
+    counts.assign(1 * 2 * 3, 1);
+    indices.assign(1 * 2 * 3 * 3, 0);
+    args = {arg("q", q.data(), ATTN_F32, {1, 40, 2, 32}),
+            arg("k", k.data(), ATTN_F32, {1, 40, 1, 32}),
+            arg("v", v.data(), ATTN_F32, {1, 40, 1, 32}),
+            arg("kv_num_blocks", counts.data(), ATTN_I32, {1, 2, 3}),
+            arg("kv_indices", indices.data(), ATTN_I32, {1, 2, 3, 3}),
+            arg("out", out.data(), ATTN_F32, {1, 40, 2, 32}),
+            arg("lse", lse.data(), ATTN_F32, {1, 2, 40})};
+  }
+
+  void TearDown() override { attn_kernel_free(kernel); }
+
+  static attn_arg arg(const char *name, void *data, attn_dtype dtype,
+                      std::vector<int64_t> shape) {
+    attn_arg a{};
+    a.name = name;
+    a.tensor.data = data;
+    a.tensor.dtype = dtype;
+    a.tensor.rank = static_cast<int32_t>(shape.size());
+    int64_t stride = 1;
+    for (int32_t i = a.tensor.rank - 1; i >= 0; --i) {
+      a.tensor.shape[i] = shape[i];
+      a.tensor.strides[i] = stride;
+      stride *= shape[i];
+    }
+    a.tensor.device = ATTN_DEVICE_CPU;
+    return a;
+  }
+
+  attn_arg &byName(const std::string &name) {
+    for (attn_arg &a : args)
+      if (name == a.name)
+        return a;
+    static attn_arg none{};
+    return none;
+  }
+
+  std::string launchError() {
+    EXPECT_EQ(attn_kernel_launch(kernel, args.data(),
+                                 static_cast<int32_t>(args.size()), 2),
+              ATTN_ERROR_INVALID_ARGUMENT);
+    return attn_last_error();
+  }
+
+  static std::string directory, libraryPath, manifestPath;
+  attn_kernel *kernel = nullptr;
+  std::vector<float> q, k, v, out, lse;
+  std::vector<int32_t> counts, indices;
+  std::vector<attn_arg> args;
+};
+
+std::string KernelCAPITest::directory;
+std::string KernelCAPITest::libraryPath;
+std::string KernelCAPITest::manifestPath;
+
+TEST_F(KernelCAPITest, ListsParametersAndLaunches) {
+  ASSERT_EQ(attn_kernel_num_params(kernel), 7);
+  EXPECT_STREQ(attn_kernel_param_name(kernel, 0), "q");
+  EXPECT_STREQ(attn_kernel_param_name(kernel, 3), "kv_num_blocks");
+  EXPECT_EQ(attn_kernel_param_name(kernel, 7), nullptr);
+  ASSERT_EQ(attn_kernel_launch(kernel, args.data(),
+                               static_cast<int32_t>(args.size()), 2),
+            ATTN_OK)
+      << attn_last_error();
+  // Every query sees kv block 0 (16 keys with equal scores): out = v = 1 and
+  // lse = log(16) + s with s = 0.5 * 0.25 * 32 / sqrt(32).
+  EXPECT_NEAR(out[0], 1.0f, 1e-6);
+  EXPECT_NEAR(lse[0], std::log(16.0) + 4.0 / std::sqrt(32.0), 1e-5);
+}
+
+TEST_F(KernelCAPITest, ErrorsNameTheArgument) {
+  byName("k").tensor.dtype = ATTN_F16;
+  EXPECT_EQ(launchError(), "operand 'k' has dtype f16, expected f32");
+  byName("k").tensor.dtype = ATTN_F32;
+
+  byName("v").tensor.shape[0] = 2;
+  EXPECT_EQ(launchError(),
+            "operand 'v' has shape [2, 40, 1, 32], expected [1, 40, 1, 32]");
+  byName("v").tensor.shape[0] = 1;
+
+  byName("q").tensor.strides[3] = 2;
+  EXPECT_EQ(launchError(), "operand 'q' must be contiguous in its last "
+                           "dimension (stride 1), got stride 2");
+  byName("q").tensor.strides[3] = 1;
+
+  byName("out").tensor.device = ATTN_DEVICE_CUDA;
+  EXPECT_EQ(launchError(), "operand 'out' is on the cuda device, expected cpu");
+  byName("out").tensor.device = ATTN_DEVICE_CPU;
+
+  indices[4] = 7;
+  counts[1] = 2;
+  EXPECT_EQ(launchError(), "operand 'kv_indices' holds block 7 at [0, 0, 1, "
+                           "1], outside [0, 3)");
+  indices[4] = 0;
+  counts[1] = 1;
+
+  attn_arg lseArg = args.back();
+  args.pop_back();
+  EXPECT_EQ(launchError(), "operand 'lse' is missing");
+  args.push_back(lseArg);
+
+  args.push_back(arg("bias", q.data(), ATTN_F32, {1}));
+  EXPECT_EQ(launchError().rfind("'bias' is not a parameter of kernel "
+                                "'sparse_capi' (parameters: q, k, v, ",
+                                0),
+            0u);
+  args.pop_back();
+
+  args.push_back(args.front());
+  EXPECT_EQ(launchError(), "operand 'q' is given twice");
+  args.pop_back();
+
+  EXPECT_EQ(attn_kernel_validate(kernel, args.data(),
+                                 static_cast<int32_t>(args.size())),
+            ATTN_OK)
+      << attn_last_error();
+}
+
+TEST_F(KernelCAPITest, LoadFailuresAreReported) {
+  attn_kernel *missing = nullptr;
+  EXPECT_EQ(attn_kernel_load("/nonexistent/kernel.so", manifestPath.c_str(),
+                             &missing),
+            ATTN_ERROR_NOT_FOUND);
+  EXPECT_NE(std::string(attn_last_error()).find("cannot load"),
+            std::string::npos);
+  EXPECT_EQ(attn_kernel_load(libraryPath.c_str(), "/nonexistent.json",
+                             &missing),
+            ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(attn_kernel_launch(nullptr, nullptr, 0, 0),
+            ATTN_ERROR_INVALID_ARGUMENT);
+}
+
+} // namespace
