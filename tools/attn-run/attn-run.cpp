@@ -14,6 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MaskSvg.h"
+#include "NpyIO.h"
 #include "attn/Analysis/MaskAnalysis.h"
 #include "attn/Conversion/Passes.h"
 #include "attn/InitAll.h"
@@ -73,6 +75,17 @@ cl::opt<unsigned> seed("seed", cl::desc("Random seed"), cl::init(0),
 unsigned threads = 0;
 cl::opt<int> repeats("repeats", cl::desc("Timed runs for --bench"),
                      cl::init(10), cl::cat(category));
+cl::opt<std::string> saveDir(
+    "save", cl::desc("Write the spec, every input, operand and output as "
+                     ".npy files into this directory"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(category));
+cl::opt<std::string> loadDir(
+    "load", cl::desc("Run on the inputs and operands in this directory (as "
+                     "--save writes them) instead of random ones"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(category));
+cl::opt<std::string> maskSvg(
+    "mask-svg", cl::desc("Draw the mask (batch 0, head 0) with its tile grid"),
+    cl::value_desc("file.svg"), cl::init(""), cl::cat(category));
 cl::opt<std::string> dtypeOverride(
     "dtype", cl::desc("Run with this dtype instead of the spec's"),
     cl::value_desc("f32|f16|bf16"), cl::init(""), cl::cat(category));
@@ -296,6 +309,36 @@ void fillBlockSparse(HostTensor &counts, HostTensor &indices,
   }
 }
 
+/// The mask operands among `tensors`, for the mask model.
+attnrt::mask::Data maskData(std::map<std::string, HostTensor> &tensors,
+                            int64_t Lq, int64_t Lkv) {
+  attnrt::mask::Data data;
+  data.qLen = Lq;
+  data.kvLen = Lkv;
+  auto view = [&](const char *name) {
+    attnrt::mask::IntView v;
+    auto it = tensors.find(name);
+    if (it == tensors.end())
+      return v;
+    v.data = it->second.ints.data();
+    v.shape = it->second.shape;
+    v.strides.assign(v.shape.size(), 1);
+    for (size_t i = v.shape.size(); i-- > 1;)
+      v.strides[i - 1] = v.strides[i] * v.shape[i];
+    return v;
+  };
+  data.docQ = view("doc_q");
+  data.docKV = view("doc_kv");
+  data.cuSeqlensQ = view("cu_seqlens_q");
+  data.cuSeqlensKV = view("cu_seqlens_kv");
+  data.prefixLen = view("prefix_len");
+  data.kvNumBlocks = view("kv_num_blocks");
+  data.kvIndices = view("kv_indices");
+  data.vertical = view("vertical");
+  data.slash = view("slash");
+  return data;
+}
+
 /// Relative Frobenius error over finite reference entries; the infinities
 /// (lse of rows without keys) must match exactly.
 double relativeError(const std::vector<double> &got,
@@ -373,6 +416,20 @@ int main(int argc, char **argv) {
   AttentionOp op;
   module->walk([&](AttentionOp found) { op = found; });
 
+  // With --load, the sizes come from the saved q and k.
+  if (!loadDir.empty()) {
+    HostTensor q, k;
+    if (!readNpy(loadDir + "/q.npy", q, error) ||
+        !readNpy(loadDir + "/k.npy", k, error))
+      return fail(error);
+    if (q.shape.size() != 4 || k.shape.size() != 4)
+      return fail("--load: q.npy and k.npy must have rank 4");
+    int seqAxis = op.getLayout() == Layout::bhsd ? 2 : 1;
+    batchSize = q.shape[0];
+    qLenOpt = q.shape[seqAxis];
+    kvLenOpt = k.shape[seqAxis];
+  }
+
   // Lengths: the options, or what the spec pins.
   ProblemShape shape = op.getProblemShape();
   int64_t pinned = shape.qLen;
@@ -401,6 +458,13 @@ int main(int argc, char **argv) {
     tensors[p.name] = makeInput(p, op, batchSize, Lq, Lkv, rng);
   if (tensors.count("kv_num_blocks"))
     fillBlockSparse(tensors["kv_num_blocks"], tensors["kv_indices"], rng);
+  if (!loadDir.empty())
+    for (auto &[name, t] : tensors) {
+      if (name == "out" || name == "lse")
+        continue;
+      if (!readNpy(loadDir + "/" + name + ".npy", t, error))
+        return fail(error);
+    }
   std::map<std::string, attn_tensor> args;
   for (auto &[name, t] : tensors) {
     args[name] = t.view();
@@ -416,45 +480,53 @@ int main(int argc, char **argv) {
                << " threads=" << pool.numThreads() << "\n";
 
   if (explain) {
-    attnrt::mask::Data data;
-    data.qLen = Lq;
-    data.kvLen = Lkv;
     TileCounts counts;
+    int64_t blockKV = getCPUBlockSizes(op, CPUKernelOptions{}).second;
     if (MaskAttrInterface mask = op.getMaskAttr()) {
-      attnrt::mask::Node model = buildMaskModel(mask);
       // Operand-dependent masks are classified for batch 0, head 0.
-      auto view = [&](const char *name) {
-        attnrt::mask::IntView v;
-        auto it = tensors.find(name);
-        if (it == tensors.end())
-          return v;
-        v.data = it->second.ints.data();
-        v.shape = it->second.shape;
-        v.strides.assign(v.shape.size(), 1);
-        for (size_t i = v.shape.size(); i-- > 1;)
-          v.strides[i - 1] = v.strides[i] * v.shape[i];
-        return v;
-      };
-      data.docQ = view("doc_q");
-      data.docKV = view("doc_kv");
-      data.cuSeqlensQ = view("cu_seqlens_q");
-      data.cuSeqlensKV = view("cu_seqlens_kv");
-      data.prefixLen = view("prefix_len");
-      data.kvNumBlocks = view("kv_num_blocks");
-      data.kvIndices = view("kv_indices");
-      data.vertical = view("vertical");
-      data.slash = view("slash");
-      auto [bq, bk] = getCPUBlockSizes(op, CPUKernelOptions{});
-      counts = countTiles(model, data, 0, 0, kernel.blockQ(), bk);
-      (void)bq;
+      counts = countTiles(buildMaskModel(mask), maskData(tensors, Lq, Lkv), 0,
+                          0, kernel.blockQ(), blockKV);
     } else {
-      counts.full = ((Lq + kernel.blockQ() - 1) / kernel.blockQ());
+      counts.full = ((Lq + kernel.blockQ() - 1) / kernel.blockQ()) *
+                    ((Lkv + blockKV - 1) / blockKV);
     }
     double skipped = counts.total() ? double(counts.empty) / counts.total() : 0;
     llvm::outs() << llvm::formatv(
         "tiles (batch 0, head 0): empty={0} full={1} partial={2} "
         "skipped={3:P}\n",
         counts.empty, counts.full, counts.partial, skipped);
+  }
+
+  if (!maskSvg.empty()) {
+    if (!op.getMaskAttr())
+      return fail("--mask-svg: the spec has no mask");
+    std::string svg =
+        drawMaskSvg(buildMaskModel(op.getMaskAttr()),
+                    maskData(tensors, Lq, Lkv), 0, 0, kernel.blockQ(),
+                    getCPUBlockSizes(op, CPUKernelOptions{}).second);
+    std::error_code ec;
+    llvm::raw_fd_ostream file(maskSvg, ec);
+    if (ec)
+      return fail("cannot write '" + maskSvg + "': " + ec.message());
+    file << svg;
+  }
+
+  if (!saveDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(saveDir))
+      return fail("cannot create '" + saveDir + "': " + ec.message());
+    for (auto &[name, t] : tensors) {
+      if (name == "out" || name == "lse")
+        t.readBack();
+      if (!writeNpy(saveDir + "/" + name + ".npy", t, error))
+        return fail(error);
+    }
+    std::error_code ec;
+    llvm::raw_fd_ostream spec(saveDir + "/spec.yaml", ec);
+    if (ec)
+      return fail("cannot write the spec into '" + saveDir + "'");
+    spec << specText.substr(0, specText.rfind("\n# dtype override: "));
+    if (!dtypeOverride.empty())
+      spec << "\n# attn-run --dtype " << dtypeOverride << "\n";
   }
 
   int status = 0;
