@@ -84,6 +84,9 @@ private:
 
   // Problem constants.
   int64_t BQ = 0, BK = 0, W = 0, D = 0, Dv = 0, Hq = 0, Hkv = 0;
+  /// Register blocking: rows of Q per micro-kernel, key vectors per row in
+  /// S = Q K^T, head-dim vectors per row in P V.
+  int64_t RI = 1, NJ = 1, ND = 1;
   Layout layout = Layout::bshd;
   Type elementType;
   VectorType vecType;
@@ -92,6 +95,7 @@ private:
   Value q, k, v, out, lse;
   DenseMap<OperandKind, Value> operands;
   Value batch, head, kvHead, q0, rows, qLen, kvLen, offset;
+  Value rowsPadded; ///< rows rounded up to a multiple of RI
   Value alibiTable;
 
   // Scratch buffers.
@@ -160,6 +164,30 @@ private:
           scf::YieldOp::create(b, next);
         });
     return loop.getResult(0);
+  }
+
+  /// A loop carrying several values: returns their final values.
+  SmallVector<Value> forLoopCarryN(
+      Value lb, Value ub, int64_t step, ValueRange inits,
+      function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(
+        b, lb, ub, idx(step), inits,
+        [&](OpBuilder &nested, Location loc, Value iv, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          SmallVector<Value> next = body(iv, iter);
+          scf::YieldOp::create(b, next);
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// The largest of {max, max/2, ..., 1} that divides `n`.
+  static int64_t blockingFor(int64_t n, int64_t max) {
+    int64_t f = max;
+    while (f > 1 && n % f != 0)
+      f /= 2;
+    return f;
   }
 
   /// if (cond) then()
@@ -610,12 +638,18 @@ void KernelBuilder::emitLoadQ() {
                               ValueRange{i, d});
     });
   });
+  // Rows past the end, up to the register blocking, compute on zeros.
+  forLoop(rows, rowsPadded, 1, [&](Value i) {
+    forLoop(idx(0), idx(D), 1, [&](Value d) {
+      memref::StoreOp::create(b, f32(0.0), qs, ValueRange{i, d});
+    });
+  });
 }
 
 void KernelBuilder::emitInit() {
   Value zeros = splat(f32(0.0));
   Value initMax = isSoftmaxFamily() ? negInf() : f32(0.0);
-  forLoop(idx(0), rows, 1, [&](Value i) {
+  forLoop(idx(0), rowsPadded, 1, [&](Value i) {
     memref::StoreOp::create(b, initMax, rowMax, ValueRange{i});
     memref::StoreOp::create(b, f32(0.0), rowSum, ValueRange{i});
     forLoop(idx(0), idx(Dv), W, [&](Value d) {
@@ -675,20 +709,36 @@ void KernelBuilder::emitKVTile(Value kt) {
     });
   });
 
-  // S = Q K^T, vectorized over keys.
-  forLoop(idx(0), rows, 1, [&](Value i) {
-    forLoop(idx(0), idx(BK), W, [&](Value j) {
-      Value sum = forLoopCarry(idx(0), idx(D), 1, splat(f32(0.0)),
-                               [&](Value d, Value accum) {
-                                 Value qd = memref::LoadOp::create(
-                                     b, qs, ValueRange{i, d});
-                                 Value kv = vector::LoadOp::create(
-                                     b, vecType, ktBuf, ValueRange{d, j});
-                                 return vector::FMAOp::create(b, splat(qd), kv,
-                                                              accum)
-                                     .getResult();
-                               });
-      vector::StoreOp::create(b, sum, scores, ValueRange{i, j});
+  // S = Q K^T: RI rows x NJ key vectors of accumulators in registers; per
+  // step of d, NJ loads of K^T and RI broadcasts of Q feed RI * NJ FMAs.
+  forLoop(idx(0), rowsPadded, RI, [&](Value i) {
+    forLoop(idx(0), idx(BK), W * NJ, [&](Value j) {
+      SmallVector<Value> inits(RI * NJ, splat(f32(0.0)));
+      SmallVector<Value> sums = forLoopCarryN(
+          idx(0), idx(D), 1, inits,
+          [&](Value d, ValueRange accs) -> SmallVector<Value> {
+            SmallVector<Value> keys;
+            for (int64_t c = 0; c < NJ; ++c)
+              keys.push_back(vector::LoadOp::create(
+                  b, vecType, ktBuf,
+                  ValueRange{d, arith::AddIOp::create(b, j, idx(c * W))}));
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < RI; ++r) {
+              Value qd = memref::LoadOp::create(
+                  b, qs, ValueRange{arith::AddIOp::create(b, i, idx(r)), d});
+              Value broadcast = splat(qd);
+              for (int64_t c = 0; c < NJ; ++c)
+                next.push_back(vector::FMAOp::create(b, broadcast, keys[c],
+                                                     accs[r * NJ + c]));
+            }
+            return next;
+          });
+      for (int64_t r = 0; r < RI; ++r)
+        for (int64_t c = 0; c < NJ; ++c)
+          vector::StoreOp::create(
+              b, sums[r * NJ + c], scores,
+              ValueRange{arith::AddIOp::create(b, i, idx(r)),
+                         arith::AddIOp::create(b, j, idx(c * W))});
     });
   });
 
@@ -716,7 +766,7 @@ void KernelBuilder::emitNormalize(Value cols) {
         .getResult();
   };
   NormalizerKind kind = normalizer();
-  forLoop(idx(0), rows, 1, [&](Value i) {
+  forLoop(idx(0), rowsPadded, 1, [&](Value i) {
     if (kind == NormalizerKind::sigmoid || kind == NormalizerKind::none) {
       // Weights are elementwise: sigmoid(s + bias) or s; masked keys weigh 0.
       double bias = op.getNormalizerOrDefault().getBias().convertToDouble();
@@ -779,16 +829,45 @@ void KernelBuilder::emitNormalize(Value cols) {
 }
 
 void KernelBuilder::emitPV(Value cols) {
-  // O[i, d:d+W] += sum_j P[i, j] V[j, d:d+W], the accumulator in registers.
-  forLoop(idx(0), rows, 1, [&](Value i) {
-    forLoop(idx(0), idx(Dv), W, [&](Value d) {
-      Value init = vector::LoadOp::create(b, vecType, acc, ValueRange{i, d});
-      Value sum = forLoopCarry(idx(0), cols, 1, init, [&](Value j, Value o) {
-        Value p = memref::LoadOp::create(b, scores, ValueRange{i, j});
-        Value vrow = vector::LoadOp::create(b, vecType, vs, ValueRange{j, d});
-        return vector::FMAOp::create(b, splat(p), vrow, o).getResult();
-      });
-      vector::StoreOp::create(b, sum, acc, ValueRange{i, d});
+  // O[i, d:d+W] += sum_j P[i, j] V[j, d:d+W]: RI rows x ND head-dim vectors
+  // of accumulators in registers over the keys of the tile.
+  forLoop(idx(0), rowsPadded, RI, [&](Value i) {
+    forLoop(idx(0), idx(Dv), W * ND, [&](Value d) {
+      auto rowAt = [&](int64_t r) {
+        return arith::AddIOp::create(b, i, idx(r)).getResult();
+      };
+      auto colAt = [&](int64_t c) {
+        return arith::AddIOp::create(b, d, idx(c * W)).getResult();
+      };
+      SmallVector<Value> inits;
+      for (int64_t r = 0; r < RI; ++r)
+        for (int64_t c = 0; c < ND; ++c)
+          inits.push_back(vector::LoadOp::create(b, vecType, acc,
+                                                 ValueRange{rowAt(r), colAt(c)}));
+      SmallVector<Value> sums = forLoopCarryN(
+          idx(0), cols, 1, inits,
+          [&](Value j, ValueRange accs) -> SmallVector<Value> {
+            SmallVector<Value> values;
+            for (int64_t c = 0; c < ND; ++c)
+              values.push_back(vector::LoadOp::create(
+                  b, vecType, vs,
+                  ValueRange{j, arith::AddIOp::create(b, d, idx(c * W))}));
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < RI; ++r) {
+              Value p = memref::LoadOp::create(
+                  b, scores,
+                  ValueRange{arith::AddIOp::create(b, i, idx(r)), j});
+              Value broadcast = splat(p);
+              for (int64_t c = 0; c < ND; ++c)
+                next.push_back(vector::FMAOp::create(b, broadcast, values[c],
+                                                     accs[r * ND + c]));
+            }
+            return next;
+          });
+      for (int64_t r = 0; r < RI; ++r)
+        for (int64_t c = 0; c < ND; ++c)
+          vector::StoreOp::create(b, sums[r * ND + c], acc,
+                                  ValueRange{rowAt(r), colAt(c)});
     });
   });
 }
@@ -852,6 +931,10 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   while (W * 2 <= options.vectorWidth && Dv % (W * 2) == 0 && BK % (W * 2) == 0)
     W *= 2;
   vecType = VectorType::get({W}, b.getF32Type());
+  RI = blockingFor(BQ, 4);
+  int64_t maxVectors = W >= 16 ? 4 : 2;
+  NJ = blockingFor(BK / W, maxVectors);
+  ND = blockingFor(Dv / W, maxVectors);
 
   // Arguments: q, k, v, optional operands (OperandKind order), out, [lse],
   // item.
@@ -882,6 +965,8 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   kvHead = arith::DivSIOp::create(b, head, idx(Hq / Hkv));
   q0 = arith::MulIOp::create(b, qTile, idx(BQ));
   rows = minIndex(idx(BQ), arith::SubIOp::create(b, qLen, q0));
+  rowsPadded = arith::MulIOp::create(
+      b, arith::CeilDivSIOp::create(b, rows, idx(RI)), idx(RI));
 
   // Standard ALiBi slopes, when used, as a constant table.
   if (ArrayAttr mods = op.getScoreModsAttr())
