@@ -32,6 +32,22 @@ using namespace mlir::attn;
 std::pair<int64_t, int64_t>
 mlir::attn::getCPUBlockSizes(AttentionOp op, const CPUKernelOptions &options) {
   int64_t blockQ = options.blockQ, blockKV = options.blockKV;
+  // Tiles that divide a block-sparse mask's blocks let the kernel walk the
+  // listed blocks only.
+  if (auto sparse = dyn_cast_or_null<BlockSparseAttr>(op.getMaskAttr())) {
+    auto divisor = [](int64_t block, int64_t limit) {
+      int64_t size = limit;
+      while (size > 1 && block % size != 0)
+        size /= 2;
+      return size;
+    };
+    int64_t q = divisor(sparse.getBlockQ(), blockQ);
+    int64_t kv = divisor(sparse.getBlockKv(), blockKV);
+    if (q >= 4 && kv >= 8) {
+      blockQ = q;
+      blockKV = kv;
+    }
+  }
   if (ScheduleAttr schedule = op.getScheduleAttr()) {
     if (schedule.getBlockQ())
       blockQ = schedule.getBlockQ();
@@ -232,8 +248,19 @@ private:
 
   void emitLoadQ();
   void emitInit();
-  void emitKVTile(Value kt);
-  LogicalResult emitScorePass(Value k0, Value cols, Value needed);
+  /// One kv tile; `listed` says the tile comes from a block-sparse list, so
+  /// every key of it is visible.
+  void emitKVTile(Value kt, bool listed = false);
+  LogicalResult emitScorePass(Value k0, Value cols, Value needed,
+                              bool applyMask);
+  /// kv tiles of the blocks a block-sparse mask lists for this q tile.
+  void emitListedBlocks(BlockSparseAttr sparse);
+  /// Narrows [kLo, kHi] to the keys a neighborhood shows the q tile's rows.
+  void neighborhoodBounds(NeighborhoodAttr hood, Value &kLo, Value &kHi);
+  /// The dilation group, first and last group position a neighborhood's
+  /// dimension `d` shows to coordinate `qc`.
+  std::tuple<Value, Value, Value> neighborhoodWindow(NeighborhoodAttr hood,
+                                                     size_t d, Value qc);
   void emitNormalize(Value cols);
   void emitPV(Value cols);
   void emitFinalize();
@@ -277,57 +304,124 @@ static Value broadcastIndex(ImplicitLocOpBuilder &b, Value memref, int64_t dim,
   return arith::SelectOp::create(b, isOne, zero, value);
 }
 
-Value KernelBuilder::emitNeighborhood(NeighborhoodAttr hood, Value qi,
-                                      Value ki) {
-  ArrayRef<int64_t> grid = hood.getGrid();
-  Value visible = arith::ConstantOp::create(b, b.getBoolAttr(true));
-  int64_t stride = 1;
+/// Row-major strides of a neighborhood grid.
+static SmallVector<int64_t> gridStrides(ArrayRef<int64_t> grid) {
   SmallVector<int64_t> strides(grid.size());
+  int64_t stride = 1;
   for (size_t d = grid.size(); d-- > 0;) {
     strides[d] = stride;
     stride *= grid[d];
   }
+  return strides;
+}
+
+std::tuple<Value, Value, Value>
+KernelBuilder::neighborhoodWindow(NeighborhoodAttr hood, size_t d, Value qc) {
+  Value n = idx(hood.getGrid()[d]), dil = idx(hood.getDilationAt(d));
+  Value kernel = idx(hood.getKernel()[d]);
+  Value group = arith::RemUIOp::create(b, qc, dil);
+  Value i = arith::DivUIOp::create(b, qc, dil);
+  if (hood.isCausalAt(d)) {
+    // Group positions [i - kernel + 1, i].
+    Value first = maxIndex(
+        arith::SubIOp::create(b, arith::AddIOp::create(b, i, idx(1)), kernel),
+        idx(0));
+    return {group, first, i};
+  }
+  // groupLen = ceil((n - group) / dil); size = min(kernel, groupLen);
+  // start = clamp(i - kernel / 2, 0, groupLen - size)
+  Value groupLen = arith::DivUIOp::create(
+      b,
+      arith::AddIOp::create(b, arith::SubIOp::create(b, n, group),
+                            arith::SubIOp::create(b, dil, idx(1))),
+      dil);
+  Value size = minIndex(kernel, groupLen);
+  Value start = arith::SubIOp::create(b, i, idx(hood.getKernel()[d] / 2));
+  start = maxIndex(start, idx(0));
+  start = minIndex(start, arith::SubIOp::create(b, groupLen, size));
+  Value last = arith::SubIOp::create(b, arith::AddIOp::create(b, start, size),
+                                     idx(1));
+  return {group, start, last};
+}
+
+Value KernelBuilder::emitNeighborhood(NeighborhoodAttr hood, Value qi,
+                                      Value ki) {
+  ArrayRef<int64_t> grid = hood.getGrid();
+  SmallVector<int64_t> strides = gridStrides(grid);
+  Value visible = arith::ConstantOp::create(b, b.getBoolAttr(true));
   for (size_t d = 0; d < grid.size(); ++d) {
-    Value n = idx(grid[d]), dil = idx(hood.getDilationAt(d));
-    Value kernel = idx(hood.getKernel()[d]);
+    Value dil = idx(hood.getDilationAt(d));
     auto coord = [&](Value t) {
       Value div = arith::DivUIOp::create(b, t, idx(strides[d]));
-      return arith::RemUIOp::create(b, div, n).getResult();
+      return arith::RemUIOp::create(b, div, idx(grid[d])).getResult();
     };
-    Value qc = coord(qi), kc = coord(ki);
-    Value group = arith::RemUIOp::create(b, qc, dil);
-    Value sameGroup =
-        cmp(arith::CmpIPredicate::eq, group, arith::RemUIOp::create(b, kc, dil));
-    Value i = arith::DivUIOp::create(b, qc, dil);
+    Value kc = coord(ki);
+    auto [group, first, last] = neighborhoodWindow(hood, d, coord(qi));
+    Value sameGroup = cmp(arith::CmpIPredicate::eq, group,
+                          arith::RemUIOp::create(b, kc, dil));
     Value j = arith::DivUIOp::create(b, kc, dil);
-    Value inWindow;
-    if (hood.isCausalAt(d)) {
-      // j in [i - kernel + 1, i]
-      Value first = arith::SubIOp::create(
-          b, arith::AddIOp::create(b, i, idx(1)), kernel);
-      inWindow = arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sle, j, i),
-                                       cmp(arith::CmpIPredicate::sge, j, first));
-    } else {
-      // groupLen = ceil((n - group) / dil); size = min(kernel, groupLen);
-      // start = clamp(i - kernel / 2, 0, groupLen - size)
-      Value groupLen = arith::DivUIOp::create(
-          b,
-          arith::AddIOp::create(
-              b, arith::SubIOp::create(b, n, group),
-              arith::SubIOp::create(b, dil, idx(1))),
-          dil);
-      Value size = minIndex(kernel, groupLen);
-      Value start = arith::SubIOp::create(b, i, idx(hood.getKernel()[d] / 2));
-      start = maxIndex(start, idx(0));
-      start = minIndex(start, arith::SubIOp::create(b, groupLen, size));
-      Value end = arith::AddIOp::create(b, start, size);
-      inWindow = arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, start),
-                                       cmp(arith::CmpIPredicate::slt, j, end));
-    }
+    Value inWindow =
+        arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, first),
+                              cmp(arith::CmpIPredicate::sle, j, last));
     visible = arith::AndIOp::create(
         b, visible, arith::AndIOp::create(b, sameGroup, inWindow));
   }
   return visible;
+}
+
+void KernelBuilder::neighborhoodBounds(NeighborhoodAttr hood, Value &kLo,
+                                       Value &kHi) {
+  // Row-major order: a row's visible keys lie between the token of the
+  // windows' first positions and the token of their last positions.
+  ArrayRef<int64_t> grid = hood.getGrid();
+  SmallVector<int64_t> strides = gridStrides(grid);
+  SmallVector<Value> inits = {idx(std::numeric_limits<int64_t>::max()),
+                              idx(std::numeric_limits<int64_t>::min())};
+  SmallVector<Value> range = forLoopCarryN(
+      idx(0), rows, 1, inits,
+      [&](Value i, ValueRange minMax) -> SmallVector<Value> {
+        Value qi = arith::AddIOp::create(b, q0, i);
+        Value first = idx(0), last = idx(0);
+        for (size_t d = 0; d < grid.size(); ++d) {
+          Value dil = idx(hood.getDilationAt(d));
+          Value qc = arith::RemUIOp::create(
+              b, arith::DivUIOp::create(b, qi, idx(strides[d])),
+              idx(grid[d]));
+          auto [group, lo, hi] = neighborhoodWindow(hood, d, qc);
+          auto token = [&](Value pos) {
+            Value coordinate = arith::AddIOp::create(
+                b, group, arith::MulIOp::create(b, pos, dil));
+            return arith::MulIOp::create(b, coordinate, idx(strides[d]))
+                .getResult();
+          };
+          first = arith::AddIOp::create(b, first, token(lo));
+          last = arith::AddIOp::create(b, last, token(hi));
+        }
+        return {minIndex(minMax[0], first), maxIndex(minMax[1], last)};
+      });
+  kLo = maxIndex(kLo, range[0]);
+  kHi = minIndex(kHi, range[1]);
+}
+
+void KernelBuilder::emitListedBlocks(BlockSparseAttr sparse) {
+  Value numBlocks = operands.lookup(OperandKind::kv_num_blocks);
+  Value indices = operands.lookup(OperandKind::kv_indices);
+  Value qb = arith::DivUIOp::create(b, q0, idx(sparse.getBlockQ()));
+  Value bi = broadcastIndex(b, numBlocks, 0, batch);
+  Value hi = broadcastIndex(b, numBlocks, 1, head);
+  Value count = loadInt(numBlocks, {bi, hi, qb});
+  Value bj = broadcastIndex(b, indices, 0, batch);
+  Value hj = broadcastIndex(b, indices, 1, head);
+  int64_t tilesPerBlock = sparse.getBlockKv() / BK;
+  Value numTiles = arith::CeilDivSIOp::create(b, kvLen, idx(BK));
+  forLoop(idx(0), count, 1, [&](Value j) {
+    Value block = loadInt(indices, {bj, hj, qb, j});
+    Value firstTile = arith::MulIOp::create(b, block, idx(tilesPerBlock));
+    Value endTile = minIndex(
+        arith::AddIOp::create(b, firstTile, idx(tilesPerBlock)), numTiles);
+    forLoop(firstTile, endTile, 1,
+            [&](Value kt) { emitKVTile(kt, /*listed=*/true); });
+  });
 }
 
 FailureOr<Value> KernelBuilder::emitMask(MaskAttrInterface mask, Value qi,
@@ -579,6 +673,8 @@ void KernelBuilder::kvTileBounds(Value &lo, Value &hi) {
     } else if (auto prefix = dyn_cast<PrefixLMAttr>(m);
                prefix && prefix.getLength()) {
       kHi = minIndex(kHi, idx(*prefix.getLength() - 1));
+    } else if (auto hood = dyn_cast<NeighborhoodAttr>(m)) {
+      neighborhoodBounds(hood, kLo, kHi);
     }
   }
   // Tiles [lo, hi): empty when kHi < kLo.
@@ -659,7 +755,7 @@ void KernelBuilder::emitInit() {
 }
 
 LogicalResult KernelBuilder::emitScorePass(Value k0, Value cols,
-                                           Value needed) {
+                                           Value needed, bool applyMask) {
   LogicalResult result = success();
   ifThen(needed, [&] {
     forLoop(idx(0), rows, 1, [&](Value i) {
@@ -672,7 +768,7 @@ LogicalResult KernelBuilder::emitScorePass(Value k0, Value cols,
         Value s = memref::LoadOp::create(b, scores, ValueRange{i, j});
         FailureOr<Value> modded = emitScoreMods(s, qi, safeK);
         Value visible = inRange;
-        if (MaskAttrInterface mask = op.getMaskAttr()) {
+        if (MaskAttrInterface mask = op.getMaskAttr(); mask && applyMask) {
           FailureOr<Value> m = emitMask(mask, qi, safeK);
           if (failed(m)) {
             result = failure();
@@ -692,7 +788,7 @@ LogicalResult KernelBuilder::emitScorePass(Value k0, Value cols,
   return result;
 }
 
-void KernelBuilder::emitKVTile(Value kt) {
+void KernelBuilder::emitKVTile(Value kt, bool listed) {
   Value k0 = arith::MulIOp::create(b, kt, idx(BK));
   Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
 
@@ -747,12 +843,14 @@ void KernelBuilder::emitKVTile(Value kt) {
   if (!hasScoreMods()) {
     Value k1 = arith::AddIOp::create(b, k0, cols);
     Value edge = cmp(arith::CmpIPredicate::slt, cols, idx(BK));
+    Value full = listed ? arith::ConstantOp::create(b, b.getBoolAttr(true))
+                              .getResult()
+                        : tileIsFull(k0, k1);
     Value notFull = arith::XOrIOp::create(
-        b, tileIsFull(k0, k1),
-        arith::ConstantOp::create(b, b.getBoolAttr(true)));
+        b, full, arith::ConstantOp::create(b, b.getBoolAttr(true)));
     needed = arith::OrIOp::create(b, edge, notFull);
   }
-  if (failed(emitScorePass(k0, cols, needed)))
+  if (failed(emitScorePass(k0, cols, needed, /*applyMask=*/!listed)))
     failedTile = true;
   emitNormalize(cols);
   emitPV(cols);
@@ -1001,9 +1099,14 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
 
   emitLoadQ();
   emitInit();
-  Value lo, hi;
-  kvTileBounds(lo, hi);
-  forLoop(lo, hi, 1, [&](Value kt) { emitKVTile(kt); });
+  auto sparse = dyn_cast_or_null<BlockSparseAttr>(op.getMaskAttr());
+  if (sparse && sparse.getBlockQ() % BQ == 0 && sparse.getBlockKv() % BK == 0) {
+    emitListedBlocks(sparse);
+  } else {
+    Value lo, hi;
+    kvTileBounds(lo, hi);
+    forLoop(lo, hi, 1, [&](Value kt) { emitKVTile(kt); });
+  }
   if (failedTile)
     return failure();
   emitFinalize();

@@ -70,3 +70,33 @@ func.func @sink(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) sink(%s : tensor<2xf32>) normalizer<softmax_with_sink> -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>
 }
+
+// -----
+
+// A block-sparse mask whose blocks the tiles divide: the kernel walks only
+// the listed kv blocks (FlexAttention's BlockMask), without element masks
+// on their full tiles.
+// CHECK-LABEL: func.func @listed_blocks(
+// CHECK: %[[COUNT:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %[[COUNT]] step %{{.*}} {
+// CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
+// CHECK: vector.fma
+func.func @listed_blocks(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %n: tensor<?x?x?xi32>, %i: tensor<?x?x?x?xi32>) -> tensor<?x?x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) kv_num_blocks(%n : tensor<?x?x?xi32>) kv_indices(%i : tensor<?x?x?x?xi32>) mask(block_sparse<block_q = 64, block_kv = 64>) -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}
+
+// -----
+
+// A neighborhood bounds the kv tiles by the windows of the q tile's rows.
+// CHECK-LABEL: func.func @neighborhood_bounds(
+// CHECK: %[[RANGE:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (index, index)
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: arith.maxsi %{{.*}}, %[[RANGE]]#0
+// CHECK: arith.minsi %{{.*}}, %[[RANGE]]#1
+func.func @neighborhood_bounds(%q: tensor<?x256x2x32xf32>, %k: tensor<?x256x2x32xf32>, %v: tensor<?x256x2x32xf32>) -> tensor<?x256x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x256x2x32xf32>) k(%k : tensor<?x256x2x32xf32>) v(%v : tensor<?x256x2x32xf32>) mask(neighborhood<grid = [16, 16], kernel = [3, 3]>) -> tensor<?x256x2x32xf32>
+  return %out : tensor<?x256x2x32xf32>
+}
