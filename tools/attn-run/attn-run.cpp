@@ -566,27 +566,30 @@ int main(int argc, char **argv) {
     }
     std::sort(ms.begin(), ms.end());
     double median = ms[ms.size() / 2];
-    // Only visible (unmasked) query-key pairs count as work.
-    double pairs = double(Lq) * double(Lkv);
+    // Only visible (unmasked) query-key pairs count as work, summed over
+    // batch entries and heads with this run's operands.
+    double pairs = double(Lq) * double(Lkv) * double(batchSize) *
+                   double(shape.numQHeads);
     if (MaskAttrInterface mask = op.getMaskAttr()) {
       attnrt::mask::Node model = buildMaskModel(mask);
-      attnrt::mask::Data data;
-      data.qLen = Lq;
-      data.kvLen = Lkv;
+      attnrt::mask::Data data = maskData(tensors, Lq, Lkv);
+      bool perBatch = attnrt::mask::dependsOnBatch(model);
+      bool perHead = attnrt::mask::dependsOnHead(model);
+      std::vector<attnrt::mask::Run> runs;
       pairs = 0;
-      if (!attnrt::mask::dependsOnBatch(model)) {
-        std::vector<attnrt::mask::Run> runs;
-        for (int64_t q = 0; q < Lq; ++q) {
-          attnrt::mask::visibleRuns(model, data, 0, 0, q, 0, Lkv, runs);
-          for (auto &r : runs)
-            pairs += double(r.end - r.begin);
+      for (int64_t b = 0; b < (perBatch ? batchSize.getValue() : 1); ++b)
+        for (int64_t h = 0; h < (perHead ? shape.numQHeads : 1); ++h) {
+          double count = 0;
+          for (int64_t q = 0; q < Lq; ++q) {
+            attnrt::mask::visibleRuns(model, data, b, h, q, 0, Lkv, runs);
+            for (auto &r : runs)
+              count += double(r.end - r.begin);
+          }
+          pairs += count * (perBatch ? 1 : double(batchSize)) *
+                   (perHead ? 1 : double(shape.numQHeads));
         }
-      } else {
-        pairs = double(Lq) * double(Lkv);
-      }
     }
-    double flops = 2.0 * pairs * double(shape.headDimQK + shape.headDimV) *
-                   double(batchSize) * double(shape.numQHeads);
+    double flops = 2.0 * pairs * double(shape.headDimQK + shape.headDimV);
     llvm::outs() << llvm::formatv(
         "median_ms={0:f3} gflops={1:f2} (visible query-key pairs only)\n",
         median, flops / (median * 1e6));
