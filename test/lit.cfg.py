@@ -11,8 +11,15 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".yaml", ".test"]
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit"]
 
-# Compiled kernels are cached inside the build tree, never in $HOME.
-config.environment["ATTN_CACHE_DIR"] = os.path.join(config.attn_obj_root, "test", "kernel-cache")
+# Compiled kernels are cached in a fresh directory per lit run (never in
+# $HOME, and never reused from an older build of the compiler).
+import atexit
+import shutil
+import tempfile
+
+_cache_dir = tempfile.mkdtemp(prefix="attn-kernel-cache-")
+atexit.register(shutil.rmtree, _cache_dir, ignore_errors=True)
+config.environment["ATTN_CACHE_DIR"] = _cache_dir
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 

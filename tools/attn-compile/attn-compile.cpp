@@ -126,8 +126,8 @@ int main(int argc, char **argv) {
                                          options.blockKV};
     auto [blockQ, blockKV] = attn::getCPUBlockSizes(op, kernelOptions);
     attn::ManifestInfo info{"cpu", cpu.name,
-                            attnrt::cacheKey(specText, ATTN_VERSION,
-                                                    "cpu:" + cpu.name),
+                            attnrt::cacheKey(specText, ATTN_BUILD_ID,
+                                             "cpu:" + cpu.name),
                             blockQ, blockKV};
     llvm::json::Object manifest = attn::buildManifest(op, info);
 

@@ -120,8 +120,11 @@ LogicalResult compile(ModuleOp module, AttentionOp op,
   CPUKernelOptions kernelOptions{options.vectorWidth, options.blockQ,
                                  options.blockKV};
   auto [blockQ, blockKV] = getCPUBlockSizes(op, kernelOptions);
-  std::string key =
-      attnrt::cacheKey(specText, ATTN_VERSION, "cpu:" + cpu.name);
+  // The key covers the spec, the compiler build and every code-gen choice.
+  std::string target = "cpu:" + cpu.name + ":" + cpu.features +
+                       ":vw" + std::to_string(options.vectorWidth) + ":bq" +
+                       std::to_string(blockQ) + ":bk" + std::to_string(blockKV);
+  std::string key = attnrt::cacheKey(specText, ATTN_BUILD_ID, target);
   attnrt::ArtifactCache cache(cacheDir);
   std::optional<std::string> library = cache.load(key + ".so");
   std::optional<std::string> manifest = cache.load(key + ".json");

@@ -38,7 +38,7 @@ def ConvertAttnToCPUPass : Pass<"convert-attn-to-cpu", "mlir::ModuleOp"> {
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
            "f32 lanes per vector operation (8 for AVX2, 16 for AVX-512)">,
-    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"128",
            "queries per work item, unless the op's schedule says otherwise">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
            "keys per tile, unless the op's schedule says otherwise">

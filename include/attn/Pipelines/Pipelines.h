@@ -20,7 +20,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(8)};
   PassOptions::Option<int64_t> blockQ{
       *this, "block-q", llvm::cl::desc("queries per work item"),
-      llvm::cl::init(64)};
+      llvm::cl::init(128)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv", llvm::cl::desc("keys per tile"), llvm::cl::init(64)};
 };

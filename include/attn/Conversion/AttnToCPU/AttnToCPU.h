@@ -15,7 +15,7 @@ namespace mlir::attn {
 /// Tiling of a CPU kernel.
 struct CPUKernelOptions {
   int64_t vectorWidth = 8;
-  int64_t blockQ = 64;
+  int64_t blockQ = 128;
   int64_t blockKV = 64;
 };
 
