@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/Passes.h"
 #include "attn/InitAll.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Spec/SpecImport.h"
@@ -40,39 +41,49 @@ mask: {block_sparse: {block: [16, 16]}}
 outputs: [out, lse]
 )yaml";
 
+/// Compiles `spec` for the host CPU into `directory`/`name`.so with its
+/// manifest beside it (as attn-compile --emit=so does).
+void compileKernel(const char *spec, const std::string &directory,
+                   const std::string &name) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(spec, name + ".yaml"), SMLoc());
+  OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context);
+  ASSERT_TRUE(module);
+  AttentionOp op;
+  module->walk([&](AttentionOp found) { op = found; });
+  HostCPU cpu = detectHostCPU();
+  CPUPipelineOptions options;
+  options.vectorWidth = cpu.vectorWidth;
+  auto [blockQ, blockKV] = getCPUBlockSizes(
+      op, CPUKernelOptions{options.vectorWidth, options.blockQ,
+                           options.blockKV});
+  ManifestInfo info{"cpu", cpu.name, "test", blockQ, blockKV};
+  std::string manifest;
+  llvm::raw_string_ostream os(manifest);
+  os << llvm::json::Value(buildManifest(op, info));
+  PassManager pm(&context);
+  buildCPUPipeline(pm, options);
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  llvm::Expected<std::string> object = emitCPUModule(*module, cpu, true);
+  ASSERT_TRUE(!!object);
+  ASSERT_FALSE(!!linkSharedLibrary(*object, directory + "/" + name + ".so"));
+  std::ofstream(directory + "/" + name + ".so.json") << manifest;
+}
+
 /// Builds the kernel once for all tests.
 class KernelCAPITest : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    DialectRegistry registry;
-    registerAllDialects(registry);
-    MLIRContext context(registry);
-    llvm::SourceMgr sourceMgr;
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(kSpec, "capi.yaml"), SMLoc());
-    OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context);
-    ASSERT_TRUE(module);
-    AttentionOp op;
-    module->walk([&](AttentionOp found) { op = found; });
-    HostCPU cpu = detectHostCPU();
-    ManifestInfo info{"cpu", cpu.name, "test", 64, 64};
-    std::string manifest;
-    llvm::raw_string_ostream os(manifest);
-    os << llvm::json::Value(buildManifest(op, info));
-    CPUPipelineOptions options;
-    options.vectorWidth = cpu.vectorWidth;
-    PassManager pm(&context);
-    buildCPUPipeline(pm, options);
-    ASSERT_TRUE(succeeded(pm.run(*module)));
-    llvm::Expected<std::string> object = emitCPUModule(*module, cpu, true);
-    ASSERT_TRUE(!!object);
     llvm::SmallString<128> dir;
     ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi", dir));
     directory = dir.str().str();
     libraryPath = directory + "/kernel.so";
     manifestPath = directory + "/kernel.so.json";
-    ASSERT_FALSE(!!linkSharedLibrary(*object, libraryPath));
-    std::ofstream(manifestPath) << manifest;
+    compileKernel(kSpec, directory, "kernel");
   }
 
   static void TearDownTestSuite() { llvm::sys::fs::remove_directories(directory); }
@@ -219,6 +230,59 @@ TEST_F(KernelCAPITest, LoadFailuresAreReported) {
             ATTN_ERROR_NOT_FOUND);
   EXPECT_EQ(attn_kernel_launch(nullptr, nullptr, 0, 0),
             ATTN_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(KernelCAPIValues, VerticalSlashIndicesAreChecked) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-vs", dir));
+  std::string directory = dir.str().str();
+  compileKernel("name: vs\nhead_dim: 32\nheads: 2\nmask: vertical_slash\n",
+                directory, "vs");
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(attn_kernel_load((directory + "/vs.so").c_str(),
+                             (directory + "/vs.so.json").c_str(), &kernel),
+            ATTN_OK)
+      << attn_last_error();
+  std::vector<float> q(1 * 20 * 2 * 32, 0.1f), out(q.size());
+  std::vector<int32_t> vertical = {0, 3, 19, 0}, slash = {0, 1, 2, 0};
+  auto arg = [](const char *name, void *data, attn_dtype dtype,
+                std::vector<int64_t> shape) {
+    attn_arg a{};
+    a.name = name;
+    a.tensor.data = data;
+    a.tensor.dtype = dtype;
+    a.tensor.rank = static_cast<int32_t>(shape.size());
+    int64_t stride = 1;
+    for (int32_t i = a.tensor.rank - 1; i >= 0; --i) {
+      a.tensor.shape[i] = shape[i];
+      a.tensor.strides[i] = stride;
+      stride *= shape[i];
+    }
+    a.tensor.device = ATTN_DEVICE_CPU;
+    return a;
+  };
+  std::vector<attn_arg> args = {
+      arg("q", q.data(), ATTN_F32, {1, 20, 2, 32}),
+      arg("k", q.data(), ATTN_F32, {1, 20, 2, 32}),
+      arg("v", q.data(), ATTN_F32, {1, 20, 2, 32}),
+      arg("vertical", vertical.data(), ATTN_I32, {1, 2, 2}),
+      arg("slash", slash.data(), ATTN_I32, {1, 2, 2}),
+      arg("out", out.data(), ATTN_F32, {1, 20, 2, 32})};
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1), ATTN_OK)
+      << attn_last_error();
+  vertical[2] = 20;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "operand 'vertical' holds 20 at [0, 1, 0], "
+                                  "expected a key index in [0, 20)");
+  vertical[2] = 19;
+  slash[1] = -1;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "operand 'slash' holds -1 at [0, 0, 1], "
+                                  "expected a non-negative diagonal offset");
+  attn_kernel_free(kernel);
+  llvm::sys::fs::remove_directories(directory);
 }
 
 } // namespace

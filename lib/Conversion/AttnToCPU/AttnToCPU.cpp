@@ -263,6 +263,19 @@ private:
                                                      size_t d, Value qc);
   void emitNormalize(Value cols);
   void emitPV(Value cols);
+
+  /// The register-blocked micro-kernel of Q K^T and P V: for r < RI and
+  /// c < numVectors, inits[r][c] + sum over t < depth of
+  /// broadcast(lhs[row + r, t]) * rhs[t, col + c W : col + (c + 1) W]. Each
+  /// rhs vector load serves RI rows and each broadcast numVectors FMAs.
+  SmallVector<Value> emitOuterProducts(Value lhs, Value rhs, Value row,
+                                       Value col, Value depth,
+                                       int64_t numVectors, ValueRange inits);
+  /// RI x numVectors vectors of `memref` at (row, col), row-major.
+  SmallVector<Value> loadBlock(Value memref, Value row, Value col,
+                               int64_t numVectors);
+  void storeBlock(ValueRange values, Value memref, Value row, Value col,
+                  int64_t numVectors);
   void emitFinalize();
 
   bool failedTile = false;
@@ -689,7 +702,8 @@ void KernelBuilder::kvTileBounds(Value &lo, Value &hi) {
 
 Value KernelBuilder::tileIsFull(Value k0, Value k1) {
   // Every pair of [q0, q0+rows) x [k0, k1) is visible when every conjunct
-  // holds for the extreme pairs; only interval conjuncts are understood.
+  // holds for the extreme pairs; causal, sliding-window, sinks and chunked
+  // conjuncts are understood.
   Value full = arith::ConstantOp::create(b, b.getBoolAttr(true));
   SmallVector<MaskAttrInterface> parts = conjuncts(op.getMaskAttr());
   Value qFirst = q0;
@@ -711,6 +725,19 @@ Value KernelBuilder::tileIsFull(Value k0, Value k1) {
                                     cmp(arith::CmpIPredicate::sle, kLast, hi));
     } else if (auto sinks = dyn_cast<SinksAttr>(m)) {
       holds = cmp(arith::CmpIPredicate::slt, kLast, idx(sinks.getCount()));
+    } else if (auto chunked = dyn_cast<ChunkedAttr>(m)) {
+      // One chunk holds the tile's first and last positions and keys.
+      Value size = idx(chunked.getSize());
+      auto chunkOf = [&](Value x) {
+        return arith::FloorDivSIOp::create(b, x, size).getResult();
+      };
+      Value c = chunkOf(aligned(qFirst, false));
+      holds = arith::AndIOp::create(
+          b,
+          arith::AndIOp::create(
+              b, cmp(arith::CmpIPredicate::eq, c, chunkOf(aligned(qLast, false))),
+              cmp(arith::CmpIPredicate::eq, c, chunkOf(k0))),
+          cmp(arith::CmpIPredicate::eq, c, chunkOf(kLast)));
     } else {
       // Anything else is evaluated element by element.
       holds = arith::ConstantOp::create(b, b.getBoolAttr(false));
@@ -805,36 +832,13 @@ void KernelBuilder::emitKVTile(Value kt, bool listed) {
     });
   });
 
-  // S = Q K^T: RI rows x NJ key vectors of accumulators in registers; per
-  // step of d, NJ loads of K^T and RI broadcasts of Q feed RI * NJ FMAs.
+  // S = Q K^T over the head dim, NJ key vectors per row.
   forLoop(idx(0), rowsPadded, RI, [&](Value i) {
     forLoop(idx(0), idx(BK), W * NJ, [&](Value j) {
-      SmallVector<Value> inits(RI * NJ, splat(f32(0.0)));
-      SmallVector<Value> sums = forLoopCarryN(
-          idx(0), idx(D), 1, inits,
-          [&](Value d, ValueRange accs) -> SmallVector<Value> {
-            SmallVector<Value> keys;
-            for (int64_t c = 0; c < NJ; ++c)
-              keys.push_back(vector::LoadOp::create(
-                  b, vecType, ktBuf,
-                  ValueRange{d, arith::AddIOp::create(b, j, idx(c * W))}));
-            SmallVector<Value> next;
-            for (int64_t r = 0; r < RI; ++r) {
-              Value qd = memref::LoadOp::create(
-                  b, qs, ValueRange{arith::AddIOp::create(b, i, idx(r)), d});
-              Value broadcast = splat(qd);
-              for (int64_t c = 0; c < NJ; ++c)
-                next.push_back(vector::FMAOp::create(b, broadcast, keys[c],
-                                                     accs[r * NJ + c]));
-            }
-            return next;
-          });
-      for (int64_t r = 0; r < RI; ++r)
-        for (int64_t c = 0; c < NJ; ++c)
-          vector::StoreOp::create(
-              b, sums[r * NJ + c], scores,
-              ValueRange{arith::AddIOp::create(b, i, idx(r)),
-                         arith::AddIOp::create(b, j, idx(c * W))});
+      SmallVector<Value> zeros(RI * NJ, splat(f32(0.0)));
+      SmallVector<Value> sums =
+          emitOuterProducts(qs, ktBuf, i, j, idx(D), NJ, zeros);
+      storeBlock(sums, scores, i, j, NJ);
     });
   });
 
@@ -926,46 +930,61 @@ void KernelBuilder::emitNormalize(Value cols) {
   });
 }
 
+SmallVector<Value> KernelBuilder::emitOuterProducts(Value lhs, Value rhs,
+                                                    Value row, Value col,
+                                                    Value depth,
+                                                    int64_t numVectors,
+                                                    ValueRange inits) {
+  return forLoopCarryN(
+      idx(0), depth, 1, inits,
+      [&](Value t, ValueRange accs) -> SmallVector<Value> {
+        SmallVector<Value> columns;
+        for (int64_t c = 0; c < numVectors; ++c)
+          columns.push_back(vector::LoadOp::create(
+              b, vecType, rhs,
+              ValueRange{t, arith::AddIOp::create(b, col, idx(c * W))}));
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < RI; ++r) {
+          Value scalar = memref::LoadOp::create(
+              b, lhs, ValueRange{arith::AddIOp::create(b, row, idx(r)), t});
+          Value broadcast = splat(scalar);
+          for (int64_t c = 0; c < numVectors; ++c)
+            next.push_back(vector::FMAOp::create(b, broadcast, columns[c],
+                                                 accs[r * numVectors + c]));
+        }
+        return next;
+      });
+}
+
+SmallVector<Value> KernelBuilder::loadBlock(Value memref, Value row, Value col,
+                                            int64_t numVectors) {
+  SmallVector<Value> values;
+  for (int64_t r = 0; r < RI; ++r)
+    for (int64_t c = 0; c < numVectors; ++c)
+      values.push_back(vector::LoadOp::create(
+          b, vecType, memref,
+          ValueRange{arith::AddIOp::create(b, row, idx(r)),
+                     arith::AddIOp::create(b, col, idx(c * W))}));
+  return values;
+}
+
+void KernelBuilder::storeBlock(ValueRange values, Value memref, Value row,
+                               Value col, int64_t numVectors) {
+  for (int64_t r = 0; r < RI; ++r)
+    for (int64_t c = 0; c < numVectors; ++c)
+      vector::StoreOp::create(
+          b, values[r * numVectors + c], memref,
+          ValueRange{arith::AddIOp::create(b, row, idx(r)),
+                     arith::AddIOp::create(b, col, idx(c * W))});
+}
+
 void KernelBuilder::emitPV(Value cols) {
-  // O[i, d:d+W] += sum_j P[i, j] V[j, d:d+W]: RI rows x ND head-dim vectors
-  // of accumulators in registers over the keys of the tile.
+  // O += P V over the tile's keys, ND head-dim vectors per row.
   forLoop(idx(0), rowsPadded, RI, [&](Value i) {
     forLoop(idx(0), idx(Dv), W * ND, [&](Value d) {
-      auto rowAt = [&](int64_t r) {
-        return arith::AddIOp::create(b, i, idx(r)).getResult();
-      };
-      auto colAt = [&](int64_t c) {
-        return arith::AddIOp::create(b, d, idx(c * W)).getResult();
-      };
-      SmallVector<Value> inits;
-      for (int64_t r = 0; r < RI; ++r)
-        for (int64_t c = 0; c < ND; ++c)
-          inits.push_back(vector::LoadOp::create(b, vecType, acc,
-                                                 ValueRange{rowAt(r), colAt(c)}));
-      SmallVector<Value> sums = forLoopCarryN(
-          idx(0), cols, 1, inits,
-          [&](Value j, ValueRange accs) -> SmallVector<Value> {
-            SmallVector<Value> values;
-            for (int64_t c = 0; c < ND; ++c)
-              values.push_back(vector::LoadOp::create(
-                  b, vecType, vs,
-                  ValueRange{j, arith::AddIOp::create(b, d, idx(c * W))}));
-            SmallVector<Value> next;
-            for (int64_t r = 0; r < RI; ++r) {
-              Value p = memref::LoadOp::create(
-                  b, scores,
-                  ValueRange{arith::AddIOp::create(b, i, idx(r)), j});
-              Value broadcast = splat(p);
-              for (int64_t c = 0; c < ND; ++c)
-                next.push_back(vector::FMAOp::create(b, broadcast, values[c],
-                                                     accs[r * ND + c]));
-            }
-            return next;
-          });
-      for (int64_t r = 0; r < RI; ++r)
-        for (int64_t c = 0; c < ND; ++c)
-          vector::StoreOp::create(b, sums[r * ND + c], acc,
-                                  ValueRange{rowAt(r), colAt(c)});
+      SmallVector<Value> sums = emitOuterProducts(
+          scores, vs, i, d, cols, ND, loadBlock(acc, i, d, ND));
+      storeBlock(sums, acc, i, d, ND);
     });
   });
 }

@@ -315,6 +315,31 @@ bool CPUKernel::checkValues(const std::map<std::string, attn_tensor> &args,
           }
         }
   }
+  // Vertical-slash: key indices within the keys, diagonal offsets >= 0.
+  for (auto [name, bound] : {std::pair<const char *, int64_t>{"vertical",
+                                                               sizes.kvLen},
+                             {"slash", -1}}) {
+    auto it = args.find(name);
+    if (it == args.end())
+      continue;
+    const attn_tensor &t = it->second;
+    for (int64_t b = 0; b < t.shape[0]; ++b)
+      for (int64_t h = 0; h < t.shape[1]; ++h)
+        for (int64_t j = 0; j < t.shape[2]; ++j) {
+          int32_t value = readInt(t, {b, h, j});
+          if (value < 0 || (bound >= 0 && value >= bound)) {
+            error = std::string("operand '") + name + "' holds " +
+                    std::to_string(value) + " at [" + std::to_string(b) +
+                    ", " + std::to_string(h) + ", " + std::to_string(j) +
+                    "], expected " +
+                    (bound >= 0 ? "a key index in [0, " +
+                                      std::to_string(bound) + ")"
+                                : std::string("a non-negative diagonal "
+                                              "offset"));
+            return false;
+          }
+        }
+  }
   // cu_seqlens: non-decreasing, within [0, L].
   for (auto [name, len] : {std::pair<const char *, int64_t>{"cu_seqlens_q",
                                                              sizes.qLen},
