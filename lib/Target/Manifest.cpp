@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Target/Manifest.h"
+#include "attn/Analysis/MaskAnalysis.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -38,6 +39,40 @@ static llvm::json::Object param(StringRef name, Value value,
                             {"inner_contiguous", innerContiguous}};
 }
 
+/// The mask model as JSON, read back by the runtime (CPUKernel.cpp).
+static llvm::json::Value maskToJson(const attnrt::mask::Node &node) {
+  using attnrt::mask::Kind;
+  static const char *names[] = {
+      "causal",       "sliding_window", "sinks",  "chunked",
+      "prefix_lm",    "document",       "neighborhood", "block_sparse",
+      "vertical_slash", "and",          "or",     "not",
+      "on_heads"};
+  llvm::json::Array children;
+  for (const attnrt::mask::Node &child : node.children)
+    children.push_back(maskToJson(child));
+  auto ints = [](const std::vector<int64_t> &v) {
+    return llvm::json::Array(v);
+  };
+  llvm::json::Array causal;
+  for (bool c : node.causalDims)
+    causal.push_back(c);
+  return llvm::json::Object{
+      {"kind", names[static_cast<int>(node.kind)]},
+      {"top_left", node.topLeft},
+      {"left", node.left},
+      {"right", node.right},
+      {"count", node.count},
+      {"cu_seqlens", node.fromCuSeqlens},
+      {"block_q", node.blockQ},
+      {"block_kv", node.blockKV},
+      {"grid", ints(node.grid)},
+      {"kernel", ints(node.kernel)},
+      {"dilation", ints(node.dilation)},
+      {"causal_dims", std::move(causal)},
+      {"heads", ints(node.heads)},
+      {"children", std::move(children)}};
+}
+
 llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
                                              const ManifestInfo &info) {
   llvm::json::Array params;
@@ -48,6 +83,14 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
     auto kind = static_cast<OperandKind>(i);
     if (Value operand = op.getOptionalOperand(kind))
       params.push_back(param(stringifyOperandKind(kind), operand, false));
+  }
+  if (info.tileTable) {
+    llvm::json::Object table{{"name", "tile_kinds"},
+                             {"dtype", "i32"},
+                             {"shape", llvm::json::Array{-1, -1, -1, -1}},
+                             {"inner_contiguous", false},
+                             {"internal", true}};
+    params.push_back(std::move(table));
   }
   params.push_back(param("out", op.getOut(), true));
   if (Value lse = op.getLse())
@@ -69,6 +112,8 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
           axes.push_back(stringifyBiasDim(d));
         checks["bias_axes"] = std::move(axes);
       }
+  if (info.tileTable)
+    checks["tile_table_mask"] = maskToJson(buildMaskModel(op.getMaskAttr()));
   if (MaskAttrInterface attr = op.getMaskAttr())
     attr.walk([&](BlockSparseAttr sparse) {
       checks["block_sparse"] = llvm::json::Object{

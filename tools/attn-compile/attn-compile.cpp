@@ -124,12 +124,9 @@ int main(int argc, char **argv) {
     options.vectorWidth = cpu.vectorWidth;
     attn::CPUKernelOptions kernelOptions{options.vectorWidth, options.blockQ,
                                          options.blockKV};
-    auto [blockQ, blockKV] = attn::getCPUBlockSizes(op, kernelOptions);
-    attn::ManifestInfo info{"cpu", cpu.name,
-                            attnrt::cacheKey(specText, ATTN_BUILD_ID,
-                                             "cpu:" + cpu.name),
-                            blockQ, blockKV};
-    llvm::json::Object manifest = attn::buildManifest(op, info);
+    llvm::json::Object manifest = attn::buildCPUManifest(
+        op, kernelOptions, cpu,
+        attnrt::cacheKey(specText, ATTN_BUILD_ID, "cpu:" + cpu.name));
 
     PassManager pm(&context);
     attn::buildCPUPipeline(pm, options);

@@ -129,11 +129,11 @@ LogicalResult compile(ModuleOp module, AttentionOp op,
   std::optional<std::string> library = cache.load(key + ".so");
   std::optional<std::string> manifest = cache.load(key + ".json");
   if (!library || !manifest) {
-    ManifestInfo info{"cpu", cpu.name, key, blockQ, blockKV};
     std::string text;
     llvm::raw_string_ostream os(text);
-    os << llvm::formatv("{0:2}",
-                        llvm::json::Value(buildManifest(op, info)));
+    os << llvm::formatv(
+        "{0:2}",
+        llvm::json::Value(buildCPUManifest(op, kernelOptions, cpu, key)));
     manifest = text;
     OwningOpRef<ModuleOp> copy = module.clone();
     PassManager pm(module.getContext());
@@ -458,7 +458,8 @@ int main(int argc, char **argv) {
   std::mt19937 rng(seed);
   std::map<std::string, HostTensor> tensors;
   for (const attnrt::ParamSpec &p : kernel.params())
-    tensors[p.name] = makeInput(p, op, batchSize, Lq, Lkv, rng);
+    if (!p.internal)
+      tensors[p.name] = makeInput(p, op, batchSize, Lq, Lkv, rng);
   if (tensors.count("kv_num_blocks"))
     fillBlockSparse(tensors["kv_num_blocks"], tensors["kv_indices"], rng);
   if (!loadDir.empty())

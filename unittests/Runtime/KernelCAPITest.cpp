@@ -58,13 +58,12 @@ void compileKernel(const char *spec, const std::string &directory,
   HostCPU cpu = detectHostCPU();
   CPUPipelineOptions options;
   options.vectorWidth = cpu.vectorWidth;
-  auto [blockQ, blockKV] = getCPUBlockSizes(
-      op, CPUKernelOptions{options.vectorWidth, options.blockQ,
-                           options.blockKV});
-  ManifestInfo info{"cpu", cpu.name, "test", blockQ, blockKV};
   std::string manifest;
   llvm::raw_string_ostream os(manifest);
-  os << llvm::json::Value(buildManifest(op, info));
+  os << llvm::json::Value(buildCPUManifest(
+      op,
+      CPUKernelOptions{options.vectorWidth, options.blockQ, options.blockKV},
+      cpu, "test"));
   PassManager pm(&context);
   buildCPUPipeline(pm, options);
   ASSERT_TRUE(succeeded(pm.run(*module)));

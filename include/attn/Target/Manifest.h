@@ -24,6 +24,9 @@ struct ManifestInfo {
   std::string targetDetail; ///< the CPU name
   std::string specHash;     ///< the cache key of the spec
   int64_t blockQ = 0, blockKV = 0;
+  /// The kernel takes a `tile_kinds` table the runtime computes from the
+  /// mask (see usesTileTable); the manifest then carries the mask's model.
+  bool tileTable = false;
 };
 
 /// The manifest of the kernel compiled from `op` (before lowering).

@@ -57,6 +57,34 @@ mlir::attn::getCPUBlockSizes(AttentionOp op, const CPUKernelOptions &options) {
   return {blockQ, blockKV};
 }
 
+/// The conjuncts of `mask` (itself when it is not an `and`).
+static SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask) {
+  if (auto andAttr = dyn_cast_or_null<AndAttr>(mask))
+    return SmallVector<MaskAttrInterface>(andAttr.getOperands());
+  if (mask)
+    return {mask};
+  return {};
+}
+
+bool mlir::attn::usesTileTable(AttentionOp op,
+                               const CPUKernelOptions &options) {
+  MaskAttrInterface mask = op.getMaskAttr();
+  if (!mask)
+    return false;
+  // Block-sparse masks whose blocks the tiles divide walk their lists.
+  auto [blockQ, blockKV] = getCPUBlockSizes(op, options);
+  if (auto sparse = dyn_cast<BlockSparseAttr>(mask))
+    if (sparse.getBlockQ() % blockQ == 0 && sparse.getBlockKv() % blockKV == 0)
+      return false;
+  // Conjunctions of masks with loop bounds need no table.
+  return llvm::any_of(conjuncts(mask), [](MaskAttrInterface m) {
+    auto prefix = dyn_cast<PrefixLMAttr>(m);
+    return !isa<CausalAttr, SlidingWindowAttr, SinksAttr, ChunkedAttr,
+                NeighborhoodAttr>(m) &&
+           !(prefix && prefix.getLength());
+  });
+}
+
 /// The standard ALiBi slopes for `numHeads` heads (the ALiBi paper's
 /// get_slopes: geometric for a power of two, interleaved otherwise).
 static SmallVector<float> standardAlibiSlopes(int64_t numHeads) {
@@ -112,6 +140,8 @@ private:
   DenseMap<OperandKind, Value> operands;
   Value batch, head, kvHead, q0, rows, qLen, kvLen, offset;
   Value rowsPadded; ///< rows rounded up to a multiple of RI
+  Value qTile;
+  Value tileKinds; ///< the runtime's tile table, for masks without bounds
   Value alibiTable;
 
   // Scratch buffers.
@@ -250,7 +280,9 @@ private:
   void emitInit();
   /// One kv tile; `listed` says the tile comes from a block-sparse list, so
   /// every key of it is visible.
-  void emitKVTile(Value kt, bool listed = false);
+  /// `tableKind`, when given, is the tile's kind from the runtime's tile
+  /// table (1: full, 2: partial).
+  void emitKVTile(Value kt, bool listed = false, Value tableKind = {});
   LogicalResult emitScorePass(Value k0, Value cols, Value needed,
                               bool applyMask);
   /// kv tiles of the blocks a block-sparse mask lists for this q tile.
@@ -645,14 +677,6 @@ FailureOr<Value> KernelBuilder::emitScoreMods(Value s, Value qi, Value ki) {
 // Loop bounds
 //===----------------------------------------------------------------------===//
 
-/// The conjuncts of `mask` (itself when it is not an `and`).
-static SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask) {
-  if (auto andAttr = dyn_cast_or_null<AndAttr>(mask))
-    return SmallVector<MaskAttrInterface>(andAttr.getOperands());
-  if (mask)
-    return {mask};
-  return {};
-}
 
 void KernelBuilder::kvTileBounds(Value &lo, Value &hi) {
   // Keys in [kLo, kHi] can be visible to the tile's queries [q0, q0+rows).
@@ -815,7 +839,7 @@ LogicalResult KernelBuilder::emitScorePass(Value k0, Value cols,
   return result;
 }
 
-void KernelBuilder::emitKVTile(Value kt, bool listed) {
+void KernelBuilder::emitKVTile(Value kt, bool listed, Value tableKind) {
   Value k0 = arith::MulIOp::create(b, kt, idx(BK));
   Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
 
@@ -849,7 +873,8 @@ void KernelBuilder::emitKVTile(Value kt, bool listed) {
     Value edge = cmp(arith::CmpIPredicate::slt, cols, idx(BK));
     Value full = listed ? arith::ConstantOp::create(b, b.getBoolAttr(true))
                               .getResult()
-                        : tileIsFull(k0, k1);
+                 : tableKind ? cmp(arith::CmpIPredicate::eq, tableKind, idx(1))
+                             : tileIsFull(k0, k1);
     Value notFull = arith::XOrIOp::create(
         b, full, arith::ConstantOp::create(b, b.getBoolAttr(true)));
     needed = arith::OrIOp::create(b, edge, notFull);
@@ -1064,6 +1089,8 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
     if (op.getOptionalOperand(kind))
       operands[kind] = args[next++];
   }
+  if (usesTileTable(op, options))
+    tileKinds = args[next++];
   out = args[next++];
   if (op.getLse())
     lse = args[next++];
@@ -1075,7 +1102,7 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   kvLen = memref::DimOp::create(b, k, seqAxis);
   offset = arith::SubIOp::create(b, kvLen, qLen);
   Value numQTiles = arith::CeilDivSIOp::create(b, qLen, idx(BQ));
-  Value qTile = arith::RemSIOp::create(b, item, numQTiles);
+  qTile = arith::RemSIOp::create(b, item, numQTiles);
   Value bh = arith::DivSIOp::create(b, item, numQTiles);
   head = arith::RemSIOp::create(b, bh, idx(Hq));
   batch = arith::DivSIOp::create(b, bh, idx(Hq));
@@ -1124,7 +1151,17 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   } else {
     Value lo, hi;
     kvTileBounds(lo, hi);
-    forLoop(lo, hi, 1, [&](Value kt) { emitKVTile(kt); });
+    forLoop(lo, hi, 1, [&](Value kt) {
+      if (!tileKinds)
+        return emitKVTile(kt);
+      // The runtime classified every tile: skip the empty ones, and run the
+      // mask code on partial ones only.
+      Value kind =
+          loadInt(tileKinds, {broadcastIndex(b, tileKinds, 0, batch),
+                              broadcastIndex(b, tileKinds, 1, head), qTile, kt});
+      ifThen(cmp(arith::CmpIPredicate::ne, kind, idx(0)),
+             [&] { emitKVTile(kt, false, kind); });
+    });
   }
   if (failedTile)
     return failure();
@@ -1187,6 +1224,11 @@ mlir::attn::lowerAttentionFuncToCPU(func::FuncOp func,
   for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i)
     if (Value operand = op.getOptionalOperand(static_cast<OperandKind>(i)))
       addTensor(operand, false);
+  if (usesTileTable(op, options))
+    argTypes.push_back(kernelMemRefType(
+        RankedTensorType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
+                              IntegerType::get(func.getContext(), 32)),
+        false));
   addTensor(op.getOut(), true);
   if (op.getLse())
     addTensor(op.getLse(), false);

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Target/CPU/CPUTarget.h"
+#include "attn/Target/Manifest.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -41,6 +42,16 @@ HostCPU mlir::attn::detectHostCPU() {
   else if (features.lookup("avx"))
     cpu.vectorWidth = 8;
   return cpu;
+}
+
+llvm::json::Object mlir::attn::buildCPUManifest(AttentionOp op,
+                                                const CPUKernelOptions &options,
+                                                const HostCPU &cpu,
+                                                llvm::StringRef specHash) {
+  auto [blockQ, blockKV] = getCPUBlockSizes(op, options);
+  ManifestInfo info{"cpu", cpu.name, specHash.str(), blockQ, blockKV,
+                    usesTileTable(op, options)};
+  return buildManifest(op, info);
 }
 
 llvm::Expected<std::string> mlir::attn::emitCPUModule(ModuleOp module,

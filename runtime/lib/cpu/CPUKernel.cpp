@@ -84,6 +84,67 @@ int32_t readInt(const attn_tensor &t, std::initializer_list<int64_t> index) {
   return static_cast<const int32_t *>(t.data)[offset];
 }
 
+/// The mask model of a manifest (written by lib/Target/Manifest.cpp).
+bool parseMask(const json &j, mask::Node &node, std::string &error) {
+  static const std::pair<const char *, mask::Kind> kinds[] = {
+      {"causal", mask::Kind::Causal},
+      {"sliding_window", mask::Kind::SlidingWindow},
+      {"sinks", mask::Kind::Sinks},
+      {"chunked", mask::Kind::Chunked},
+      {"prefix_lm", mask::Kind::PrefixLM},
+      {"document", mask::Kind::Document},
+      {"neighborhood", mask::Kind::Neighborhood},
+      {"block_sparse", mask::Kind::BlockSparse},
+      {"vertical_slash", mask::Kind::VerticalSlash},
+      {"and", mask::Kind::And},
+      {"or", mask::Kind::Or},
+      {"not", mask::Kind::Not},
+      {"on_heads", mask::Kind::OnHeads}};
+  std::string kind = j.at("kind").get<std::string>();
+  bool known = false;
+  for (auto [name, value] : kinds)
+    if (kind == name) {
+      node.kind = value;
+      known = true;
+    }
+  if (!known) {
+    error = "the manifest's mask has an unknown kind '" + kind + "'";
+    return false;
+  }
+  node.topLeft = j.at("top_left").get<bool>();
+  node.left = j.at("left").get<int64_t>();
+  node.right = j.at("right").get<int64_t>();
+  node.count = j.at("count").get<int64_t>();
+  node.fromCuSeqlens = j.at("cu_seqlens").get<bool>();
+  node.blockQ = j.at("block_q").get<int64_t>();
+  node.blockKV = j.at("block_kv").get<int64_t>();
+  node.grid = j.at("grid").get<std::vector<int64_t>>();
+  node.kernel = j.at("kernel").get<std::vector<int64_t>>();
+  node.dilation = j.at("dilation").get<std::vector<int64_t>>();
+  node.causalDims = j.at("causal_dims").get<std::vector<bool>>();
+  node.heads = j.at("heads").get<std::vector<int64_t>>();
+  for (const json &child : j.at("children")) {
+    node.children.emplace_back();
+    if (!parseMask(child, node.children.back(), error))
+      return false;
+  }
+  return true;
+}
+
+/// An IntView of an int32 argument, or an empty one when absent.
+mask::IntView intView(const std::map<std::string, attn_tensor> &args,
+                      const char *name) {
+  mask::IntView v;
+  auto it = args.find(name);
+  if (it == args.end())
+    return v;
+  const attn_tensor &t = it->second;
+  v.data = static_cast<const int32_t *>(t.data);
+  v.shape.assign(t.shape, t.shape + t.rank);
+  v.strides.assign(t.strides, t.strides + t.rank);
+  return v;
+}
+
 } // namespace
 
 std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
@@ -112,10 +173,16 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
     kernel->headDimQK = m.at("head_dim").at("qk").get<int64_t>();
     kernel->headDimV = m.at("head_dim").at("v").get<int64_t>();
     kernel->blockQSize = m.at("work").at("block_q").get<int64_t>();
+    kernel->blockKVSize = m.at("work").at("block_kv").get<int64_t>();
     if (m.contains("checks")) {
       const json &checks = m["checks"];
       if (checks.contains("bias_axes"))
         kernel->biasAxes = checks["bias_axes"].get<std::vector<std::string>>();
+      if (checks.contains("tile_table_mask")) {
+        kernel->tableMask = std::make_unique<mask::Node>();
+        if (!parseMask(checks["tile_table_mask"], *kernel->tableMask, error))
+          return nullptr;
+      }
       if (checks.contains("block_sparse")) {
         kernel->sparseBlockQ = checks["block_sparse"].at("block_q");
         kernel->sparseBlockKV = checks["block_sparse"].at("block_kv");
@@ -130,6 +197,7 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
       }
       spec.shape = p.at("shape").get<std::vector<int64_t>>();
       spec.innerContiguous = p.value("inner_contiguous", false);
+      spec.internal = p.value("internal", false);
       if (spec.shape.size() > ATTN_MAX_RANK) {
         error = "parameter '" + spec.name + "' has too high a rank";
         return nullptr;
@@ -171,16 +239,21 @@ bool CPUKernel::validate(const std::map<std::string, attn_tensor> &args,
   for (const auto &[name, tensor] : args) {
     (void)tensor;
     if (std::none_of(paramSpecs.begin(), paramSpecs.end(),
-                     [&](const ParamSpec &p) { return p.name == name; })) {
+                     [&](const ParamSpec &p) {
+                       return p.name == name && !p.internal;
+                     })) {
       std::string known;
       for (const ParamSpec &p : paramSpecs)
-        known += (known.empty() ? "" : ", ") + p.name;
+        if (!p.internal)
+          known += (known.empty() ? "" : ", ") + p.name;
       error = "'" + name + "' is not a parameter of kernel '" + kernelName +
               "' (parameters: " + known + ")";
       return false;
     }
   }
   for (const ParamSpec &p : paramSpecs) {
+    if (p.internal)
+      continue;
     auto it = args.find(p.name);
     attn_tensor_spec spec{};
     spec.name = p.name.c_str();
@@ -372,10 +445,15 @@ bool CPUKernel::launch(const std::map<std::string, attn_tensor> &args,
   int64_t qLen = q.shape[layout == "bhsd" ? 2 : 1];
   int64_t numItems =
       q.shape[0] * numQHeads * ((qLen + blockQSize - 1) / blockQSize);
+  std::vector<int32_t> table;
+  attn_tensor tableView{};
+  if (tableMask)
+    computeTileTable(args, pool, table, tableView);
   std::vector<std::vector<int64_t>> descriptors;
   descriptors.reserve(paramSpecs.size());
   for (const ParamSpec &p : paramSpecs)
-    descriptors.push_back(descriptor(args.at(p.name)));
+    descriptors.push_back(
+        descriptor(p.internal ? tableView : args.at(p.name)));
   std::vector<void *> pointers;
   for (auto &d : descriptors)
     pointers.push_back(d.data());
@@ -385,4 +463,51 @@ bool CPUKernel::launch(const std::map<std::string, attn_tensor> &args,
     call(fn, pointers.data(), item);
   });
   return true;
+}
+
+void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
+                                 ThreadPool &pool, std::vector<int32_t> &table,
+                                 attn_tensor &view) const {
+  const attn_tensor &q = args.at("q"), &k = args.at("k");
+  int seq = layout == "bhsd" ? 2 : 1;
+  mask::Data data;
+  data.qLen = q.shape[seq];
+  data.kvLen = k.shape[seq];
+  data.docQ = intView(args, "doc_q");
+  data.docKV = intView(args, "doc_kv");
+  data.cuSeqlensQ = intView(args, "cu_seqlens_q");
+  data.cuSeqlensKV = intView(args, "cu_seqlens_kv");
+  data.prefixLen = intView(args, "prefix_len");
+  data.kvNumBlocks = intView(args, "kv_num_blocks");
+  data.kvIndices = intView(args, "kv_indices");
+  data.vertical = intView(args, "vertical");
+  data.slash = intView(args, "slash");
+  int64_t batches = mask::dependsOnBatch(*tableMask) ? q.shape[0] : 1;
+  int64_t heads = mask::dependsOnHead(*tableMask) ? numQHeads : 1;
+  int64_t qTiles = (data.qLen + blockQSize - 1) / blockQSize;
+  int64_t kvTiles = (data.kvLen + blockKVSize - 1) / blockKVSize;
+  table.assign(batches * heads * qTiles * std::max<int64_t>(kvTiles, 1), 0);
+  pool.parallelFor(batches * heads * qTiles, [&](int64_t row) {
+    int64_t qt = row % qTiles, bh = row / qTiles;
+    int64_t h = bh % heads, b = bh / heads;
+    int64_t q0 = qt * blockQSize, q1 = std::min(q0 + blockQSize, data.qLen);
+    for (int64_t kt = 0; kt < kvTiles; ++kt) {
+      int64_t k0 = kt * blockKVSize;
+      int64_t k1 = std::min(k0 + blockKVSize, data.kvLen);
+      table[row * kvTiles + kt] = static_cast<int32_t>(
+          mask::classifyTile(*tableMask, data, b, h, q0, q1, k0, k1));
+    }
+  });
+  view = attn_tensor{};
+  view.data = table.data();
+  view.dtype = ATTN_I32;
+  view.rank = 4;
+  int64_t shape[4] = {batches, heads, qTiles, std::max<int64_t>(kvTiles, 1)};
+  int64_t stride = 1;
+  for (int i = 3; i >= 0; --i) {
+    view.shape[i] = shape[i];
+    view.strides[i] = stride;
+    stride *= shape[i];
+  }
+  view.device = ATTN_DEVICE_CPU;
 }

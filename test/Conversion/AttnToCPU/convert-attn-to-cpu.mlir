@@ -100,3 +100,19 @@ func.func @neighborhood_bounds(%q: tensor<?x256x2x32xf32>, %k: tensor<?x256x2x32
   %out = attn.attention q(%q : tensor<?x256x2x32xf32>) k(%k : tensor<?x256x2x32xf32>) v(%v : tensor<?x256x2x32xf32>) mask(neighborhood<grid = [16, 16], kernel = [3, 3]>) -> tensor<?x256x2x32xf32>
   return %out : tensor<?x256x2x32xf32>
 }
+
+// -----
+
+// A mask without loop bounds (document ids) takes the runtime's tile table:
+// empty tiles are skipped, full ones run without mask code.
+// CHECK-LABEL: func.func @tile_table(
+// CHECK-SAME: %[[TABLE:[a-z0-9]+]]: memref<?x?x?x?xi32, strided<[?, ?, ?, ?], offset: ?>>,
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32
+// CHECK: %[[KIND:.*]] = memref.load %[[TABLE]]
+// CHECK: %[[K:.*]] = arith.index_cast %[[KIND]] : i32 to index
+// CHECK: %[[NONEMPTY:.*]] = arith.cmpi ne, %[[K]], %{{.*}}
+// CHECK: scf.if %[[NONEMPTY]]
+func.func @tile_table(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %dq: tensor<?x?xi32>, %dk: tensor<?x?xi32>) -> tensor<?x?x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) doc_q(%dq : tensor<?x?xi32>) doc_kv(%dk : tensor<?x?xi32>) mask(document) -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}

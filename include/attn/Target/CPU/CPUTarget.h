@@ -7,8 +7,10 @@
 #ifndef ATTN_TARGET_CPU_CPUTARGET_H
 #define ATTN_TARGET_CPU_CPUTARGET_H
 
+#include "attn/Conversion/AttnToCPU/AttnToCPU.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 #include <string>
 
 namespace mlir::attn {
@@ -20,6 +22,13 @@ struct HostCPU {
   int64_t vectorWidth = 4;
 };
 HostCPU detectHostCPU();
+
+/// The manifest of the CPU kernel of `op` (before lowering) compiled with
+/// `options` for `cpu`: block sizes and tile table as the kernel has them.
+llvm::json::Object buildCPUManifest(AttentionOp op,
+                                    const CPUKernelOptions &options,
+                                    const HostCPU &cpu,
+                                    llvm::StringRef specHash);
 
 /// Translates a module in the LLVM dialect to LLVM IR optimized (O3) for
 /// `cpu`, and returns it as text (`asObject` false) or as an ELF object.

@@ -15,6 +15,7 @@
 #ifndef ATTN_RUNTIME_CPUKERNEL_H
 #define ATTN_RUNTIME_CPUKERNEL_H
 
+#include "attn/runtime/MaskModel.h"
 #include "attn/runtime/attn_runtime.h"
 
 #include <map>
@@ -32,6 +33,8 @@ struct ParamSpec {
   attn_dtype dtype = ATTN_F32;
   std::vector<int64_t> shape; ///< -1: given at run time
   bool innerContiguous = false;
+  /// Computed by the runtime, not given by the caller (`tile_kinds`).
+  bool internal = false;
 };
 
 class CPUKernel {
@@ -72,6 +75,14 @@ private:
   int64_t blockQSize = 0;
   std::vector<std::string> biasAxes;
   int64_t sparseBlockQ = 0, sparseBlockKV = 0;
+  int64_t blockKVSize = 0;
+  /// The mask, for kernels that take a tile table.
+  std::unique_ptr<mask::Node> tableMask;
+  /// Fills the tile table for these arguments: [B|1, H|1, q tiles, kv
+  /// tiles] of 0 (empty), 1 (full), 2 (partial).
+  void computeTileTable(const std::map<std::string, attn_tensor> &args,
+                        ThreadPool &pool, std::vector<int32_t> &table,
+                        attn_tensor &view) const;
 };
 
 } // namespace attnrt
