@@ -76,11 +76,12 @@ bool mlir::attn::usesTileTable(AttentionOp op,
   if (auto sparse = dyn_cast<BlockSparseAttr>(mask))
     if (sparse.getBlockQ() % blockQ == 0 && sparse.getBlockKv() % blockKV == 0)
       return false;
-  // Conjunctions of masks with loop bounds need no table.
+  // Conjunctions of masks with loop bounds and analytic full tiles need no
+  // table. Neighborhoods have loop bounds but no analytic full tiles, so
+  // they take the table (the runtime caches it per shape).
   return llvm::any_of(conjuncts(mask), [](MaskAttrInterface m) {
     auto prefix = dyn_cast<PrefixLMAttr>(m);
-    return !isa<CausalAttr, SlidingWindowAttr, SinksAttr, ChunkedAttr,
-                NeighborhoodAttr>(m) &&
+    return !isa<CausalAttr, SlidingWindowAttr, SinksAttr, ChunkedAttr>(m) &&
            !(prefix && prefix.getLength());
   });
 }

@@ -482,10 +482,23 @@ void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
   data.kvIndices = intView(args, "kv_indices");
   data.vertical = intView(args, "vertical");
   data.slash = intView(args, "slash");
-  int64_t batches = mask::dependsOnBatch(*tableMask) ? q.shape[0] : 1;
+  bool perBatch = mask::dependsOnBatch(*tableMask);
+  int64_t batches = perBatch ? q.shape[0] : 1;
   int64_t heads = mask::dependsOnHead(*tableMask) ? numQHeads : 1;
   int64_t qTiles = (data.qLen + blockQSize - 1) / blockQSize;
   int64_t kvTiles = (data.kvLen + blockKVSize - 1) / blockKVSize;
+  // Masks that read no operand (dependsOnBatch covers every operand) give
+  // the same table for the same lengths.
+  std::pair<int64_t, int64_t> lengths{data.qLen, data.kvLen};
+  bool cacheable = !perBatch;
+  std::unique_lock<std::mutex> lock(tableCacheMutex, std::defer_lock);
+  if (cacheable) {
+    lock.lock();
+    auto it = tableCache.find(lengths);
+    if (it != tableCache.end())
+      table = it->second;
+  }
+  if (table.empty()) {
   table.assign(batches * heads * qTiles * std::max<int64_t>(kvTiles, 1), 0);
   pool.parallelFor(batches * heads * qTiles, [&](int64_t row) {
     int64_t qt = row % qTiles, bh = row / qTiles;
@@ -498,6 +511,9 @@ void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
           mask::classifyTile(*tableMask, data, b, h, q0, q1, k0, k1));
     }
   });
+  if (cacheable)
+    tableCache[lengths] = table;
+  }
   view = attn_tensor{};
   view.data = table.data();
   view.dtype = ATTN_I32;

@@ -27,9 +27,9 @@ LogicalResult lowerAttentionFuncToCPU(func::FuncOp func,
 
 /// Whether the kernel of `op` takes a tile table (parameter `tile_kinds`,
 /// i32 [B|1, H|1, q tiles, kv tiles]: 0 empty, 1 full, 2 partial) that the
-/// runtime computes from the mask: for masks without loop bounds (documents,
-/// vertical-slash, prefix operands, or/not/on_heads combinations, unaligned
-/// block-sparse layouts).
+/// runtime computes from the mask: for masks without loop bounds or analytic
+/// full tiles (documents, vertical-slash, prefix operands, neighborhoods,
+/// or/not/on_heads combinations, unaligned block-sparse layouts).
 bool usesTileTable(AttentionOp op, const CPUKernelOptions &options);
 
 /// The block sizes the kernel of `op` uses (the schedule's when set).

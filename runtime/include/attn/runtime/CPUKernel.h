@@ -20,6 +20,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,10 @@ private:
   int64_t blockKVSize = 0;
   /// The mask, for kernels that take a tile table.
   std::unique_ptr<mask::Node> tableMask;
+  /// Tables of masks that read no operand depend on the lengths only.
+  mutable std::mutex tableCacheMutex;
+  mutable std::map<std::pair<int64_t, int64_t>, std::vector<int32_t>>
+      tableCache;
   /// Fills the tile table for these arguments: [B|1, H|1, q tiles, kv
   /// tiles] of 0 (empty), 1 (full), 2 (partial).
   void computeTileTable(const std::map<std::string, attn_tensor> &args,
