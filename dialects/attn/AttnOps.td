@@ -130,7 +130,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     (`head_params` `(` $head_params^ `:` type($head_params) `)`)?
     (`block_table` `(` $block_table^ `:` type($block_table) `)`)?
     (`cache_seqlens` `(` $cache_seqlens^ `:` type($cache_seqlens) `)`)?
-    custom<Clauses>($mask, $score_mods, $normalizer)
+    `` custom<Clauses>($mask, $score_mods, $normalizer)
     (`score_mod` $score_mod^)?
     attr-dict `->` type($out) (`,` type($lse)^)?
   }];

@@ -53,23 +53,22 @@ static ParseResult parseClauses(OpAsmParser &parser, MaskAttrInterface &mask,
 static void printClauses(OpAsmPrinter &printer, AttentionOp,
                          MaskAttrInterface mask, ArrayAttr mods,
                          NormalizerAttr normalizer) {
-  StringRef separator = "";
+  // Each clause brings its own leading space, so an op without clauses
+  // prints none.
   if (mask) {
-    printer << "mask(";
+    printer << " mask(";
     printAttnAttrStripped(printer, mask);
     printer << ")";
-    separator = " ";
   }
   if (mods) {
-    printer << separator << "score(";
+    printer << " score(";
     llvm::interleaveComma(mods, printer, [&](Attribute mod) {
       printAttnAttrStripped(printer, mod);
     });
     printer << ")";
-    separator = " ";
   }
   if (normalizer) {
-    printer << separator;
+    printer << " ";
     printAttnAttrStripped(printer, normalizer);
   }
 }
