@@ -112,10 +112,23 @@ bool mlir::attn::readNpy(const std::string &path, HostTensor &t,
   t.shape.clear();
   std::stringstream dims(shapeText.substr(open + 1, close - open - 1));
   std::string dim;
-  while (std::getline(dims, dim, ','))
-    if (dim.find_first_not_of(' ') != std::string::npos)
-      t.shape.push_back(std::stoll(dim));
-  int64_t n = t.numElements();
+  int64_t n = 1;
+  while (std::getline(dims, dim, ',')) {
+    size_t first = dim.find_first_not_of(' ');
+    if (first == std::string::npos)
+      continue;
+    size_t last = dim.find_last_not_of(' ');
+    int64_t size = 0;
+    std::string text = dim.substr(first, last - first + 1);
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+      return bad("shape entry '" + text + "' is not a size");
+    size = std::stoll(text);
+    if (size != 0 && n > (int64_t(1) << 40) / size)
+      return bad("the shape holds more than 2^40 elements");
+    n *= size;
+    t.shape.push_back(size);
+  }
   size_t width = descr == "<f2" ? 2 : (descr == "<f8" || descr == "<i8") ? 8 : 4;
   if (descr != "<f2" && descr != "<f4" && descr != "<f8" && descr != "<i4" &&
       descr != "<i8")

@@ -124,7 +124,17 @@ LogicalResult compile(ModuleOp module, AttentionOp op,
   std::string target = "cpu:" + cpu.name + ":" + cpu.features +
                        ":vw" + std::to_string(options.vectorWidth) + ":bq" +
                        std::to_string(blockQ) + ":bk" + std::to_string(blockKV);
-  std::string key = attnrt::cacheKey(specText, ATTN_BUILD_ID, target);
+  // The compiler is linked into this binary: its size and modification
+  // time tell builds apart even when the version and commit do not.
+  llvm::sys::fs::file_status self;
+  std::string build = ATTN_BUILD_ID;
+  if (!llvm::sys::fs::status(
+          llvm::sys::fs::getMainExecutable(nullptr, nullptr), self))
+    build += ":" + std::to_string(self.getSize()) + ":" +
+             std::to_string(self.getLastModificationTime()
+                                .time_since_epoch()
+                                .count());
+  std::string key = attnrt::cacheKey(specText, build, target);
   attnrt::ArtifactCache cache(cacheDir);
   std::optional<std::string> library = cache.load(key + ".so");
   std::optional<std::string> manifest = cache.load(key + ".json");
@@ -215,7 +225,7 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
   else if (n == "prefix_len")
     fillDynamic({B});
   else if (n == "vertical" || n == "slash")
-    fillDynamic({B, Hq, 8});
+    fillDynamic({B, Hq, std::min<int64_t>(8, Lkv)});
   else if (n == "bias") {
     std::vector<int64_t> sizes;
     if (ArrayAttr mods = op.getScoreModsAttr())
@@ -472,7 +482,7 @@ int main(int argc, char **argv) {
   std::map<std::string, attn_tensor> args;
   for (auto &[name, t] : tensors) {
     args[name] = t.view();
-    if (t.dtype == ATTN_I32)
+    if (t.dtype == ATTN_I32 && !t.ints.empty())
       args[name].data = t.ints.data();
   }
 

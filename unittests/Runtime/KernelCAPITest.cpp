@@ -195,6 +195,18 @@ TEST_F(KernelCAPITest, ErrorsNameTheArgument) {
   indices[4] = 0;
   counts[1] = 1;
 
+  indices[3] = 0;
+  counts[1] = 2;
+  EXPECT_EQ(launchError(), "operand 'kv_indices' lists block 0 twice at "
+                           "[0, 0, 1]; a block is visible or not");
+  counts[1] = 1;
+
+  byName("kv_num_blocks").tensor.shape[2] = 1;
+  EXPECT_EQ(launchError(), "operand 'kv_num_blocks' has 1 q blocks in "
+                           "dimension 2, expected 3 (q_len 40 in blocks of "
+                           "16)");
+  byName("kv_num_blocks").tensor.shape[2] = 3;
+
   attn_arg lseArg = args.back();
   args.pop_back();
   EXPECT_EQ(launchError(), "operand 'lse' is missing");

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -33,8 +34,12 @@ std::pair<int64_t, int64_t>
 mlir::attn::getCPUBlockSizes(AttentionOp op, const CPUKernelOptions &options) {
   int64_t blockQ = options.blockQ, blockKV = options.blockKV;
   // Tiles that divide a block-sparse mask's blocks let the kernel walk the
-  // listed blocks only.
-  if (auto sparse = dyn_cast_or_null<BlockSparseAttr>(op.getMaskAttr())) {
+  // listed blocks only. Decisions read the mask in normal form, as the CPU
+  // pipeline simplifies it before lowering, so that a manifest built before
+  // the pipeline agrees with the kernel.
+  MaskAttrInterface mask =
+      op.getMaskAttr() ? simplifyMask(op.getMaskAttr()) : MaskAttrInterface();
+  if (auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask)) {
     auto divisor = [](int64_t block, int64_t limit) {
       int64_t size = limit;
       while (size > 1 && block % size != 0)
@@ -68,9 +73,9 @@ static SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask) {
 
 bool mlir::attn::usesTileTable(AttentionOp op,
                                const CPUKernelOptions &options) {
-  MaskAttrInterface mask = op.getMaskAttr();
-  if (!mask)
+  if (!op.getMaskAttr())
     return false;
+  MaskAttrInterface mask = simplifyMask(op.getMaskAttr());
   // Block-sparse masks whose blocks the tiles divide walk their lists.
   auto [blockQ, blockKV] = getCPUBlockSizes(op, options);
   if (auto sparse = dyn_cast<BlockSparseAttr>(mask))
@@ -1134,20 +1139,35 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
         alibiTable = memref::GetGlobalOp::create(b, tableType, name);
       }
 
-  // Scratch tiles (f32), on the stack.
+  // Scratch tiles (f32): on the stack while they are small, on the heap
+  // beyond 512 KiB (worker threads have fixed-size stacks).
   auto f32Type = b.getF32Type();
-  qs = memref::AllocaOp::create(b, MemRefType::get({BQ, D}, f32Type));
-  ktBuf = memref::AllocaOp::create(b, MemRefType::get({D, BK}, f32Type));
-  vs = memref::AllocaOp::create(b, MemRefType::get({BK, Dv}, f32Type));
-  scores = memref::AllocaOp::create(b, MemRefType::get({BQ, BK}, f32Type));
-  acc = memref::AllocaOp::create(b, MemRefType::get({BQ, Dv}, f32Type));
-  rowMax = memref::AllocaOp::create(b, MemRefType::get({BQ}, f32Type));
-  rowSum = memref::AllocaOp::create(b, MemRefType::get({BQ}, f32Type));
+  int64_t scratchBytes =
+      4 * (BQ * D + D * BK + BK * Dv + BQ * BK + BQ * Dv + 2 * BQ);
+  bool onHeap = scratchBytes > 512 * 1024;
+  SmallVector<Value> heapBuffers;
+  auto scratch = [&](ArrayRef<int64_t> shape) -> Value {
+    auto type = MemRefType::get(shape, f32Type);
+    if (!onHeap)
+      return memref::AllocaOp::create(b, type);
+    Value buffer = memref::AllocOp::create(b, type);
+    heapBuffers.push_back(buffer);
+    return buffer;
+  };
+  qs = scratch({BQ, D});
+  ktBuf = scratch({D, BK});
+  vs = scratch({BK, Dv});
+  scores = scratch({BQ, BK});
+  acc = scratch({BQ, Dv});
+  rowMax = scratch({BQ});
+  rowSum = scratch({BQ});
 
   emitLoadQ();
   emitInit();
-  auto sparse = dyn_cast_or_null<BlockSparseAttr>(op.getMaskAttr());
-  if (sparse && sparse.getBlockQ() % BQ == 0 && sparse.getBlockKv() % BK == 0) {
+  auto sparse = dyn_cast_or_null<BlockSparseAttr>(
+      op.getMaskAttr() ? simplifyMask(op.getMaskAttr()) : MaskAttrInterface());
+  if (sparse && !tileKinds && sparse.getBlockQ() % BQ == 0 &&
+      sparse.getBlockKv() % BK == 0) {
     emitListedBlocks(sparse);
   } else {
     Value lo, hi;
@@ -1167,6 +1187,8 @@ LogicalResult KernelBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   if (failedTile)
     return failure();
   emitFinalize();
+  for (Value buffer : heapBuffers)
+    memref::DeallocOp::create(b, buffer);
   func::ReturnOp::create(b);
   return success();
 }

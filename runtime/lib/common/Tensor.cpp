@@ -77,7 +77,10 @@ extern "C" attn_status attn_check_tensor(const attn_tensor *tensor,
   std::string name = spec->name;
   if (!tensor)
     return fail("operand '" + name + "' is missing");
-  if (!tensor->data)
+  bool empty = false;
+  for (int32_t i = 0; i < tensor->rank; ++i)
+    empty |= tensor->shape[i] == 0;
+  if (!tensor->data && !empty)
     return fail("operand '" + name + "' has a null data pointer");
   if (tensor->device != device)
     return fail("operand '" + name + "' is on the " +

@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 
 using namespace attnrt;
@@ -18,6 +19,8 @@ struct attn_kernel {
   std::unique_ptr<CPUKernel> kernel;
   std::unique_ptr<ThreadPool> pool;
   unsigned poolThreads = 0;
+  /// Launches of one kernel share its pool; they run one at a time.
+  std::mutex launchMutex;
 };
 
 namespace {
@@ -61,7 +64,8 @@ extern "C" attn_status attn_kernel_load(const char *libraryPath,
       CPUKernel::load(libraryPath, text.str(), error);
   if (!loaded)
     return setError(ATTN_ERROR_NOT_FOUND, error);
-  *kernel = new attn_kernel{std::move(loaded), nullptr, 0};
+  *kernel = new attn_kernel();
+  (*kernel)->kernel = std::move(loaded);
   return clearError();
 }
 
@@ -105,6 +109,7 @@ extern "C" attn_status attn_kernel_launch(attn_kernel *kernel,
   if (!collect(args, numArgs, byName))
     return ATTN_ERROR_INVALID_ARGUMENT;
   unsigned wanted = static_cast<unsigned>(numThreads);
+  std::lock_guard<std::mutex> lock(kernel->launchMutex);
   if (!kernel->pool || kernel->poolThreads != wanted) {
     kernel->pool = std::make_unique<ThreadPool>(wanted);
     kernel->poolThreads = wanted;

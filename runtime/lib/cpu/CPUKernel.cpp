@@ -357,21 +357,41 @@ bool CPUKernel::validate(const std::map<std::string, attn_tensor> &args,
 
 bool CPUKernel::checkValues(const std::map<std::string, attn_tensor> &args,
                             const Sizes &sizes, std::string &error) const {
-  // Block-sparse: counts within the kv blocks, listed indices in range.
+  // Block-sparse: counts within the kv blocks, listed indices in range and
+  // distinct, for every (batch, head) the kernel reads (broadcasting size-1
+  // axes as it does).
   auto numBlocks = args.find("kv_num_blocks");
   auto indices = args.find("kv_indices");
   if (numBlocks != args.end() && indices != args.end()) {
     const attn_tensor &n = numBlocks->second, &idx = indices->second;
     int64_t numKVBlocks = (sizes.kvLen + sparseBlockKV - 1) / sparseBlockKV;
+    int64_t numQBlocks = (sizes.qLen + sparseBlockQ - 1) / sparseBlockQ;
+    for (auto [name, t] : {std::pair<const char *, const attn_tensor *>{
+                               "kv_num_blocks", &n},
+                           {"kv_indices", &idx}})
+      if (t->shape[2] != numQBlocks) {
+        error = std::string("operand '") + name + "' has " +
+                std::to_string(t->shape[2]) + " q blocks in dimension 2, "
+                "expected " + std::to_string(numQBlocks) + " (q_len " +
+                std::to_string(sizes.qLen) + " in blocks of " +
+                std::to_string(sparseBlockQ) + ")";
+        return false;
+      }
     int64_t width = idx.shape[3];
-    for (int64_t b = 0; b < n.shape[0]; ++b)
-      for (int64_t h = 0; h < n.shape[1]; ++h)
-        for (int64_t qb = 0; qb < n.shape[2]; ++qb) {
+    std::vector<int64_t> seen(numKVBlocks, -1);
+    int64_t row = 0;
+    for (int64_t b = 0; b < sizes.batch; ++b)
+      for (int64_t h = 0; h < numQHeads; ++h)
+        for (int64_t qb = 0; qb < numQBlocks; ++qb, ++row) {
+          auto where = [&](int64_t j) {
+            std::string text = "[" + std::to_string(b) + ", " +
+                               std::to_string(h) + ", " + std::to_string(qb);
+            return text + (j >= 0 ? ", " + std::to_string(j) : "") + "]";
+          };
           int32_t count = readInt(n, {b, h, qb});
           if (count < 0 || count > width) {
             error = "operand 'kv_num_blocks' holds " + std::to_string(count) +
-                    " at [" + std::to_string(b) + ", " + std::to_string(h) +
-                    ", " + std::to_string(qb) + "], outside [0, " +
+                    " at " + where(-1) + ", outside [0, " +
                     std::to_string(width) + "] (kv_indices' last size)";
             return false;
           }
@@ -379,12 +399,17 @@ bool CPUKernel::checkValues(const std::map<std::string, attn_tensor> &args,
             int32_t kb = readInt(idx, {b, h, qb, j});
             if (kb < 0 || kb >= numKVBlocks) {
               error = "operand 'kv_indices' holds block " +
-                      std::to_string(kb) + " at [" + std::to_string(b) +
-                      ", " + std::to_string(h) + ", " + std::to_string(qb) +
-                      ", " + std::to_string(j) + "], outside [0, " +
-                      std::to_string(numKVBlocks) + ")";
+                      std::to_string(kb) + " at " + where(j) +
+                      ", outside [0, " + std::to_string(numKVBlocks) + ")";
               return false;
             }
+            if (seen[kb] == row) {
+              error = "operand 'kv_indices' lists block " +
+                      std::to_string(kb) + " twice at " + where(-1) +
+                      "; a block is visible or not";
+              return false;
+            }
+            seen[kb] = row;
           }
         }
   }
@@ -511,8 +536,12 @@ void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
           mask::classifyTile(*tableMask, data, b, h, q0, q1, k0, k1));
     }
   });
-  if (cacheable)
+  if (cacheable) {
+    // A few lengths are common; bound the memory for the rest.
+    if (tableCache.size() >= 64)
+      tableCache.clear();
     tableCache[lengths] = table;
+  }
   }
   view = attn_tensor{};
   view.data = table.data();

@@ -525,7 +525,7 @@ func.func @chunked_negative(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, 
 // -----
 
 func.func @prefix_lm_zero(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
-  // expected-error @+1 {{prefix_lm length must be positive, got 0; use 'operand' for a per-batch length}}
+  // expected-error @+1 {{prefix_lm length must be positive (at most 2147483647), got 0; use 'operand' for a per-batch length}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(prefix_lm<0>) -> tensor<2x16x4x8xf32>
   return
 }
@@ -629,7 +629,7 @@ func.func @neighborhood_key_length(%q: tensor<1x?x4x8xf32>, %k: tensor<1x64x4x8x
 // -----
 
 func.func @block_sparse_zero_block(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
-  // expected-error @+1 {{block_sparse block sizes must be positive, got 16 x 0}}
+  // expected-error @+1 {{block_sparse block sizes must be positive (at most 2147483647), got 16 x 0}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(block_sparse<block_q = 16, block_kv = 0>) -> tensor<2x16x4x8xf32>
   return
 }
@@ -993,5 +993,13 @@ func.func @ragged_doc_ids_per_token(%q: tensor<32x4x8xf32>, %k: tensor<32x4x8xf3
 func.func @neighborhood_grid_overflow(%q: tensor<1x16x4x8xf32>, %k: tensor<1x16x4x8xf32>, %v: tensor<1x16x4x8xf32>) {
   // expected-error @+1 {{neighborhood kernel 4611686018427387904 with dilation 4 spans more positions in dimension 0 than the grid's 16}}
   %0 = attn.attention q(%q : tensor<1x16x4x8xf32>) k(%k : tensor<1x16x4x8xf32>) v(%v : tensor<1x16x4x8xf32>) mask(neighborhood<grid = [16], kernel = [4611686018427387904], dilation = [4]>) -> tensor<1x16x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_too_wide(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
+  // expected-error @+1 {{sliding_window bounds must be at most 2147483647 (sequence lengths are 32-bit); leave the window out for an unbounded side, or use causal}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(sliding_window<left = 4, right = 9223372036854775807>) -> tensor<2x16x4x8xf32>
   return
 }

@@ -165,6 +165,10 @@ verifyShapes(ArrayRef<MaskAttrInterface> masks, const ProblemShape &shape,
 // Mask primitives
 //===----------------------------------------------------------------------===//
 
+/// Sizes in masks are bounded by the 32-bit lengths of the operands, which
+/// also keeps position arithmetic (p + right, ...) clear of overflow.
+static constexpr int64_t kMaxLength = 2147483647;
+
 LogicalResult
 SlidingWindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           int64_t left, int64_t right, Align) {
@@ -172,6 +176,10 @@ SlidingWindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "sliding_window bounds must be non-negative (got left = "
                        << left << ", right = " << right
                        << "); use 0 for no keys on that side";
+  if (left > kMaxLength || right > kMaxLength)
+    return emitError() << "sliding_window bounds must be at most " << kMaxLength
+                       << " (sequence lengths are 32-bit); leave the window "
+                          "out for an unbounded side, or use causal";
   return success();
 }
 
@@ -179,6 +187,9 @@ LogicalResult SinksAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t count) {
   if (count <= 0)
     return emitError() << "sinks count must be positive, got " << count;
+  if (count > kMaxLength)
+    return emitError() << "sinks count must be at most " << kMaxLength
+                       << ", got " << count;
   return success();
 }
 
@@ -186,6 +197,9 @@ LogicalResult ChunkedAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   int64_t size) {
   if (size <= 0)
     return emitError() << "chunked size must be positive, got " << size;
+  if (size > kMaxLength)
+    return emitError() << "chunked size must be at most " << kMaxLength
+                       << ", got " << size;
   return success();
 }
 
@@ -217,8 +231,9 @@ void PrefixLMAttr::print(AsmPrinter &printer) const {
 
 LogicalResult PrefixLMAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    std::optional<int64_t> length) {
-  if (length && *length <= 0)
-    return emitError() << "prefix_lm length must be positive, got " << *length
+  if (length && (*length <= 0 || *length > kMaxLength))
+    return emitError() << "prefix_lm length must be positive (at most "
+                       << kMaxLength << "), got " << *length
                        << "; use 'operand' for a per-batch length";
   return success();
 }
@@ -368,8 +383,10 @@ NeighborhoodAttr::verifyShape(const ProblemShape &shape,
 LogicalResult
 BlockSparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                         int64_t blockQ, int64_t blockKV) {
-  if (blockQ <= 0 || blockKV <= 0)
-    return emitError() << "block_sparse block sizes must be positive, got "
+  if (blockQ <= 0 || blockKV <= 0 || blockQ > kMaxLength ||
+      blockKV > kMaxLength)
+    return emitError() << "block_sparse block sizes must be positive (at most "
+                       << kMaxLength << "), got "
                        << blockQ << " x " << blockKV;
   return success();
 }

@@ -94,7 +94,8 @@ const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
 attn_status attn_kernel_validate(const attn_kernel *kernel,
                                  const attn_arg *args, int32_t num_args);
 
-/* Validates, then runs the kernel on `num_threads` threads (0: all). */
+/* Validates, then runs the kernel on `num_threads` threads (0: all).
+ * Concurrent launches of one kernel run one after the other. */
 attn_status attn_kernel_launch(attn_kernel *kernel, const attn_arg *args,
                                int32_t num_args, int32_t num_threads);
 
