@@ -73,6 +73,24 @@ void compileKernel(const char *spec, const std::string &directory,
   std::ofstream(directory + "/" + name + ".so.json") << manifest;
 }
 
+/// A contiguous CPU tensor argument.
+attn_arg makeArg(const char *name, void *data, attn_dtype dtype,
+                 std::vector<int64_t> shape) {
+  attn_arg a{};
+  a.name = name;
+  a.tensor.data = data;
+  a.tensor.dtype = dtype;
+  a.tensor.rank = static_cast<int32_t>(shape.size());
+  int64_t stride = 1;
+  for (int32_t i = a.tensor.rank - 1; i >= 0; --i) {
+    a.tensor.shape[i] = shape[i];
+    a.tensor.strides[i] = stride;
+    stride *= shape[i];
+  }
+  a.tensor.device = ATTN_DEVICE_CPU;
+  return a;
+}
+
 /// Builds the kernel once for all tests.
 class KernelCAPITest : public ::testing::Test {
 protected:
@@ -113,19 +131,7 @@ protected:
 
   static attn_arg arg(const char *name, void *data, attn_dtype dtype,
                       std::vector<int64_t> shape) {
-    attn_arg a{};
-    a.name = name;
-    a.tensor.data = data;
-    a.tensor.dtype = dtype;
-    a.tensor.rank = static_cast<int32_t>(shape.size());
-    int64_t stride = 1;
-    for (int32_t i = a.tensor.rank - 1; i >= 0; --i) {
-      a.tensor.shape[i] = shape[i];
-      a.tensor.strides[i] = stride;
-      stride *= shape[i];
-    }
-    a.tensor.device = ATTN_DEVICE_CPU;
-    return a;
+    return makeArg(name, data, dtype, std::move(shape));
   }
 
   attn_arg &byName(const std::string &name) {
@@ -256,22 +262,7 @@ TEST(KernelCAPIValues, VerticalSlashIndicesAreChecked) {
       << attn_last_error();
   std::vector<float> q(1 * 20 * 2 * 32, 0.1f), out(q.size());
   std::vector<int32_t> vertical = {0, 3, 19, 0}, slash = {0, 1, 2, 0};
-  auto arg = [](const char *name, void *data, attn_dtype dtype,
-                std::vector<int64_t> shape) {
-    attn_arg a{};
-    a.name = name;
-    a.tensor.data = data;
-    a.tensor.dtype = dtype;
-    a.tensor.rank = static_cast<int32_t>(shape.size());
-    int64_t stride = 1;
-    for (int32_t i = a.tensor.rank - 1; i >= 0; --i) {
-      a.tensor.shape[i] = shape[i];
-      a.tensor.strides[i] = stride;
-      stride *= shape[i];
-    }
-    a.tensor.device = ATTN_DEVICE_CPU;
-    return a;
-  };
+  auto arg = makeArg;
   std::vector<attn_arg> args = {
       arg("q", q.data(), ATTN_F32, {1, 20, 2, 32}),
       arg("k", q.data(), ATTN_F32, {1, 20, 2, 32}),

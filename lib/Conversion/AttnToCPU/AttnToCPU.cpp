@@ -291,6 +291,15 @@ private:
   void emitKVTile(Value kt, bool listed = false, Value tableKind = {});
   LogicalResult emitScorePass(Value k0, Value cols, Value needed,
                               bool applyMask);
+  /// The kv-block list of a block-sparse mask for query `qi`: the
+  /// kv_indices memref, the indices of its row (batch, head, q block; size-1
+  /// axes broadcast) and the number of listed blocks.
+  struct BlockList {
+    Value indices;
+    SmallVector<Value, 3> prefix;
+    Value count;
+  };
+  BlockList blockListOf(BlockSparseAttr sparse, Value qi);
   /// kv tiles of the blocks a block-sparse mask lists for this q tile.
   void emitListedBlocks(BlockSparseAttr sparse);
   /// Narrows [kLo, kHi] to the keys a neighborhood shows the q tile's rows.
@@ -454,19 +463,25 @@ void KernelBuilder::neighborhoodBounds(NeighborhoodAttr hood, Value &kLo,
   kHi = minIndex(kHi, range[1]);
 }
 
-void KernelBuilder::emitListedBlocks(BlockSparseAttr sparse) {
+KernelBuilder::BlockList KernelBuilder::blockListOf(BlockSparseAttr sparse,
+                                                   Value qi) {
   Value numBlocks = operands.lookup(OperandKind::kv_num_blocks);
   Value indices = operands.lookup(OperandKind::kv_indices);
-  Value qb = arith::DivUIOp::create(b, q0, idx(sparse.getBlockQ()));
-  Value bi = broadcastIndex(b, numBlocks, 0, batch);
-  Value hi = broadcastIndex(b, numBlocks, 1, head);
-  Value count = loadInt(numBlocks, {bi, hi, qb});
-  Value bj = broadcastIndex(b, indices, 0, batch);
-  Value hj = broadcastIndex(b, indices, 1, head);
+  Value qb = arith::DivUIOp::create(b, qi, idx(sparse.getBlockQ()));
+  Value count = loadInt(numBlocks, {broadcastIndex(b, numBlocks, 0, batch),
+                                    broadcastIndex(b, numBlocks, 1, head), qb});
+  return {indices,
+          {broadcastIndex(b, indices, 0, batch),
+           broadcastIndex(b, indices, 1, head), qb},
+          count};
+}
+
+void KernelBuilder::emitListedBlocks(BlockSparseAttr sparse) {
+  auto [indices, prefix, count] = blockListOf(sparse, q0);
   int64_t tilesPerBlock = sparse.getBlockKv() / BK;
   Value numTiles = arith::CeilDivSIOp::create(b, kvLen, idx(BK));
   forLoop(idx(0), count, 1, [&](Value j) {
-    Value block = loadInt(indices, {bj, hj, qb, j});
+    Value block = loadInt(indices, {prefix[0], prefix[1], prefix[2], j});
     Value firstTile = arith::MulIOp::create(b, block, idx(tilesPerBlock));
     Value endTile = minIndex(
         arith::AddIOp::create(b, firstTile, idx(tilesPerBlock)), numTiles);
@@ -545,16 +560,9 @@ FailureOr<Value> KernelBuilder::emitMask(MaskAttrInterface mask, Value qi,
         return emitNeighborhood(a, qi, ki);
       })
       .Case([&](BlockSparseAttr a) -> FailureOr<Value> {
-        Value numBlocks = operands.lookup(OperandKind::kv_num_blocks);
-        Value indices = operands.lookup(OperandKind::kv_indices);
-        Value qb = arith::DivUIOp::create(b, qi, idx(a.getBlockQ()));
+        auto [indices, prefix, count] = blockListOf(a, qi);
         Value kb = arith::DivUIOp::create(b, ki, idx(a.getBlockKv()));
-        Value bi = broadcastIndex(b, numBlocks, 0, batch);
-        Value hi = broadcastIndex(b, numBlocks, 1, head);
-        Value n = loadInt(numBlocks, {bi, hi, qb});
-        Value bj = broadcastIndex(b, indices, 0, batch);
-        Value hj = broadcastIndex(b, indices, 1, head);
-        return anyMatch(indices, {bj, hj, qb}, n, [&](Value e) {
+        return anyMatch(indices, prefix, count, [&](Value e) {
           return cmp(arith::CmpIPredicate::eq, e, kb);
         });
       })
