@@ -41,12 +41,6 @@ static llvm::json::Object param(StringRef name, Value value,
 
 /// The mask model as JSON, read back by the runtime (CPUKernel.cpp).
 static llvm::json::Value maskToJson(const attnrt::mask::Node &node) {
-  using attnrt::mask::Kind;
-  static const char *names[] = {
-      "causal",       "sliding_window", "sinks",  "chunked",
-      "prefix_lm",    "document",       "neighborhood", "block_sparse",
-      "vertical_slash", "and",          "or",     "not",
-      "on_heads"};
   llvm::json::Array children;
   for (const attnrt::mask::Node &child : node.children)
     children.push_back(maskToJson(child));
@@ -57,7 +51,7 @@ static llvm::json::Value maskToJson(const attnrt::mask::Node &node) {
   for (bool c : node.causalDims)
     causal.push_back(c);
   return llvm::json::Object{
-      {"kind", names[static_cast<int>(node.kind)]},
+      {"kind", attnrt::mask::kindName(node.kind)},
       {"top_left", node.topLeft},
       {"left", node.left},
       {"right", node.right},

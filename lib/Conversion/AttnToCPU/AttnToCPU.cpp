@@ -266,6 +266,18 @@ private:
   }
 
   FailureOr<Value> emitMask(MaskAttrInterface mask, Value qi, Value ki);
+  /// The operands of an and/or mask combined with `CombineOp`.
+  template <typename CombineOp, typename ListAttr>
+  FailureOr<Value> emitMaskList(ListAttr list, Value qi, Value ki) {
+    Value result;
+    for (MaskAttrInterface m : list.getOperands()) {
+      FailureOr<Value> v = emitMask(m, qi, ki);
+      if (failed(v))
+        return failure();
+      result = result ? CombineOp::create(b, result, *v).getResult() : *v;
+    }
+    return result;
+  }
   FailureOr<Value> emitScoreMods(Value s, Value qi, Value ki);
   Value emitNeighborhood(NeighborhoodAttr hood, Value qi, Value ki);
   Value anyMatch(Value memref, ArrayRef<Value> prefix, Value count,
@@ -587,28 +599,8 @@ FailureOr<Value> KernelBuilder::emitMask(MaskAttrInterface mask, Value qi,
                      });
         return arith::OrIOp::create(b, inVertical, inSlash).getResult();
       })
-      .Case([&](AndAttr a) -> FailureOr<Value> {
-        Value result;
-        for (MaskAttrInterface m : a.getOperands()) {
-          FailureOr<Value> v = emitMask(m, qi, ki);
-          if (failed(v))
-            return failure();
-          result = result ? arith::AndIOp::create(b, result, *v).getResult()
-                          : *v;
-        }
-        return result;
-      })
-      .Case([&](OrAttr a) -> FailureOr<Value> {
-        Value result;
-        for (MaskAttrInterface m : a.getOperands()) {
-          FailureOr<Value> v = emitMask(m, qi, ki);
-          if (failed(v))
-            return failure();
-          result =
-              result ? arith::OrIOp::create(b, result, *v).getResult() : *v;
-        }
-        return result;
-      })
+      .Case([&](AndAttr a) { return emitMaskList<arith::AndIOp>(a, qi, ki); })
+      .Case([&](OrAttr a) { return emitMaskList<arith::OrIOp>(a, qi, ki); })
       .Case([&](NotAttr a) -> FailureOr<Value> {
         FailureOr<Value> v = emitMask(a.getOperand(), qi, ki);
         if (failed(v))

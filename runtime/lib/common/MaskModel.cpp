@@ -7,6 +7,7 @@
 #include "attn/runtime/MaskModel.h"
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 
 using namespace attnrt::mask;
@@ -133,6 +134,25 @@ void intersect(std::vector<Run> &acc, const std::vector<Run> &other) {
 
 } // namespace
 
+static const char *const kKindNames[] = {
+    "causal",       "sliding_window", "sinks",        "chunked",
+    "prefix_lm",    "document",       "neighborhood", "block_sparse",
+    "vertical_slash", "and",          "or",           "not",
+    "on_heads"};
+
+const char *attnrt::mask::kindName(Kind kind) {
+  return kKindNames[static_cast<int>(kind)];
+}
+
+bool attnrt::mask::kindFromName(const std::string &name, Kind &kind) {
+  for (size_t i = 0; i < std::size(kKindNames); ++i)
+    if (name == kKindNames[i]) {
+      kind = static_cast<Kind>(i);
+      return true;
+    }
+  return false;
+}
+
 int32_t IntView::at(std::initializer_list<int64_t> index) const {
   // Indices are right-aligned with the shape: a view of lower rank
   // broadcasts over the leading indices.
@@ -212,10 +232,8 @@ std::string Node::str() const {
     os << "vertical_slash";
     break;
   case Kind::And:
-    list("and");
-    break;
   case Kind::Or:
-    list("or");
+    list(kindName(kind));
     break;
   case Kind::Not:
     os << "not<" << children.front().str() << '>';

@@ -86,28 +86,8 @@ int32_t readInt(const attn_tensor &t, std::initializer_list<int64_t> index) {
 
 /// The mask model of a manifest (written by lib/Target/Manifest.cpp).
 bool parseMask(const json &j, mask::Node &node, std::string &error) {
-  static const std::pair<const char *, mask::Kind> kinds[] = {
-      {"causal", mask::Kind::Causal},
-      {"sliding_window", mask::Kind::SlidingWindow},
-      {"sinks", mask::Kind::Sinks},
-      {"chunked", mask::Kind::Chunked},
-      {"prefix_lm", mask::Kind::PrefixLM},
-      {"document", mask::Kind::Document},
-      {"neighborhood", mask::Kind::Neighborhood},
-      {"block_sparse", mask::Kind::BlockSparse},
-      {"vertical_slash", mask::Kind::VerticalSlash},
-      {"and", mask::Kind::And},
-      {"or", mask::Kind::Or},
-      {"not", mask::Kind::Not},
-      {"on_heads", mask::Kind::OnHeads}};
   std::string kind = j.at("kind").get<std::string>();
-  bool known = false;
-  for (auto [name, value] : kinds)
-    if (kind == name) {
-      node.kind = value;
-      known = true;
-    }
-  if (!known) {
+  if (!mask::kindFromName(kind, node.kind)) {
     error = "the manifest's mask has an unknown kind '" + kind + "'";
     return false;
   }

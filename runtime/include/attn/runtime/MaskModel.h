@@ -41,6 +41,12 @@ enum class Kind {
   OnHeads,
 };
 
+/// The IR mnemonic of `kind` ("causal", "sliding_window", ..., "on_heads"),
+/// also its name in manifests.
+const char *kindName(Kind kind);
+/// The kind named `name`, false when there is none.
+bool kindFromName(const std::string &name, Kind &kind);
+
 /// One node of the mask algebra.
 struct Node {
   Kind kind = Kind::Causal;
