@@ -1003,3 +1003,27 @@ func.func @window_too_wide(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(sliding_window<left = 4, right = 9223372036854775807>) -> tensor<2x16x4x8xf32>
   return
 }
+
+// -----
+
+func.func @sinks_too_many(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
+  // expected-error @+1 {{sinks count must be at most 2147483647, got 4294967296}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(sinks<4294967296>) -> tensor<2x16x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @chunk_too_big(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
+  // expected-error @+1 {{chunked size must be at most 2147483647, got 4294967296}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(chunked<4294967296>) -> tensor<2x16x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @prefix_too_long(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
+  // expected-error @+1 {{prefix_lm length must be positive (at most 2147483647), got 4294967296}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(prefix_lm<4294967296>) -> tensor<2x16x4x8xf32>
+  return
+}
