@@ -153,9 +153,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 }
 
 def Attn_YieldOp : Attn_Op<"yield", [
-    Pure, Terminator, ReturnLike, HasParent<"AttentionOp">]> {
-  let summary = "returns the modified score from a score_mod region";
+    Pure, Terminator, ReturnLike,
+    ParentOneOf<["AttentionOp", "TileScoreModOp", "TileMaskOp"]>]> {
+  let summary = "returns the value of a score_mod or tile mask region";
   let description = [{
+    Ends the `score_mod` region of `attn.attention` and the element regions
+    of `attn.tile.score_mod` (the new score) and `attn.tile.mask` (whether
+    the element is visible).
+
     ```mlir
     attn.yield %new_score : f32
     ```
@@ -163,5 +168,7 @@ def Attn_YieldOp : Attn_Op<"yield", [
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
+
+include "attn/AttnTileOps.td"
 
 #endif // ATTN_DIALECT_ATTN_ATTNOPS_TD

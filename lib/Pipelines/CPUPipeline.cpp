@@ -15,19 +15,29 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-void mlir::attn::buildCPUPipeline(OpPassManager &pm,
-                                  const CPUPipelineOptions &options) {
+void mlir::attn::buildTilePipeline(OpPassManager &pm,
+                                   const TilingOptions &options) {
   pm.addPass(createAttnSimplifyMaskPass());
   pm.addPass(createAttnMaterializeDefaultsPass());
+  AttnTilePassOptions tiling;
+  tiling.blockQ = options.blockQ;
+  tiling.blockKV = options.blockKV;
+  pm.addPass(createAttnTilePass(tiling));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlir::attn::buildCPUPipeline(OpPassManager &pm,
+                                  const CPUPipelineOptions &options) {
+  buildTilePipeline(pm, TilingOptions{options.blockQ, options.blockKV});
   ConvertAttnToCPUPassOptions kernel;
   kernel.vectorWidth = options.vectorWidth;
-  kernel.blockQ = options.blockQ;
-  kernel.blockKV = options.blockKV;
   pm.addPass(createConvertAttnToCPUPass(kernel));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createAttnApproximateMathPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());

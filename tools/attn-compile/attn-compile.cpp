@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// attn-compile SPEC.yaml [--target=cpu] [--emit=mlir|kernel|llvm|obj|so]
+// attn-compile SPEC.yaml [--target=cpu] [--emit=mlir|tile|kernel|llvm|obj|so]
 //                        [-o FILE] [--manifest=FILE]
 //
 // Imports a YAML attention spec (docs/spec.md) into the attn dialect and, for
@@ -35,7 +35,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { MLIR, Kernel, LLVM, Object, SharedLibrary };
+enum class EmitKind { MLIR, Tile, Kernel, LLVM, Object, SharedLibrary };
 enum class TargetKind { CPU };
 
 cl::OptionCategory category("attn-compile options");
@@ -50,6 +50,8 @@ cl::opt<EmitKind> emitKind(
     cl::values(
         clEnumValN(EmitKind::MLIR, "mlir",
                    "the spec as attn dialect IR (attn.attention)"),
+        clEnumValN(EmitKind::Tile, "tile",
+                   "the tile level: the flash loop of one work item"),
         clEnumValN(EmitKind::Kernel, "kernel",
                    "the target's kernel in the LLVM dialect"),
         clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
@@ -129,10 +131,13 @@ int main(int argc, char **argv) {
         attnrt::cacheKey(specText, ATTN_BUILD_ID, "cpu:" + cpu.name));
 
     PassManager pm(&context);
-    attn::buildCPUPipeline(pm, options);
+    if (emitKind == EmitKind::Tile)
+      attn::buildTilePipeline(pm, kernelOptions.tiling());
+    else
+      attn::buildCPUPipeline(pm, options);
     if (failed(pm.run(*module)))
       return 1;
-    if (emitKind == EmitKind::Kernel) {
+    if (emitKind == EmitKind::Kernel || emitKind == EmitKind::Tile) {
       module->print(os);
     } else {
       llvm::Expected<std::string> emitted =

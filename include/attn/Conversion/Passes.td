@@ -10,38 +10,36 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertAttnToCPUPass : Pass<"convert-attn-to-cpu", "mlir::ModuleOp"> {
-  let summary = "Lowers attn.attention to a CPU kernel of one work item";
+  let summary = "Lowers the tile level (attn.tile ops) to CPU vector code";
   let description = [{
-    Rewrites every function whose body is one `attn.attention` on its
-    arguments (what `attn-compile` imports from a spec) into a kernel on
-    strided memrefs that computes one work item, a (batch, head, q-tile)
-    triple numbered `((b * Hq) + h) * ceil(Lq / block_q) + q_tile`:
+    Lowers the `attn.tile.*` ops of the kernels that `attn-tile` builds to
+    `scf`, `memref`, `vector`, `arith` and `math` ops, and marks each kernel
+    `llvm.emit_c_interface` (the runtime calls `_mlir_ciface_<name>`):
 
-    ```mlir
-    func.func @name(%q: memref<?x?x16x128xbf16, strided<[?, ?, ?, 1], offset: ?>>,
-                    %k: ..., %v: ..., <optional operands>..., %out: ...,
-                    [%lse: ...,] %item: index)
-        attributes {llvm.emit_c_interface}
-    ```
+    - `load_q` converts and scales the q rows into the f32 tile, zero-filling
+      the rows up to the register blocking;
+    - `qk` stages K^T in f32 and computes S = Q K^T with a register-blocked
+      micro-kernel: up to 4 rows of Q times up to 4 key vectors per step,
+      one `vector.fma` each (each vector load serves every row, each
+      broadcast every vector); columns past an edge tile's keys become -inf;
+    - `score_mod` and `mask` run their element region over the tile's rows
+      and columns (scalar code);
+    - `normalize` is vectorized over the keys (row max and sum through
+      `vector.reduction`, `math.exp` on vectors);
+    - `pv` stages V in f32 and accumulates P V with the same micro-kernel
+      over the head dim;
+    - `finalize` divides by the row sum (the sink logit joins it for the
+      sink normalizers) and writes out and lse.
 
-    The kernel is a FlashAttention loop: the q tile is scaled and kept in
-    f32; for each kv tile that the mask can leave visible (loop bounds for
-    causal, sliding-window and chunked masks), S = Q K^T is computed with
-    vector FMAs over the keys, the score modifiers and the mask are applied
-    element by element on tiles that need them (partial tiles, edge tiles,
-    tiles with modifiers), the online softmax state (row max, row sum,
-    accumulator) is updated and P V is accumulated with vector FMAs over the
-    head dim. The finalize step divides by the row sum (adding the sink logit
-    for the sink normalizers), writes out and lse; rows with no visible key
-    give 0 and -inf.
+    Vectors have the widest power-of-two width up to `vector-width` that
+    divides the dimension they run along. Tiles are stack buffers, moved to
+    the heap when a kernel's scratch exceeds 512 KiB (worker threads have
+    fixed-size stacks). An `attn.attention` left in the input is an error:
+    run `attn-tile` first.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
-           "f32 lanes per vector operation (8 for AVX2, 16 for AVX-512)">,
-    Option<"blockQ", "block-q", "int64_t", /*default=*/"128",
-           "queries per work item, unless the op's schedule says otherwise">,
-    Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
-           "keys per tile, unless the op's schedule says otherwise">
+           "f32 lanes per vector operation (8 for AVX2, 16 for AVX-512)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

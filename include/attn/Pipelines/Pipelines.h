@@ -7,6 +7,7 @@
 #ifndef ATTN_PIPELINES_PIPELINES_H
 #define ATTN_PIPELINES_PIPELINES_H
 
+#include "attn/Dialect/Attn/Transforms/Tiling.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -25,7 +26,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "block-kv", llvm::cl::desc("keys per tile"), llvm::cl::init(64)};
 };
 
-/// attn (spec level) -> CPU kernel -> LLVM dialect, ready for translation.
+/// attn (spec level) -> the tile level: simplify the mask, write defaults
+/// out, attn-tile.
+void buildTilePipeline(OpPassManager &pm, const TilingOptions &options);
+
+/// attn (spec level) -> the tile level -> CPU kernel -> LLVM dialect, ready for translation.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
 /// Registers attn-cpu-pipeline with the command line.

@@ -1,16 +1,8 @@
 // RUN: attn-opt %s --convert-attn-to-cpu -split-input-file -verify-diagnostics
 
-func.func @paged(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf32>, %v: tensor<?x16x2x32xf32>, %bt: tensor<?x?xi32>, %sl: tensor<?xi32>) -> tensor<?x1x2x32xf32> {
-  // expected-error @+1 {{paged kv storage is not supported by the CPU target yet; use contiguous storage}}
-  %out = attn.attention q(%q : tensor<?x1x2x32xf32>) k(%k : tensor<?x16x2x32xf32>) v(%v : tensor<?x16x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) {kv_storage = #attn.kv_storage<paged>} -> tensor<?x1x2x32xf32>
-  return %out : tensor<?x1x2x32xf32>
-}
-
-// -----
-
-// expected-error @+1 {{convert-attn-to-cpu expects a function whose body is one attn.attention on the function's arguments, returning its results}}
-func.func @not_spec_shaped(%q: tensor<1x8x2x32xf32>, %k: tensor<1x8x2x32xf32>, %v: tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32> {
+// The conversion takes the tile level: the spec-level op must be tiled first.
+func.func @untiled(%q: tensor<1x8x2x32xf32>, %k: tensor<1x8x2x32xf32>, %v: tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32> {
+  // expected-error @+1 {{convert-attn-to-cpu lowers the tile level; run attn-tile first}}
   %out = attn.attention q(%q : tensor<1x8x2x32xf32>) k(%k : tensor<1x8x2x32xf32>) v(%v : tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32>
-  %again = attn.attention q(%out : tensor<1x8x2x32xf32>) k(%k : tensor<1x8x2x32xf32>) v(%v : tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32>
-  return %again : tensor<1x8x2x32xf32>
+  return %out : tensor<1x8x2x32xf32>
 }

@@ -1,118 +1,129 @@
-// RUN: attn-opt %s -split-input-file --convert-attn-to-cpu="vector-width=8 block-q=32 block-kv=16" | FileCheck %s
+// RUN: attn-opt %s -split-input-file --convert-attn-to-cpu="vector-width=8" | FileCheck %s
 
-// The kernel of one work item: memref arguments with run-time strides and a
-// contiguous inner dimension, then the work item index.
-// CHECK-LABEL: func.func @causal_gqa(
-// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<?x?x4x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
-// CHECK-SAME: %[[K:[a-z0-9]+]]: memref<?x?x2x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
-// CHECK-SAME: %[[V:[a-z0-9]+]]: memref<?x?x2x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
-// CHECK-SAME: %[[O:[a-z0-9]+]]: memref<?x?x4x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
-// CHECK-SAME: %[[LSE:[a-z0-9]+]]: memref<?x4x?xf32, strided<[?, ?, ?], offset: ?>>,
-// CHECK-SAME: %[[ITEM:[a-z0-9]+]]: index) attributes {llvm.emit_c_interface}
-// The work item splits into (batch, head, q tile); GQA maps the head.
-// CHECK: %[[NQT:.*]] = arith.ceildivsi %{{.*}}, %c32
-// CHECK: arith.remsi %[[ITEM]], %[[NQT]]
-// CHECK: %[[HEAD:.*]] = arith.remsi %{{.*}}, %c4
-// CHECK: arith.divsi %[[HEAD]], %c2
-// f32 scratch tiles: Q, K^T, V, S, O, row max, row sum.
-// CHECK: memref.alloca() : memref<32x64xf32>
-// CHECK: memref.alloca() : memref<64x16xf32>
-// CHECK: memref.alloca() : memref<16x64xf32>
-// CHECK: memref.alloca() : memref<32x16xf32>
-// CHECK: memref.alloca() : memref<32x64xf32>
-// CHECK: memref.alloca() : memref<32xf32>
-// CHECK: memref.alloca() : memref<32xf32>
-// Causal loop bounds: the kv tiles stop at the last query's position.
-// CHECK: %[[HI:.*]] = arith.select
-// CHECK: scf.for %[[KT:.*]] = %{{.*}} to %[[HI]] step %c1
-// S = Q K^T with vector FMAs over keys.
-// CHECK: vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<8xf32>
-// The mask runs only where a tile is not known to be full.
+// Every tile op of a kernel, as attn-tile emits them (bf16 views, f32
+// tiles of 32 rows, 16 keys and head dim 64).
+// CHECK-LABEL: func.func @kernel(
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// Staging buffers for K^T and V in f32.
+// CHECK-DAG: %[[KT:.*]] = memref.alloca() : memref<64x16xf32>
+// CHECK-DAG: %[[VS:.*]] = memref.alloca() : memref<16x64xf32>
+// load_q: convert, scale, and zero the padding rows of the row blocking.
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.mulf
+// CHECK: %[[PADDED:.*]] = arith.muli %{{.*}}, %c4{{(_[0-9]+)?}} : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[PADDED]] step
+// init: -inf row max for softmax, zero vectors for the accumulator.
+// CHECK: memref.store %cst{{.*}}, %{{.*}}[%{{.*}}] : memref<32xf32>
+// CHECK: vector.store %{{.*}} : memref<32x64xf32>, vector<8xf32>
+// qk: K^T staging, then 4 rows x 2 key vectors of FMAs per step.
+// CHECK: memref.store %{{.*}}, %[[KT]]
+// CHECK: scf.for %{{.*}} step %c4{{(_[0-9]+)?}} {
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c16{{(_[0-9]+)?}} step %c16{{(_[0-9]+)?}} {
+// CHECK: vector.load %[[KT]]
+// CHECK-COUNT-8: vector.fma
+// Edge columns past the keys become -inf.
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c16{{(_[0-9]+)?}} step %c1{{(_[0-9]+)?}} {
+// CHECK: memref.store %cst{{.*}} : memref<32x16xf32>
+// score_mod: the region, cloned per element.
+// CHECK: math.tanh %{{.*}} : f32
+// mask: under the tile's partial test, masked elements become -inf.
 // CHECK: scf.if
-// CHECK: arith.cmpi sle
-// CHECK: arith.select %{{.*}}, %{{.*}}, %cst
-// Online softmax: row max, exp, rescale.
+// CHECK: %[[VIS:.*]] = arith.cmpi sle
+// CHECK: arith.select %[[VIS]], %{{.*}}, %cst
+// normalize: vector max, exp and sum over the keys, rescale of the state.
 // CHECK: vector.reduction <maximumf>
 // CHECK: math.exp %{{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
-// P V with vector FMAs over the head dim.
-// CHECK: vector.fma
-// Finalize: divide by the row sum, lse = m + log(l).
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : vector<8xf32>
+// pv: V staging, then 4 rows x 2 head-dim vectors over the tile's keys.
+// CHECK: memref.store %{{.*}}, %[[VS]]
+// CHECK: vector.load %[[VS]]
+// CHECK-COUNT-8: vector.fma
+// finalize: 1/l, lse = m + log l, output truncated back to bf16.
 // CHECK: arith.divf
 // CHECK: math.log
-// CHECK: memref.store %{{.*}}, %[[LSE]]
-func.func @causal_gqa(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>, %v: tensor<?x?x2x64xf32>) -> (tensor<?x?x4x64xf32>, tensor<?x4x?xf32>) {
-  %out, %lse = attn.attention q(%q : tensor<?x?x4x64xf32>) k(%k : tensor<?x?x2x64xf32>) v(%v : tensor<?x?x2x64xf32>) mask(causal) -> tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
-  return %out, %lse : tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
-}
-
-// -----
-
-// Score modifiers run element by element on every tile; bf16 loads extend
-// to f32 and the output truncates back.
-// CHECK-LABEL: func.func @softcap_bf16(
-// CHECK: arith.extf %{{.*}} : bf16 to f32
-// CHECK: math.tanh
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
-func.func @softcap_bf16(%q: tensor<?x?x2x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v: tensor<?x?x2x32xbf16>) -> tensor<?x?x2x32xbf16> {
-  %out = attn.attention q(%q : tensor<?x?x2x32xbf16>) k(%k : tensor<?x?x2x32xbf16>) v(%v : tensor<?x?x2x32xbf16>) score(softcap<3.000000e+01>) -> tensor<?x?x2x32xbf16>
-  return %out : tensor<?x?x2x32xbf16>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xf32, strided<[?], offset: ?>>
+func.func @kernel(%q: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
+                  %k: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
+                  %v: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
+                  %out: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
+                  %lse: memref<?xf32, strided<[?], offset: ?>>,
+                  %rows: index, %q0: index, %k0: index, %cols: index,
+                  %partial: i1) {
+  %qs = memref.alloca() : memref<32x64xf32>
+  %s = memref.alloca() : memref<32x16xf32>
+  %acc = memref.alloca() : memref<32x64xf32>
+  %max = memref.alloca() : memref<32xf32>
+  %sum = memref.alloca() : memref<32xf32>
+  attn.tile.load_q %q, %qs {scale = 1.250000e-01 : f64} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
+  attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>
+  attn.tile.qk %qs, %k, %s rows(%rows) : memref<32x64xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x16xf32>
+  attn.tile.score_mod %s q(%q0) k(%k0) rows(%rows) cols(%cols) : memref<32x16xf32> {
+  ^bb0(%x: f32, %i: index, %j: index):
+    %cap = arith.constant 3.000000e+01 : f32
+    %d = arith.divf %x, %cap : f32
+    %t = math.tanh %d : f32
+    %y = arith.mulf %cap, %t : f32
+    attn.yield %y : f32
+  }
+  scf.if %partial {
+    attn.tile.mask %s q(%q0) k(%k0) rows(%rows) cols(%cols) : memref<32x16xf32> {
+    ^bb0(%i: index, %j: index):
+      %visible = arith.cmpi sle, %j, %i : index
+      attn.yield %visible : i1
+    }
+  }
+  attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<softmax> : memref<32x16xf32>, memref<32xf32>, memref<32xf32>, memref<32x64xf32>
+  attn.tile.pv %s, %v, %acc rows(%rows) : memref<32x16xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>
+  return
 }
 
 // -----
 
-// The sink normalizer reads the sink logit in the finalize step.
+// Sigmoid weights are elementwise (no running max or rescale); the sink
+// normalizer folds the sink logit into the denominator.
+// CHECK-LABEL: func.func @sigmoid(
+// CHECK: arith.negf %{{.*}} : vector<8xf32>
+// CHECK: math.exp %{{.*}} : vector<8xf32>
+// CHECK-NOT: vector.reduction
+// CHECK: return
+func.func @sigmoid(%s: memref<32x16xf32>, %acc: memref<32x64xf32>, %max: memref<32xf32>, %sum: memref<32xf32>, %rows: index) {
+  attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<sigmoid, bias = -2.000000e+00> : memref<32x16xf32>, memref<32xf32>, memref<32xf32>, memref<32x64xf32>
+  return
+}
+
 // CHECK-LABEL: func.func @sink(
-// CHECK-SAME: %{{.*}}: memref<2xf32, strided<[?], offset: ?>>
-// CHECK: arith.maximumf
+// CHECK-SAME: %[[Z:[a-z0-9]+]]: f32)
+// CHECK: %[[M2:.*]] = arith.maximumf %{{.*}}, %[[Z]] : f32
+// CHECK: arith.subf %[[Z]], %[[M2]] : f32
 // CHECK: math.log
-func.func @sink(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %s: tensor<2xf32>) -> tensor<?x?x2x32xf32> {
-  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) sink(%s : tensor<2xf32>) normalizer<softmax_with_sink> -> tensor<?x?x2x32xf32>
-  return %out : tensor<?x?x2x32xf32>
+func.func @sink(%acc: memref<32x64xf32>, %max: memref<32xf32>, %sum: memref<32xf32>, %out: memref<?x64xf32, strided<[?, 1], offset: ?>>, %lse: memref<?xf32, strided<[?], offset: ?>>, %z: f32) {
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) sink(%z) normalizer<softmax_with_sink> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xf32, strided<[?, 1], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>
+  return
 }
 
 // -----
 
-// A block-sparse mask whose blocks the tiles divide: the kernel walks only
-// the listed kv blocks (FlexAttention's BlockMask), without element masks
-// on their full tiles.
-// CHECK-LABEL: func.func @listed_blocks(
-// CHECK: %[[COUNT:.*]] = arith.index_cast %{{.*}} : i32 to index
-// CHECK: scf.for %[[J:.*]] = %{{.*}} to %[[COUNT]] step %{{.*}} {
-// CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]]
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
-// CHECK: vector.fma
-func.func @listed_blocks(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %n: tensor<?x?x?xi32>, %i: tensor<?x?x?x?xi32>) -> tensor<?x?x2x32xf32> {
-  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) kv_num_blocks(%n : tensor<?x?x?xi32>) kv_indices(%i : tensor<?x?x?x?xi32>) mask(block_sparse<block_q = 64, block_kv = 64>) -> tensor<?x?x2x32xf32>
-  return %out : tensor<?x?x2x32xf32>
-}
-
-// -----
-
-// A neighborhood bounds the kv tiles by the windows of the q tile's rows.
-// CHECK-LABEL: func.func @neighborhood_bounds(
-// CHECK: %[[RANGE:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (index, index)
-// CHECK: arith.minsi
-// CHECK: arith.maxsi
-// CHECK: arith.maxsi %{{.*}}, %[[RANGE]]#0
-// CHECK: arith.minsi %{{.*}}, %[[RANGE]]#1
-func.func @neighborhood_bounds(%q: tensor<?x256x2x32xf32>, %k: tensor<?x256x2x32xf32>, %v: tensor<?x256x2x32xf32>) -> tensor<?x256x2x32xf32> {
-  %out = attn.attention q(%q : tensor<?x256x2x32xf32>) k(%k : tensor<?x256x2x32xf32>) v(%v : tensor<?x256x2x32xf32>) mask(neighborhood<grid = [16, 16], kernel = [3, 3]>) -> tensor<?x256x2x32xf32>
-  return %out : tensor<?x256x2x32xf32>
-}
-
-// -----
-
-// A mask without loop bounds (document ids) takes the runtime's tile table:
-// empty tiles are skipped, full ones run without mask code.
-// CHECK-LABEL: func.func @tile_table(
-// CHECK-SAME: %[[TABLE:[a-z0-9]+]]: memref<?x?x?x?xi32, strided<[?, ?, ?, ?], offset: ?>>,
-// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32
-// CHECK: %[[KIND:.*]] = memref.load %[[TABLE]]
-// CHECK: %[[K:.*]] = arith.index_cast %[[KIND]] : i32 to index
-// CHECK: %[[NONEMPTY:.*]] = arith.cmpi ne, %[[K]], %{{.*}}
-// CHECK: scf.if %[[NONEMPTY]]
-func.func @tile_table(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %dq: tensor<?x?xi32>, %dk: tensor<?x?xi32>) -> tensor<?x?x2x32xf32> {
-  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) doc_q(%dq : tensor<?x?xi32>) doc_kv(%dk : tensor<?x?xi32>) mask(document) -> tensor<?x?x2x32xf32>
-  return %out : tensor<?x?x2x32xf32>
+// Tiles beyond 512 KiB move to the heap, freed before the return.
+// CHECK-LABEL: func.func @large_tiles(
+// CHECK-NOT: memref.alloca
+// CHECK: %[[A:.*]] = memref.alloc() : memref<256x256xf32>
+// CHECK: %[[B:.*]] = memref.alloc() : memref<256x256xf32>
+// CHECK: %[[C:.*]] = memref.alloc() : memref<256xf32>
+// CHECK: %[[D:.*]] = memref.alloc() : memref<256xf32>
+// CHECK: memref.dealloc %[[A]]
+// CHECK: memref.dealloc %[[B]]
+// CHECK: memref.dealloc %[[C]]
+// CHECK: memref.dealloc %[[D]]
+// CHECK-NEXT: return
+func.func @large_tiles(%rows: index) {
+  %s = memref.alloca() : memref<256x256xf32>
+  %acc = memref.alloca() : memref<256x256xf32>
+  %max = memref.alloca() : memref<256xf32>
+  %sum = memref.alloca() : memref<256xf32>
+  attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax> : memref<256x256xf32>, memref<256xf32>, memref<256xf32>
+  attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<softmax> : memref<256x256xf32>, memref<256xf32>, memref<256xf32>, memref<256x256xf32>
+  return
 }

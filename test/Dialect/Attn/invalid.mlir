@@ -933,7 +933,7 @@ func.func @yield_nothing(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v:
 // -----
 
 func.func @yield_outside_attention(%s: f32) {
-  // expected-error @+1 {{'attn.yield' op expects parent op 'attn.attention'}}
+  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attention, attn.tile.score_mod, attn.tile.mask'}}
   attn.yield %s : f32
 }
 
@@ -1026,4 +1026,95 @@ func.func @prefix_too_long(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %
   // expected-error @+1 {{prefix_lm length must be positive (at most 2147483647), got 4294967296}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(prefix_lm<4294967296>) -> tensor<2x16x4x8xf32>
   return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// The tile level
+//===----------------------------------------------------------------------===//
+
+func.func @tile_dynamic(%q: memref<?x64xf32>, %qs: memref<?x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_q' op the q tile must be a tile with a static shape, got 'memref<?x64xf32>'}}
+  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<?x64xf32>, memref<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_head_dim(%q: memref<?x32xf32>, %qs: memref<16x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_q' op dimension 1 of the q view (32) must equal dimension 1 of the q tile (64)}}
+  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<?x32xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_state_rows(%acc: memref<16x64xf32>, %max: memref<8xf32>, %sum: memref<16xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.init' op dimension 0 of the row max (8) must equal dimension 0 of the accumulator (16)}}
+  attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax> : memref<16x64xf32>, memref<8xf32>, memref<16xf32>
+  return
+}
+
+// -----
+
+func.func @tile_qk_rows(%qs: memref<16x64xf32>, %k: memref<?x64xf32>, %s: memref<32x16xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.qk' op dimension 0 of the score tile (32) must equal dimension 0 of the q tile (16)}}
+  attn.tile.qk %qs, %k, %s rows(%rows) : memref<16x64xf32>, memref<?x64xf32>, memref<32x16xf32>
+  return
+}
+
+// -----
+
+func.func @tile_pv_keys(%p: memref<16x16xf32>, %v: memref<32x64xf32>, %acc: memref<16x64xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.pv' op the v view has 32 keys, more than the weight tile's 16 columns}}
+  attn.tile.pv %p, %v, %acc rows(%rows) : memref<16x16xf32>, memref<32x64xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_mask_region(%s: memref<16x16xf32>, %i: index) {
+  // expected-error @+1 {{'attn.tile.mask' op region must end with attn.yield of one 'i1' value}}
+  attn.tile.mask %s q(%i) k(%i) rows(%i) cols(%i) : memref<16x16xf32> {
+  ^bb0(%q: index, %k: index):
+    %c = arith.constant 1.0 : f32
+    attn.yield %c : f32
+  }
+  return
+}
+
+// -----
+
+func.func @tile_score_mod_args(%s: memref<16x16xf32>, %i: index) {
+  // expected-error @+1 {{'attn.tile.score_mod' op region must take 3 arguments of types ('f32', 'index', 'index'), got ('index', 'index')}}
+  attn.tile.score_mod %s q(%i) k(%i) rows(%i) cols(%i) : memref<16x16xf32> {
+  ^bb0(%q: index, %k: index):
+    %c = arith.constant 1.0 : f32
+    attn.yield %c : f32
+  }
+  return
+}
+
+// -----
+
+func.func @tile_finalize_lse(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x64xf32>, %lse: memref<?xf32>) {
+  // expected-error @+1 {{'attn.tile.finalize' op normalizer #attn.normalizer<sigmoid> defines no log-sum-exp; drop the lse view}}
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<sigmoid> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @tile_finalize_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x64xf32>) {
+  // expected-error @+1 {{'attn.tile.finalize' op softmax_with_sink needs a sink logit}}
+  attn.tile.finalize %acc, %max, %sum into %out normalizer<softmax_with_sink> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_yield_parent(%x: f32) {
+  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attention, attn.tile.score_mod, attn.tile.mask'}}
+  attn.yield %x : f32
 }

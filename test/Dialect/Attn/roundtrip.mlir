@@ -645,3 +645,47 @@ func.func @everything(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, 
   } {layout = #attn.layout<bhsd>, scale = 0.125 : f64, schedule = #attn.schedule<block_q = 64, block_kv = 64, warps = 4, stages = 4>} -> tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>
   return %0, %1 : tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// The tile level
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @tile_ops(
+// CHECK: attn.tile.load_q %{{.*}}, %{{.*}} {scale = 1.250000e-01 : f64} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
+// CHECK: attn.tile.init %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) normalizer<softmax> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>
+// CHECK: attn.tile.qk %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) : memref<32x64xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x16xf32>
+// CHECK: attn.tile.score_mod %{{.*}} q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: index, %{{.*}}: index):
+// CHECK: attn.yield %{{.*}} : f32
+// CHECK: attn.tile.mask %{{.*}} q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK: attn.yield %{{.*}} : i1
+// CHECK: attn.tile.normalize %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) normalizer<sigmoid, bias = -1.000000e+00>
+// CHECK: attn.tile.pv %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) : memref<32x16xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
+// CHECK: attn.tile.finalize %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} lse(%{{.*}}) sink(%{{.*}}) normalizer<softmax_with_sink>
+// CHECK: attn.tile.finalize %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} normalizer<none> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>{{$}}
+func.func @tile_ops(%q: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
+                    %k: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
+                    %out: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
+                    %lse: memref<?xf32, strided<[?], offset: ?>>,
+                    %qs: memref<32x64xf32>, %s: memref<32x16xf32>,
+                    %acc: memref<32x64xf32>, %max: memref<32xf32>,
+                    %sum: memref<32xf32>, %rows: index, %q0: index,
+                    %k0: index, %cols: index, %z: f32) {
+  attn.tile.load_q %q, %qs {scale = 1.250000e-01 : f64} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
+  attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>
+  attn.tile.qk %qs, %k, %s rows(%rows) : memref<32x64xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x16xf32>
+  attn.tile.score_mod %s q(%q0) k(%k0) rows(%rows) cols(%cols) : memref<32x16xf32> {
+  ^bb0(%x: f32, %i: index, %j: index):
+    attn.yield %x : f32
+  }
+  attn.tile.mask %s q(%q0) k(%k0) rows(%rows) cols(%cols) : memref<32x16xf32> {
+  ^bb0(%i: index, %j: index):
+    %visible = arith.cmpi sle, %j, %i : index
+    attn.yield %visible : i1
+  }
+  attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<sigmoid, bias = -1.0> : memref<32x16xf32>, memref<32xf32>, memref<32xf32>, memref<32x64xf32>
+  attn.tile.pv %s, %k, %acc rows(%rows) : memref<32x16xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) sink(%z) normalizer<softmax_with_sink> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>
+  attn.tile.finalize %acc, %max, %sum into %out normalizer<none> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>
+  return
+}

@@ -53,4 +53,63 @@ def AttnMaterializeDefaultsPass : Pass<"attn-materialize-defaults"> {
   let dependentDialects = [];
 }
 
+def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
+  let summary = "Tiles attn.attention into the flash loop of one work item";
+  let description = [{
+    Rewrites every function whose body is one `attn.attention` on its
+    arguments (what `attn-compile` imports from a spec) into the tile-level
+    kernel of one work item: a (batch, head, q-tile) triple numbered
+    `((b * Hq) + h) * ceil(Lq / block_q) + q_tile`. Tensors become strided
+    memrefs (inner dimension contiguous for q, k, v and out), followed by
+    the work item's index:
+
+    ```mlir
+    func.func @name(%q: memref<?x?x16x128xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                    %k: ..., %v: ..., <optional operands>..., [%tile_kinds,]
+                    %out: ..., [%lse: ...,] %item: index)
+    ```
+
+    The body is target neutral: scf loops, arith index math, `memref.subview`
+    views of the tensors and the `attn.tile.*` ops on f32 tile buffers:
+
+    ```mlir
+    attn.tile.load_q %qview, %qs {scale = ...}
+    attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax>
+    scf.for %kt = %lo to %hi step %c1 {        // only tiles that can be visible
+      attn.tile.qk %qs, %kview, %s rows(%rows)
+      attn.tile.score_mod %s ... { ... }       // when the spec has modifiers
+      scf.if %partial {                         // mask code on partial tiles only
+        attn.tile.mask %s ... { ... }
+      }
+      attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<softmax>
+      attn.tile.pv %s, %vview, %acc rows(%rows)
+    }
+    attn.tile.finalize %acc, %max, %sum into %oview lse(%lview) normalizer<softmax>
+    ```
+
+    Which kv tiles are visited comes from the mask analysis:
+    - conjunctions of causal, sliding-window, chunked, sinks, constant
+      prefix-LM and neighborhood masks give loop bounds, and all but
+      neighborhoods give an analytic full-tile test: mask code runs only on
+      tiles it cannot prove full;
+    - a block-sparse mask whose blocks the tiles divide walks the kv blocks
+      listed for the q tile (`kv_num_blocks`, `kv_indices`), with no mask
+      code (a listed block is fully visible);
+    - every other mask reads each tile's kind from the `tile_kinds` table
+      that the runtime computes (exactly, from the launch's operands): empty
+      tiles are skipped, full ones take no mask code.
+  }];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"128",
+           "queries per work item, unless the op's schedule says otherwise">,
+    Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
+           "keys per tile, unless the op's schedule says otherwise">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,155 @@
+//===- AttnTileOps.cpp - Attn tile-level op verifiers ---------------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// The verifiers of the tile level (attn.tile.*): tiles have static shapes
+// that agree with each other (rows = block_q, columns = block_kv or a head
+// dim), and element regions take and yield what their op promises.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// Fails unless `value`'s memref type has a static shape (a tile buffer).
+static LogicalResult verifyStaticTile(Operation *op, Value value,
+                                      StringRef name) {
+  auto type = cast<MemRefType>(value.getType());
+  if (!type.hasStaticShape())
+    return op->emitOpError() << name << " must be a tile with a static shape, "
+                             << "got " << type;
+  return success();
+}
+
+/// Fails unless dimension `dimA` of `a` equals dimension `dimB` of `b` (where
+/// both are static).
+static LogicalResult verifySameDim(Operation *op, Value a, StringRef nameA,
+                                   unsigned dimA, Value b, StringRef nameB,
+                                   unsigned dimB) {
+  int64_t x = cast<MemRefType>(a.getType()).getDimSize(dimA);
+  int64_t y = cast<MemRefType>(b.getType()).getDimSize(dimB);
+  if (ShapedType::isDynamic(x) || ShapedType::isDynamic(y) || x == y)
+    return success();
+  return op->emitOpError() << "dimension " << dimA << " of " << nameA << " ("
+                           << x << ") must equal dimension " << dimB << " of "
+                           << nameB << " (" << y << ")";
+}
+
+/// The row max, row sum and accumulator of an online-softmax state: static
+/// tiles with one row each per accumulator row.
+static LogicalResult verifyState(Operation *op, Value acc, Value max,
+                                 Value sum) {
+  if (failed(verifyStaticTile(op, acc, "the accumulator")) ||
+      failed(verifyStaticTile(op, max, "the row max")) ||
+      failed(verifyStaticTile(op, sum, "the row sum")) ||
+      failed(verifySameDim(op, max, "the row max", 0, acc, "the accumulator",
+                           0)) ||
+      failed(verifySameDim(op, sum, "the row sum", 0, acc, "the accumulator",
+                           0)))
+    return failure();
+  return success();
+}
+
+/// The element region of score_mod and mask: block arguments of `argTypes`,
+/// ended by an attn.yield of one `resultType` value.
+static LogicalResult verifyElementRegion(Operation *op, Region &body,
+                                         TypeRange argTypes, Type resultType) {
+  Block &block = body.front();
+  if (block.getArgumentTypes() != argTypes)
+    return op->emitOpError()
+           << "region must take " << argTypes.size() << " arguments of types ("
+           << argTypes << "), got (" << block.getArgumentTypes() << ")";
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().size() != 1 ||
+      yield.getValues()[0].getType() != resultType)
+    return op->emitOpError() << "region must end with attn.yield of one "
+                             << resultType << " value";
+  return success();
+}
+
+LogicalResult TileLoadQOp::verify() {
+  if (failed(verifyStaticTile(*this, getTile(), "the q tile")))
+    return failure();
+  return verifySameDim(*this, getSource(), "the q view", 1, getTile(),
+                       "the q tile", 1);
+}
+
+LogicalResult TileInitOp::verify() {
+  return verifyState(*this, getAcc(), getMax(), getSum());
+}
+
+LogicalResult TileQKOp::verify() {
+  if (failed(verifyStaticTile(*this, getQ(), "the q tile")) ||
+      failed(verifyStaticTile(*this, getScores(), "the score tile")) ||
+      failed(verifySameDim(*this, getK(), "the k view", 1, getQ(),
+                           "the q tile", 1)) ||
+      failed(verifySameDim(*this, getScores(), "the score tile", 0, getQ(),
+                           "the q tile", 0)))
+    return failure();
+  return success();
+}
+
+LogicalResult TileScoreModOp::verify() {
+  if (failed(verifyStaticTile(*this, getScores(), "the score tile")))
+    return failure();
+  Builder b(getContext());
+  return verifyElementRegion(
+      *this, getBody(), {b.getF32Type(), b.getIndexType(), b.getIndexType()},
+      b.getF32Type());
+}
+
+LogicalResult TileMaskOp::verify() {
+  if (failed(verifyStaticTile(*this, getScores(), "the score tile")))
+    return failure();
+  Builder b(getContext());
+  return verifyElementRegion(*this, getBody(),
+                             {b.getIndexType(), b.getIndexType()},
+                             b.getI1Type());
+}
+
+LogicalResult TileNormalizeOp::verify() {
+  if (failed(verifyStaticTile(*this, getScores(), "the score tile")) ||
+      failed(verifyState(*this, getAcc(), getMax(), getSum())) ||
+      failed(verifySameDim(*this, getScores(), "the score tile", 0, getAcc(),
+                           "the accumulator", 0)))
+    return failure();
+  return success();
+}
+
+LogicalResult TilePVOp::verify() {
+  if (failed(verifyStaticTile(*this, getP(), "the weight tile")) ||
+      failed(verifyStaticTile(*this, getAcc(), "the accumulator")) ||
+      failed(verifySameDim(*this, getP(), "the weight tile", 0, getAcc(),
+                           "the accumulator", 0)) ||
+      failed(verifySameDim(*this, getV(), "the v view", 1, getAcc(),
+                           "the accumulator", 1)))
+    return failure();
+  auto vType = cast<MemRefType>(getV().getType());
+  auto pType = cast<MemRefType>(getP().getType());
+  if (!vType.isDynamicDim(0) && vType.getDimSize(0) > pType.getDimSize(1))
+    return emitOpError() << "the v view has " << vType.getDimSize(0)
+                         << " keys, more than the weight tile's "
+                         << pType.getDimSize(1) << " columns";
+  return success();
+}
+
+LogicalResult TileFinalizeOp::verify() {
+  if (failed(verifyState(*this, getAcc(), getMax(), getSum())) ||
+      failed(verifySameDim(*this, getOut(), "the output view", 1, getAcc(),
+                           "the accumulator", 1)))
+    return failure();
+  NormalizerAttr normalizer = getNormalizer();
+  if (getLse() && !normalizer.hasLse())
+    return emitOpError() << "normalizer " << normalizer
+                         << " defines no log-sum-exp; drop the lse view";
+  bool needsSink = normalizer.getKind() == NormalizerKind::softmax_with_sink;
+  if (needsSink != static_cast<bool>(getSink()))
+    return emitOpError() << (needsSink ? "softmax_with_sink needs a sink logit"
+                                       : "only softmax_with_sink takes a sink "
+                                         "logit");
+  return success();
+}

@@ -1,0 +1,481 @@
+//===- TileAttention.cpp - attn.attention to the tile level ---------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// Builds the target-neutral flash loop of one work item (see attn-tile in
+// Transforms/Passes.td): the work decomposition, the views of the tensors,
+// the kv-tile iteration that the mask analysis allows and the attn.tile ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TileBuilder.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTILEPASS
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+//===----------------------------------------------------------------------===//
+// Decisions shared with the manifest
+//===----------------------------------------------------------------------===//
+
+std::pair<int64_t, int64_t>
+mlir::attn::getTileSizes(AttentionOp op, const TilingOptions &options) {
+  int64_t blockQ = options.blockQ, blockKV = options.blockKV;
+  // Tiles that divide a block-sparse mask's blocks let the kernel walk the
+  // listed blocks only. Decisions read the mask in normal form, so that a
+  // manifest built before the pipeline agrees with the kernel.
+  MaskAttrInterface mask =
+      op.getMaskAttr() ? simplifyMask(op.getMaskAttr()) : MaskAttrInterface();
+  if (auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask)) {
+    auto divisor = [](int64_t block, int64_t limit) {
+      int64_t size = limit;
+      while (size > 1 && block % size != 0)
+        size /= 2;
+      return size;
+    };
+    int64_t q = divisor(sparse.getBlockQ(), blockQ);
+    int64_t kv = divisor(sparse.getBlockKv(), blockKV);
+    if (q >= 4 && kv >= 8) {
+      blockQ = q;
+      blockKV = kv;
+    }
+  }
+  if (ScheduleAttr schedule = op.getScheduleAttr()) {
+    if (schedule.getBlockQ())
+      blockQ = schedule.getBlockQ();
+    if (schedule.getBlockKv())
+      blockKV = schedule.getBlockKv();
+  }
+  return {blockQ, blockKV};
+}
+
+bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
+  if (!op.getMaskAttr())
+    return false;
+  MaskAttrInterface mask = simplifyMask(op.getMaskAttr());
+  // Block-sparse masks whose blocks the tiles divide walk their lists.
+  auto [blockQ, blockKV] = getTileSizes(op, options);
+  if (auto sparse = dyn_cast<BlockSparseAttr>(mask))
+    if (sparse.getBlockQ() % blockQ == 0 && sparse.getBlockKv() % blockKV == 0)
+      return false;
+  // Conjunctions of masks with loop bounds and analytic full tiles need no
+  // table. Neighborhoods have loop bounds but no analytic full tiles, so
+  // they take the table (the runtime caches it per shape).
+  return llvm::any_of(conjuncts(mask), [](MaskAttrInterface m) {
+    auto prefix = dyn_cast<PrefixLMAttr>(m);
+    return !isa<CausalAttr, SlidingWindowAttr, SinksAttr, ChunkedAttr>(m) &&
+           !(prefix && prefix.getLength());
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+Value TileBuilder::loadF32(Value memref, ValueRange indices) {
+  Value value = memref::LoadOp::create(b, memref, indices);
+  if (!value.getType().isF32())
+    value = arith::ExtFOp::create(b, b.getF32Type(), value);
+  return value;
+}
+
+Value TileBuilder::loadInt(Value memref, ValueRange indices) {
+  Value value = memref::LoadOp::create(b, memref, indices);
+  return arith::IndexCastOp::create(b, b.getIndexType(), value);
+}
+
+Value TileBuilder::broadcastIndex(Value memref, int64_t dim, Value value) {
+  Value size = memref::DimOp::create(b, memref, dim);
+  Value isOne = cmp(arith::CmpIPredicate::eq, size, idx(1));
+  return arith::SelectOp::create(b, isOne, idx(0), value);
+}
+
+void TileBuilder::forLoop(Value lb, Value ub, int64_t step,
+                          function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, lb, ub, idx(step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  body(loop.getInductionVar());
+}
+
+SmallVector<Value> TileBuilder::forLoopCarry(
+    Value lb, Value ub, int64_t step, ValueRange inits,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = scf::ForOp::create(
+      b, lb, ub, idx(step), inits,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange iter) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> next = body(iv, iter);
+        scf::YieldOp::create(b, next);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+void TileBuilder::ifThen(Value cond, function_ref<void()> then) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  then();
+}
+
+Value TileBuilder::view(Value tensor, Value bIdx, Value s0, Value len,
+                        Value h) {
+  auto type = cast<MemRefType>(tensor.getType());
+  int64_t dim = type.getDimSize(3);
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  SmallVector<OpFoldResult> offsets, sizes;
+  if (layout == Layout::bhsd) {
+    offsets = {bIdx, h, s0, zero};
+    sizes = {one, one, len, b.getIndexAttr(dim)};
+  } else {
+    offsets = {bIdx, s0, h, zero};
+    sizes = {one, len, one, b.getIndexAttr(dim)};
+  }
+  SmallVector<OpFoldResult> strides(4, one);
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      {ShapedType::kDynamic, dim}, type, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, viewType, tensor, offsets, sizes,
+                                   strides);
+}
+
+//===----------------------------------------------------------------------===//
+// The loop
+//===----------------------------------------------------------------------===//
+
+LogicalResult TileBuilder::emitScoreModOp(Value k0, Value cols) {
+  auto modOp = TileScoreModOp::create(b, scores, q0, k0, rows, cols);
+  OpBuilder::InsertionGuard guard(b);
+  Type index = b.getIndexType();
+  Block *body = b.createBlock(&modOp.getBody(), {},
+                              {b.getF32Type(), index, index},
+                              {op.getLoc(), op.getLoc(), op.getLoc()});
+  FailureOr<Value> s =
+      emitScoreMods(body->getArgument(0), body->getArgument(1),
+                    body->getArgument(2));
+  if (failed(s))
+    return failure();
+  YieldOp::create(b, ValueRange{*s});
+  return success();
+}
+
+LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
+  auto maskOp = TileMaskOp::create(b, scores, q0, k0, rows, cols);
+  OpBuilder::InsertionGuard guard(b);
+  Type index = b.getIndexType();
+  Block *body = b.createBlock(&maskOp.getBody(), {}, {index, index},
+                              {op.getLoc(), op.getLoc()});
+  FailureOr<Value> visible =
+      emitMask(mask, body->getArgument(0), body->getArgument(1));
+  if (failed(visible))
+    return failure();
+  YieldOp::create(b, ValueRange{*visible});
+  return success();
+}
+
+LogicalResult TileBuilder::emitKVTile(Value kt, bool listed, Value tableKind) {
+  Value k0 = arith::MulIOp::create(b, kt, idx(BK));
+  Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
+  Value kView = view(k, batch, k0, cols, kvHead);
+  Value vView = view(v, batch, k0, cols, kvHead);
+  TileQKOp::create(b, qs, kView, scores, rows);
+  if (hasScoreMods() && failed(emitScoreModOp(k0, cols)))
+    return failure();
+  // Mask code only where the tile is not known to be full.
+  if (mask && !listed) {
+    Value full = tableKind ? cmp(arith::CmpIPredicate::eq, tableKind, idx(1))
+                           : tileIsFull(k0, arith::AddIOp::create(b, k0, cols));
+    Value partial = arith::XOrIOp::create(b, full, boolean(true));
+    LogicalResult result = success();
+    ifThen(partial, [&] { result = emitMaskOp(k0, cols); });
+    if (failed(result))
+      return failure();
+  }
+  NormalizerAttr normalizer = op.getNormalizerOrDefault();
+  TileNormalizeOp::create(b, scores, rowMax, rowSum, acc, rows, normalizer);
+  TilePVOp::create(b, scores, vView, acc, rows);
+  return success();
+}
+
+LogicalResult TileBuilder::emitListedBlocks(BlockSparseAttr sparse) {
+  auto [indices, prefix, count] = blockListOf(sparse, q0);
+  int64_t tilesPerBlock = sparse.getBlockKv() / BK;
+  Value numTiles = arith::CeilDivSIOp::create(b, kvLen, idx(BK));
+  LogicalResult result = success();
+  forLoop(idx(0), count, 1, [&](Value j) {
+    Value block = loadInt(indices, {prefix[0], prefix[1], prefix[2], j});
+    Value firstTile = arith::MulIOp::create(b, block, idx(tilesPerBlock));
+    Value endTile = minIndex(
+        arith::AddIOp::create(b, firstTile, idx(tilesPerBlock)), numTiles);
+    forLoop(firstTile, endTile, 1, [&](Value kt) {
+      if (failed(emitKVTile(kt, /*listed=*/true)))
+        result = failure();
+    });
+  });
+  return result;
+}
+
+void TileBuilder::emitFinalize() {
+  Value outView = view(out, batch, q0, rows, head);
+  Value lseView;
+  if (lse) {
+    OpFoldResult one = b.getIndexAttr(1);
+    SmallVector<OpFoldResult> offsets = {batch, head, q0};
+    SmallVector<OpFoldResult> sizes = {one, one, rows};
+    SmallVector<OpFoldResult> strides(3, one);
+    auto type = memref::SubViewOp::inferRankReducedResultType(
+        {ShapedType::kDynamic}, cast<MemRefType>(lse.getType()), offsets,
+        sizes, strides);
+    lseView =
+        memref::SubViewOp::create(b, type, lse, offsets, sizes, strides);
+  }
+  NormalizerAttr normalizer = op.getNormalizerOrDefault();
+  Value sink;
+  if (normalizer.getKind() == NormalizerKind::softmax_with_sink)
+    sink = loadF32(operands.lookup(OperandKind::sink), {head});
+  TileFinalizeOp::create(b, acc, rowMax, rowSum, outView, lseView, sink,
+                         normalizer);
+}
+
+/// The standard ALiBi slopes for `numHeads` heads (the ALiBi paper's
+/// get_slopes: geometric for a power of two, interleaved otherwise).
+static SmallVector<float> standardAlibiSlopes(int64_t numHeads) {
+  auto powerOfTwo = [](int64_t n) {
+    SmallVector<float> slopes;
+    double start = std::exp2(-8.0 / static_cast<double>(n));
+    double slope = start;
+    for (int64_t i = 0; i < n; ++i, slope *= start)
+      slopes.push_back(static_cast<float>(slope));
+    return slopes;
+  };
+  int64_t closest = int64_t(1) << static_cast<int>(std::floor(
+                        std::log2(static_cast<double>(numHeads))));
+  SmallVector<float> slopes = powerOfTwo(closest);
+  if (closest != numHeads) {
+    SmallVector<float> extra = powerOfTwo(2 * closest);
+    for (int64_t i = 0; static_cast<int64_t>(slopes.size()) < numHeads;
+         i += 2)
+      slopes.push_back(extra[i]);
+  }
+  return slopes;
+}
+
+
+LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
+  layout = op.getLayout();
+  ProblemShape shape = op.getProblemShape();
+  D = shape.headDimQK;
+  Dv = shape.headDimV;
+  Hq = shape.numQHeads;
+  Hkv = shape.numKVHeads;
+  std::tie(BQ, BK) = getTileSizes(op, options);
+  if (op.getMaskAttr())
+    mask = simplifyMask(op.getMaskAttr());
+
+  // Arguments: q, k, v, optional operands (OperandKind order), [tile_kinds],
+  // out, [lse], item.
+  unsigned next = 0;
+  q = args[next++];
+  k = args[next++];
+  v = args[next++];
+  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i) {
+    auto kind = static_cast<OperandKind>(i);
+    if (op.getOptionalOperand(kind))
+      operands[kind] = args[next++];
+  }
+  if (usesTileTable(op, options))
+    tileKinds = args[next++];
+  out = args[next++];
+  if (op.getLse())
+    lse = args[next++];
+  Value item = args[next++];
+
+  // Tiles (f32), allocated once per work item.
+  auto f32Type = b.getF32Type();
+  auto tile = [&](ArrayRef<int64_t> shape) -> Value {
+    return memref::AllocaOp::create(b, MemRefType::get(shape, f32Type));
+  };
+  qs = tile({BQ, D});
+  scores = tile({BQ, BK});
+  acc = tile({BQ, Dv});
+  rowMax = tile({BQ});
+  rowSum = tile({BQ});
+
+  // Sizes and the work item.
+  unsigned seqAxis = layout == Layout::bhsd ? 2 : 1;
+  qLen = memref::DimOp::create(b, q, seqAxis);
+  kvLen = memref::DimOp::create(b, k, seqAxis);
+  offset = arith::SubIOp::create(b, kvLen, qLen);
+  Value numQTiles = arith::CeilDivSIOp::create(b, qLen, idx(BQ));
+  qTile = arith::RemSIOp::create(b, item, numQTiles);
+  Value bh = arith::DivSIOp::create(b, item, numQTiles);
+  head = arith::RemSIOp::create(b, bh, idx(Hq));
+  batch = arith::DivSIOp::create(b, bh, idx(Hq));
+  kvHead = arith::DivSIOp::create(b, head, idx(Hq / Hkv));
+  q0 = arith::MulIOp::create(b, qTile, idx(BQ));
+  rows = minIndex(idx(BQ), arith::SubIOp::create(b, qLen, q0));
+
+  // Standard ALiBi slopes, when used, as a constant table.
+  if (ArrayAttr mods = op.getScoreModsAttr())
+    for (Attribute mod : mods)
+      if (auto alibi = dyn_cast<AlibiAttr>(mod);
+          alibi && alibi.getSlopes() == SlopeSource::standard && !alibiTable) {
+        auto tableType = MemRefType::get({Hq}, f32Type);
+        std::string name = (kernel.getName() + "_alibi_slopes").str();
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(kernel);
+          SmallVector<float> slopes = standardAlibiSlopes(Hq);
+          auto init = DenseElementsAttr::get(
+              RankedTensorType::get({Hq}, f32Type), ArrayRef<float>(slopes));
+          memref::GlobalOp::create(b, name, b.getStringAttr("private"),
+                                   tableType, init, /*constant=*/true,
+                                   /*alignment=*/IntegerAttr());
+        }
+        alibiTable = memref::GetGlobalOp::create(b, tableType, name);
+      }
+
+  TileLoadQOp::create(b, view(q, batch, q0, rows, head), qs,
+                      b.getF64FloatAttr(op.getScaleOrDefault()));
+  NormalizerAttr normalizer = op.getNormalizerOrDefault();
+  TileInitOp::create(b, acc, rowMax, rowSum, rows, normalizer);
+
+  LogicalResult result = success();
+  auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask);
+  if (sparse && !tileKinds && sparse.getBlockQ() % BQ == 0 &&
+      sparse.getBlockKv() % BK == 0) {
+    result = emitListedBlocks(sparse);
+  } else {
+    Value lo, hi;
+    kvTileBounds(lo, hi);
+    forLoop(lo, hi, 1, [&](Value kt) {
+      if (!tileKinds) {
+        result = emitKVTile(kt);
+        return;
+      }
+      // The runtime classified every tile: skip the empty ones, and run the
+      // mask code on partial ones only.
+      Value kind =
+          loadInt(tileKinds, {broadcastIndex(tileKinds, 0, batch),
+                              broadcastIndex(tileKinds, 1, head), qTile, kt});
+      ifThen(cmp(arith::CmpIPredicate::ne, kind, idx(0)),
+             [&] { result = emitKVTile(kt, false, kind); });
+    });
+  }
+  if (failed(result))
+    return failure();
+  emitFinalize();
+  func::ReturnOp::create(b);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The function and the pass
+//===----------------------------------------------------------------------===//
+
+/// The memref type a kernel takes for a tensor operand: the same shape,
+/// strides given at run time, the innermost dimension contiguous for q/k/v/out.
+static MemRefType kernelMemRefType(RankedTensorType type, bool innerUnit) {
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  if (innerUnit && !strides.empty())
+    strides.back() = 1;
+  auto layout = StridedLayoutAttr::get(type.getContext(),
+                                       ShapedType::kDynamic, strides);
+  return MemRefType::get(type.getShape(), type.getElementType(), layout);
+}
+
+LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
+                                            const TilingOptions &options) {
+  Block &body = func.getBody().front();
+  auto op = dyn_cast<AttentionOp>(body.front());
+  auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
+  if (!op || !ret || body.getOperations().size() != 2 ||
+      llvm::any_of(op->getOperands(),
+                    [](Value v) { return !isa<BlockArgument>(v); }) ||
+      ret->getOperands() != op->getResults())
+    return func.emitError()
+           << "attn-tile expects a function whose body is one attn.attention "
+              "on the function's arguments, returning its results (as "
+              "attn-compile imports a spec)";
+  if (op.getKvStorage() != KVStorage::contiguous)
+    return op.emitOpError()
+           << stringifyKVStorage(op.getKvStorage())
+           << " kv storage cannot be tiled yet; use contiguous storage";
+  ProblemShape shape = op.getProblemShape();
+  if (!ProblemShape::isKnown(shape.headDimQK) ||
+      !ProblemShape::isKnown(shape.headDimV) ||
+      !ProblemShape::isKnown(shape.numQHeads) ||
+      !ProblemShape::isKnown(shape.numKVHeads))
+    return op.emitOpError() << "tiling needs static head counts and head dims";
+  auto [blockQ, blockKV] = getTileSizes(op, options);
+  if (blockQ < 1 || blockKV < 1)
+    return op.emitOpError() << "tile sizes must be positive, got block_q "
+                            << blockQ << " and block_kv " << blockKV;
+
+  // The kernel's signature.
+  SmallVector<Type> argTypes;
+  auto addTensor = [&](Value v, bool innerUnit) {
+    argTypes.push_back(
+        kernelMemRefType(cast<RankedTensorType>(v.getType()), innerUnit));
+  };
+  addTensor(op.getQ(), true);
+  addTensor(op.getK(), true);
+  addTensor(op.getV(), true);
+  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i)
+    if (Value operand = op.getOptionalOperand(static_cast<OperandKind>(i)))
+      addTensor(operand, false);
+  if (usesTileTable(op, options))
+    argTypes.push_back(kernelMemRefType(
+        RankedTensorType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
+                              IntegerType::get(func.getContext(), 32)),
+        false));
+  addTensor(op.getOut(), true);
+  if (op.getLse())
+    addTensor(op.getLse(), false);
+  OpBuilder builder(func);
+  argTypes.push_back(builder.getIndexType());
+
+  auto kernel = func::FuncOp::create(builder, func.getLoc(), func.getName(),
+                                     builder.getFunctionType(argTypes, {}));
+  kernel.setVisibility(func.getVisibility());
+  Block *entry = kernel.addEntryBlock();
+  SmallVector<Value> args(entry->getArguments());
+  TileBuilder tb(op, kernel, options);
+  if (failed(tb.build(kernel, args))) {
+    kernel.erase();
+    return failure();
+  }
+  func.erase();
+  return success();
+}
+
+namespace {
+struct AttnTilePass final
+    : mlir::attn::impl::AttnTilePassBase<AttnTilePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    TilingOptions options{blockQ, blockKV};
+    SmallVector<func::FuncOp> funcs;
+    getOperation().walk([&](func::FuncOp func) {
+      if (!func.isExternal() &&
+          llvm::any_of(func.getBody().front(),
+                       [](Operation &o) { return isa<AttentionOp>(o); }))
+        funcs.push_back(func);
+    });
+    for (func::FuncOp func : funcs)
+      if (failed(tileAttentionFunc(func, options)))
+        return signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,162 @@
+//===- TileBuilder.h - Builds the tile level of one kernel ------*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// Private to attn-tile: the builder of one work item's flash loop.
+// TileAttention.cpp builds the loop structure; MaskCodegen.cpp emits the
+// mask and score-modifier element code and the kv-tile bounds.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_TILEBUILDER_H
+#define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_TILEBUILDER_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Tiling.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace mlir::attn::detail {
+
+/// The conjuncts of `mask` (itself when it is not an `and`; none when null).
+SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask);
+
+/// Builds the tile-level kernel of one attn.attention.
+class TileBuilder {
+public:
+  TileBuilder(AttentionOp op, func::FuncOp kernel,
+              const TilingOptions &options)
+      : op(op), b(op.getLoc(), kernel.getContext()), options(options) {
+    b.setInsertionPointToStart(&kernel.getBody().front());
+  }
+
+  LogicalResult build(func::FuncOp kernel, ArrayRef<Value> args);
+
+private:
+  AttentionOp op;
+  ImplicitLocOpBuilder b;
+  TilingOptions options;
+
+  // Problem constants.
+  int64_t BQ = 0, BK = 0, D = 0, Dv = 0, Hq = 0, Hkv = 0;
+  Layout layout = Layout::bshd;
+  MaskAttrInterface mask; ///< in normal form; null when there is none
+
+  // Kernel arguments and per-item values.
+  Value q, k, v, out, lse;
+  llvm::DenseMap<OperandKind, Value> operands;
+  Value batch, head, kvHead, qTile, q0, rows, qLen, kvLen, offset;
+  Value tileKinds; ///< the runtime's tile table, for masks without bounds
+  Value alibiTable;
+
+  // Tiles.
+  Value qs, scores, acc, rowMax, rowSum;
+
+  //===------------------------------------------------------------------===//
+  // Small helpers
+  //===------------------------------------------------------------------===//
+
+  Value idx(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
+  Value f32(double value) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
+  }
+  Value boolean(bool value) {
+    return arith::ConstantOp::create(b, b.getBoolAttr(value));
+  }
+  Value minIndex(Value a, Value c) { return arith::MinSIOp::create(b, a, c); }
+  Value maxIndex(Value a, Value c) { return arith::MaxSIOp::create(b, a, c); }
+  Value cmp(arith::CmpIPredicate pred, Value a, Value c) {
+    return arith::CmpIOp::create(b, pred, a, c);
+  }
+  Value loadF32(Value memref, ValueRange indices);
+  Value loadInt(Value memref, ValueRange indices);
+  /// The index into `memref`'s dimension `dim` for `value`, or 0 when that
+  /// dimension broadcasts (size 1).
+  Value broadcastIndex(Value memref, int64_t dim, Value value);
+
+  /// for (iv = lb; iv < ub; iv += step) body(iv)
+  void forLoop(Value lb, Value ub, int64_t step,
+               function_ref<void(Value)> body);
+  /// A loop carrying values: returns their final values.
+  SmallVector<Value>
+  forLoopCarry(Value lb, Value ub, int64_t step, ValueRange inits,
+               function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  /// if (cond) then()
+  void ifThen(Value cond, function_ref<void()> then);
+
+  /// The 2-D view [len, head dim] of `tensor` (q, k, v or out) at batch
+  /// `bIdx`, sequence position `s0` and head `h`.
+  Value view(Value tensor, Value bIdx, Value s0, Value len, Value h);
+
+  //===------------------------------------------------------------------===//
+  // Element code (MaskCodegen.cpp)
+  //===------------------------------------------------------------------===//
+
+  /// The aligned query position p for query index `qi`.
+  Value aligned(Value qi, bool topLeft) {
+    return topLeft ? qi : arith::AddIOp::create(b, qi, offset).getResult();
+  }
+  /// Whether key `ki` is visible to query `qi` under `m`.
+  FailureOr<Value> emitMask(MaskAttrInterface m, Value qi, Value ki);
+  template <typename CombineOp, typename ListAttr>
+  FailureOr<Value> emitMaskList(ListAttr list, Value qi, Value ki);
+  /// The score `s` of (qi, ki) after the op's score modifiers.
+  FailureOr<Value> emitScoreMods(Value s, Value qi, Value ki);
+  Value emitNeighborhood(NeighborhoodAttr hood, Value qi, Value ki);
+  /// Whether some element e < count of memref[prefix..., e] matches.
+  Value anyMatch(Value memref, ArrayRef<Value> prefix, Value count,
+                 function_ref<Value(Value)> matches);
+  /// The dilation group, first and last group position a neighborhood's
+  /// dimension `d` shows to coordinate `qc`.
+  std::tuple<Value, Value, Value> neighborhoodWindow(NeighborhoodAttr hood,
+                                                     size_t d, Value qc);
+  /// Narrows [kLo, kHi] to the keys a neighborhood shows the q tile's rows.
+  void neighborhoodBounds(NeighborhoodAttr hood, Value &kLo, Value &kHi);
+
+  /// The kv-tile range [lo, hi) the mask can leave visible for the current
+  /// q tile (from its interval and neighborhood conjuncts).
+  void kvTileBounds(Value &lo, Value &hi);
+  /// Whether every pair of the q tile and keys [k0, k1) is visible, for
+  /// masks made of intervals around the query (causal, sliding_window,
+  /// sinks, chunked, constant prefix_lm and their conjunctions); false for
+  /// any other conjunct.
+  Value tileIsFull(Value k0, Value k1);
+
+  /// The kv-block list of a block-sparse mask for query `qi`: the
+  /// kv_indices memref, the indices of its row (batch, head, q block; size-1
+  /// axes broadcast) and the number of listed blocks.
+  struct BlockList {
+    Value indices;
+    SmallVector<Value, 3> prefix;
+    Value count;
+  };
+  BlockList blockListOf(BlockSparseAttr sparse, Value qi);
+
+  //===------------------------------------------------------------------===//
+  // The loop (TileAttention.cpp)
+  //===------------------------------------------------------------------===//
+
+  /// One kv tile. `listed`: the tile comes from a block-sparse list, so every
+  /// key of it is visible. `tableKind`, when given, is the tile's kind from
+  /// the runtime's tile table (1: full, 2: partial).
+  LogicalResult emitKVTile(Value kt, bool listed = false,
+                           Value tableKind = {});
+  /// kv tiles of the blocks a block-sparse mask lists for this q tile.
+  LogicalResult emitListedBlocks(BlockSparseAttr sparse);
+  LogicalResult emitScoreModOp(Value k0, Value cols);
+  LogicalResult emitMaskOp(Value k0, Value cols);
+  void emitFinalize();
+
+  bool hasScoreMods() {
+    return op.getScoreModsAttr() && !op.getScoreModsAttr().empty();
+  }
+};
+
+} // namespace mlir::attn::detail
+
+#endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_TILEBUILDER_H

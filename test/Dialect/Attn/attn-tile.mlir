@@ -1,0 +1,146 @@
+// RUN: attn-opt %s -split-input-file --attn-tile="block-q=32 block-kv=16" | FileCheck %s
+
+// The kernel of one work item: memref arguments with run-time strides and a
+// contiguous inner dimension, then the work item index.
+// CHECK-LABEL: func.func @causal_gqa(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<?x?x4x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[K:[a-z0-9]+]]: memref<?x?x2x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[V:[a-z0-9]+]]: memref<?x?x2x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[O:[a-z0-9]+]]: memref<?x?x4x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[LSE:[a-z0-9]+]]: memref<?x4x?xf32, strided<[?, ?, ?], offset: ?>>,
+// CHECK-SAME: %[[ITEM:[a-z0-9]+]]: index) {
+// f32 tiles: Q, S, O, row max, row sum.
+// CHECK: %[[QS:.*]] = memref.alloca() : memref<32x64xf32>
+// CHECK: %[[S:.*]] = memref.alloca() : memref<32x16xf32>
+// CHECK: %[[ACC:.*]] = memref.alloca() : memref<32x64xf32>
+// CHECK: %[[MAX:.*]] = memref.alloca() : memref<32xf32>
+// CHECK: %[[SUM:.*]] = memref.alloca() : memref<32xf32>
+// The work item splits into (batch, head, q tile); GQA maps the head.
+// CHECK: %[[NQT:.*]] = arith.ceildivsi %{{.*}}, %c32
+// CHECK: arith.remsi %[[ITEM]], %[[NQT]]
+// CHECK: %[[HEAD:.*]] = arith.remsi %{{.*}}, %c4
+// CHECK: %[[KVH:.*]] = arith.divsi %[[HEAD]], %c2
+// CHECK: %[[ROWS:.*]] = arith.minsi %c32
+// CHECK: %[[QV:.*]] = memref.subview %[[Q]][%{{.*}}, %{{.*}}, %[[HEAD]], 0] [1, %[[ROWS]], 1, 64] [1, 1, 1, 1] {{.*}} to memref<?x64xf32, strided<[?, 1], offset: ?>>
+// CHECK: attn.tile.load_q %[[QV]], %[[QS]] {scale = 1.250000e-01 : f64}
+// CHECK: attn.tile.init %[[ACC]], %[[MAX]], %[[SUM]] rows(%[[ROWS]]) normalizer<softmax>
+// Causal loop bounds: the kv tiles stop at the last query's position.
+// CHECK: %[[HI:.*]] = arith.select
+// CHECK: scf.for %[[KT:.*]] = %{{.*}} to %[[HI]] step %c1
+// CHECK: %[[K0:.*]] = arith.muli %[[KT]], %c16
+// CHECK: %[[KV:.*]] = memref.subview %[[K]][%{{.*}}, %[[K0]], %[[KVH]], 0]
+// CHECK: %[[VV:.*]] = memref.subview %[[V]][%{{.*}}, %[[K0]], %[[KVH]], 0]
+// CHECK: attn.tile.qk %[[QS]], %[[KV]], %[[S]] rows(%[[ROWS]])
+// The mask runs only where the tile is not provably full (its last key
+// after the first query's position).
+// CHECK: arith.cmpi sle
+// CHECK: %[[PARTIAL:.*]] = arith.xori %{{.*}}, %true
+// CHECK: scf.if %[[PARTIAL]] {
+// CHECK: attn.tile.mask %[[S]] q(%{{.*}}) k(%[[K0]]) rows(%[[ROWS]]) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK: ^bb0(%[[QI:.*]]: index, %[[KI:.*]]: index):
+// CHECK: %[[P:.*]] = arith.addi %[[QI]], %{{.*}} : index
+// CHECK: %[[VIS:.*]] = arith.cmpi sle, %[[KI]], %[[P]] : index
+// CHECK: attn.yield %[[VIS]] : i1
+// CHECK: attn.tile.normalize %[[S]], %[[MAX]], %[[SUM]], %[[ACC]] rows(%[[ROWS]]) normalizer<softmax>
+// CHECK: attn.tile.pv %[[S]], %[[VV]], %[[ACC]] rows(%[[ROWS]])
+// Finalize writes the output rows and lse of the q tile.
+// CHECK: %[[OV:.*]] = memref.subview %[[O]]
+// CHECK: %[[LV:.*]] = memref.subview %[[LSE]][%{{.*}}, %[[HEAD]], %{{.*}}] [1, 1, %[[ROWS]]] [1, 1, 1] {{.*}} to memref<?xf32, strided<[?], offset: ?>>
+// CHECK: attn.tile.finalize %[[ACC]], %[[MAX]], %[[SUM]] into %[[OV]] lse(%[[LV]]) normalizer<softmax>
+func.func @causal_gqa(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>, %v: tensor<?x?x2x64xf32>) -> (tensor<?x?x4x64xf32>, tensor<?x4x?xf32>) {
+  %out, %lse = attn.attention q(%q : tensor<?x?x4x64xf32>) k(%k : tensor<?x?x2x64xf32>) v(%v : tensor<?x?x2x64xf32>) mask(causal) -> tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
+  return %out, %lse : tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
+}
+
+// -----
+
+// Score modifiers run element by element on every tile, with no mask (and
+// so no partial-tile test); bf16 views feed the f32 tiles.
+// CHECK-LABEL: func.func @softcap_bf16(
+// CHECK: scf.for
+// CHECK: attn.tile.qk %{{.*}} : memref<32x32xf32>, memref<?x32xbf16, strided<[?, 1], offset: ?>>, memref<32x16xf32>
+// CHECK-NEXT: attn.tile.score_mod %{{.*}} q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK-NEXT: ^bb0(%[[SC:.*]]: f32, %{{.*}}: index, %{{.*}}: index):
+// CHECK: %[[T:.*]] = math.tanh
+// CHECK: %[[NEW:.*]] = arith.mulf %{{.*}}, %[[T]] : f32
+// CHECK: attn.yield %[[NEW]] : f32
+// CHECK-NOT: scf.if
+// CHECK: attn.tile.normalize
+func.func @softcap_bf16(%q: tensor<?x?x2x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v: tensor<?x?x2x32xbf16>) -> tensor<?x?x2x32xbf16> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xbf16>) k(%k : tensor<?x?x2x32xbf16>) v(%v : tensor<?x?x2x32xbf16>) score(softcap<3.000000e+01>) -> tensor<?x?x2x32xbf16>
+  return %out : tensor<?x?x2x32xbf16>
+}
+
+// -----
+
+// The sink normalizer reads the head's sink logit for the finalize step.
+// CHECK-LABEL: func.func @sink(
+// CHECK-SAME: %[[SINK:[a-z0-9]+]]: memref<2xf32, strided<[?], offset: ?>>
+// CHECK: %[[Z:.*]] = memref.load %[[SINK]]
+// CHECK: attn.tile.finalize %{{.*}} sink(%[[Z]]) normalizer<softmax_with_sink>
+func.func @sink(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %s: tensor<2xf32>) -> tensor<?x?x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) sink(%s : tensor<2xf32>) normalizer<softmax_with_sink> -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}
+
+// -----
+
+// A block-sparse mask whose blocks the tiles divide: the kernel walks only
+// the listed kv blocks (FlexAttention's BlockMask), without element masks
+// on their full tiles.
+// CHECK-LABEL: func.func @listed_blocks(
+// CHECK: %[[COUNT:.*]] = arith.index_cast %{{.*}} : i32 to index
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %[[COUNT]] step %{{.*}} {
+// CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
+// CHECK: attn.tile.qk
+// CHECK-NOT: attn.tile.mask
+// CHECK: attn.tile.normalize
+func.func @listed_blocks(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %n: tensor<?x?x?xi32>, %i: tensor<?x?x?x?xi32>) -> tensor<?x?x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) kv_num_blocks(%n : tensor<?x?x?xi32>) kv_indices(%i : tensor<?x?x?x?xi32>) mask(block_sparse<block_q = 64, block_kv = 64>) -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}
+
+// -----
+
+// A neighborhood bounds the kv tiles by the windows of the q tile's rows.
+// CHECK-LABEL: func.func @neighborhood_bounds(
+// CHECK: %[[RANGE:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (index, index)
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: arith.maxsi %{{.*}}, %[[RANGE]]#0
+// CHECK: arith.minsi %{{.*}}, %[[RANGE]]#1
+// Its tiles' kinds come from the tile table; partial ones run the mask.
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK: attn.tile.qk
+// CHECK: scf.if
+// CHECK: attn.tile.mask
+func.func @neighborhood_bounds(%q: tensor<?x256x2x32xf32>, %k: tensor<?x256x2x32xf32>, %v: tensor<?x256x2x32xf32>) -> tensor<?x256x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x256x2x32xf32>) k(%k : tensor<?x256x2x32xf32>) v(%v : tensor<?x256x2x32xf32>) mask(neighborhood<grid = [16, 16], kernel = [3, 3]>) -> tensor<?x256x2x32xf32>
+  return %out : tensor<?x256x2x32xf32>
+}
+
+// -----
+
+// A mask without loop bounds (document ids) takes the runtime's tile table:
+// empty tiles are skipped, full ones run without mask code.
+// CHECK-LABEL: func.func @tile_table(
+// CHECK-SAME: %[[TABLE:[a-z0-9]+]]: memref<?x?x?x?xi32, strided<[?, ?, ?, ?], offset: ?>>,
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32
+// CHECK: %[[KIND:.*]] = memref.load %[[TABLE]]
+// CHECK: %[[K:.*]] = arith.index_cast %[[KIND]] : i32 to index
+// CHECK: %[[NONEMPTY:.*]] = arith.cmpi ne, %[[K]], %{{.*}}
+// CHECK: scf.if %[[NONEMPTY]]
+// CHECK: attn.tile.qk
+// CHECK: %[[ISFULL:.*]] = arith.cmpi eq, %[[K]], %c1
+// CHECK: %[[ISPARTIAL:.*]] = arith.xori %[[ISFULL]], %true
+// CHECK: scf.if %[[ISPARTIAL]]
+// CHECK: attn.tile.mask
+// CHECK: memref.load
+// CHECK: memref.load
+// CHECK: arith.cmpi eq
+func.func @tile_table(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %dq: tensor<?x?xi32>, %dk: tensor<?x?xi32>) -> tensor<?x?x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) doc_q(%dq : tensor<?x?xi32>) doc_kv(%dk : tensor<?x?xi32>) mask(document) -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}
