@@ -250,20 +250,60 @@ LogicalResult mlir::attn::computeReference(
     return it == tensors.end() ? nullptr : &it->second;
   };
   bool bhsd = op.getLayout() == Layout::bhsd;
-  int64_t B = q.shape[0], Lq = q.shape[bhsd ? 2 : 1],
-          Lkv = k.shape[bhsd ? 2 : 1];
+  KVStorage storage = op.getKvStorage();
+  bool ragged = storage == KVStorage::ragged, paged = storage == KVStorage::paged;
   ProblemShape shape = op.getProblemShape();
   int64_t Hq = shape.numQHeads, Hkv = shape.numKVHeads;
   int64_t D = shape.headDimQK, Dv = shape.headDimV;
+  const HostTensor *cuQ = find("cu_seqlens_q"), *cuKV = find("cu_seqlens_kv");
+  const HostTensor *blockTable = find("block_table"),
+                   *cacheSeqlens = find("cache_seqlens");
+  if (ragged && (find("doc_q") || find("doc_kv")))
+    return op.emitOpError()
+           << "the reference does not evaluate document ids with ragged "
+              "storage";
+  // Batch size, and every sequence's lengths and first token.
+  int64_t B = ragged ? cuQ->shape[0] - 1 : q.shape[0];
+  auto qLenOf = [&](int64_t b) -> int64_t {
+    if (ragged)
+      return cuQ->ints[b + 1] - cuQ->ints[b];
+    return q.shape[bhsd ? 2 : 1];
+  };
+  auto kvLenOf = [&](int64_t b) -> int64_t {
+    if (ragged)
+      return cuKV->ints[b + 1] - cuKV->ints[b];
+    if (paged)
+      return cacheSeqlens->ints[b];
+    return k.shape[bhsd ? 2 : 1];
+  };
+  // Element (b, s, h, d) of q/out (`isKV` false) or k/v (`isKV` true).
+  auto index = [&](const std::vector<int64_t> &tshape, bool isKV, int64_t b,
+                   int64_t s, int64_t h, int64_t d) -> int64_t {
+    if (ragged) {
+      int64_t token = (isKV ? cuKV : cuQ)->ints[b] + s;
+      return (token * tshape[1] + h) * tshape[2] + d;
+    }
+    if (paged && isKV) {
+      int64_t pageSize = tshape[bhsd ? 2 : 1];
+      int64_t maxPages = blockTable->shape[1];
+      b = blockTable->ints[b * maxPages + s / pageSize];
+      s %= pageSize;
+    }
+    int64_t H = bhsd ? tshape[1] : tshape[2];
+    int64_t L = bhsd ? tshape[2] : tshape[1];
+    int64_t Dim = tshape[3];
+    return bhsd ? ((b * H + h) * L + s) * Dim + d
+                : ((b * L + s) * H + h) * Dim + d;
+  };
   auto at = [&](const HostTensor &t, int64_t b, int64_t s, int64_t h,
                 int64_t d) {
-    int64_t H = bhsd ? t.shape[1] : t.shape[2];
-    int64_t L = bhsd ? t.shape[2] : t.shape[1];
-    int64_t Dim = t.shape[3];
-    int64_t index = bhsd ? ((b * H + h) * L + s) * Dim + d
-                         : ((b * L + s) * H + h) * Dim + d;
-    return t.values[index];
+    return t.values[index(t.shape, &t != &q, b, s, h, d)];
   };
+  int64_t maxKVLen = 0, qRows = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    maxKVLen = std::max(maxKVLen, kvLenOf(b));
+    qRows += qLenOf(b);
+  }
 
   double scale = op.getScaleOrDefault();
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
@@ -274,8 +314,6 @@ LogicalResult mlir::attn::computeReference(
   if (maskAttr)
     maskModel = buildMaskModel(maskAttr);
   mask::Data data;
-  data.qLen = Lq;
-  data.kvLen = Lkv;
   data.docQ = intView(find("doc_q"));
   data.docKV = intView(find("doc_kv"));
   data.cuSeqlensQ = intView(find("cu_seqlens_q"));
@@ -286,13 +324,16 @@ LogicalResult mlir::attn::computeReference(
   data.vertical = intView(find("vertical"));
   data.slash = intView(find("slash"));
 
-  out.assign(B * Lq * Hq * Dv, 0.0);
-  lse.assign(B * Hq * Lq, -std::numeric_limits<double>::infinity());
-  std::vector<double> scores(Lkv);
-  std::vector<bool> visible(Lkv);
-  int64_t offset = Lkv - Lq;
+  out.assign(qRows * Hq * Dv, 0.0);
+  lse.assign(qRows * Hq, -std::numeric_limits<double>::infinity());
+  std::vector<double> scores(maxKVLen);
+  std::vector<bool> visible(maxKVLen);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h) {
+      int64_t Lq = qLenOf(b), Lkv = kvLenOf(b);
+      int64_t offset = Lkv - Lq;
+      data.qLen = Lq;
+      data.kvLen = Lkv;
       int64_t kvh = h / (Hq / Hkv);
       for (int64_t qi = 0; qi < Lq; ++qi) {
         for (int64_t ki = 0; ki < Lkv; ++ki) {
@@ -380,11 +421,16 @@ LogicalResult mlir::attn::computeReference(
             for (int64_t ki = 0; ki < Lkv; ++ki)
               if (visible[ki])
                 acc += weights[ki] * at(v, b, ki, kvh, d);
-          int64_t index = bhsd ? ((b * Hq + h) * Lq + qi) * Dv + d
-                               : ((b * Lq + qi) * Hq + h) * Dv + d;
-          out[index] = denom != 0 ? acc / denom : 0.0;
+          std::vector<int64_t> outShape =
+              ragged ? std::vector<int64_t>{qRows, Hq, Dv}
+              : bhsd ? std::vector<int64_t>{B, Hq, Lq, Dv}
+                     : std::vector<int64_t>{B, Lq, Hq, Dv};
+          out[index(outShape, false, b, qi, h, d)] =
+              denom != 0 ? acc / denom : 0.0;
         }
-        lse[(b * Hq + h) * Lq + qi] = rowLse;
+        // lse: [B, Hq, Lq], or [Hq, tokens_q] with ragged storage.
+        lse[ragged ? h * qRows + cuQ->ints[b] + qi
+                   : (b * Hq + h) * Lq + qi] = rowLse;
       }
     }
   return success();

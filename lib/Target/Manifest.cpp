@@ -141,7 +141,11 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
       {"work", llvm::json::Object{
                    {"block_q", info.blockQ},
                    {"block_kv", info.blockKV},
-                   {"items", "batch * heads.q * ceil(q_len / block_q)"},
-                   {"item", "((b * heads.q) + h) * ceil(q_len / block_q) + "
-                            "q_tile"}}}};
+                   {"items", op.getKvStorage() == KVStorage::ragged
+                                 ? "batch * heads.q * ceil(longest q "
+                                   "sequence / block_q), batch = "
+                                   "len(cu_seqlens_q) - 1"
+                                 : "batch * heads.q * ceil(q_len / block_q)"},
+                   {"item", "((b * heads.q) + h) * (items / (batch * "
+                            "heads.q)) + q_tile"}}}};
 }

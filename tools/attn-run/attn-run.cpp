@@ -190,9 +190,61 @@ LogicalResult compile(ModuleOp module, AttentionOp op,
   return success(out.kernel != nullptr);
 }
 
+/// The sequences of a run: per batch entry its query and key lengths, and
+/// where paged or ragged storage keeps them.
+struct Geometry {
+  KVStorage storage = KVStorage::contiguous;
+  int64_t batch = 0, qLen = 0, kvLen = 0; ///< the longest lengths
+  std::vector<int64_t> qLens, kvLens;
+  int64_t pageSize = 0, numPages = 0, maxPages = 0; ///< paged
+  std::vector<int32_t> pageOrder;                  ///< paged: page of slot
+  int64_t tokensQ = 0, tokensKV = 0;               ///< ragged
+};
+
+/// Random valid sequences: the first batch entry has the longest lengths
+/// (so --q-len and --kv-len are reached), the others are random and shorter
+/// with paged (keys) and ragged (queries and keys) storage. Paged caches get
+/// their pages in random order, with one spare page.
+Geometry makeGeometry(AttentionOp op, int64_t B, int64_t Lq, int64_t Lkv,
+                      std::mt19937 &rng) {
+  Geometry g;
+  g.storage = op.getKvStorage();
+  g.batch = B;
+  g.qLen = Lq;
+  g.kvLen = Lkv;
+  auto uniformInt = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  for (int64_t b = 0; b < B; ++b) {
+    bool first = b == 0;
+    int64_t q = Lq, kv = Lkv;
+    if (g.storage == KVStorage::ragged && !first) {
+      q = uniformInt(1, Lq);
+      kv = Lq == Lkv ? q : uniformInt(0, Lkv);
+    } else if (g.storage == KVStorage::paged && !first) {
+      kv = uniformInt(0, Lkv);
+    }
+    g.qLens.push_back(q);
+    g.kvLens.push_back(kv);
+    g.tokensQ += q;
+    g.tokensKV += kv;
+  }
+  if (g.storage == KVStorage::paged) {
+    g.pageSize = getPageSize(op);
+    g.maxPages = std::max<int64_t>((Lkv + g.pageSize - 1) / g.pageSize, 1);
+    g.numPages = B * g.maxPages + 1;
+    for (int64_t i = 0; i < g.numPages; ++i)
+      g.pageOrder.push_back(int32_t(i));
+    std::shuffle(g.pageOrder.begin(), g.pageOrder.end(), rng);
+  }
+  return g;
+}
+
 /// Creates the tensor of parameter `p` with random valid contents.
 HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
-                     int64_t B, int64_t Lq, int64_t Lkv, std::mt19937 &rng) {
+                     const Geometry &g, std::mt19937 &rng) {
+  int64_t B = g.batch, Lq = g.qLen, Lkv = g.kvLen;
+  bool ragged = g.storage == KVStorage::ragged;
   ProblemShape shape = op.getProblemShape();
   int64_t Hq = shape.numQHeads;
   bool bhsd = op.getLayout() == Layout::bhsd;
@@ -210,7 +262,21 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
   };
   const std::string &n = p.name;
   std::vector<int64_t> numBlocks;
-  if (n == "q" || n == "out")
+  if (ragged && (n == "q" || n == "out"))
+    fillDynamic({g.tokensQ});
+  else if (ragged && (n == "k" || n == "v"))
+    fillDynamic({g.tokensKV});
+  else if (ragged && n == "lse")
+    fillDynamic({Hq, g.tokensQ});
+  else if (ragged && (n == "cu_seqlens_q" || n == "cu_seqlens_kv"))
+    fillDynamic({B + 1});
+  else if (g.storage == KVStorage::paged && (n == "k" || n == "v"))
+    fillDynamic({g.numPages});
+  else if (n == "block_table")
+    fillDynamic({B, g.maxPages});
+  else if (n == "cache_seqlens")
+    fillDynamic({B});
+  else if (n == "q" || n == "out")
     fillDynamic(layoutSizes(Lq));
   else if (n == "k" || n == "v")
     fillDynamic(layoutSizes(Lkv));
@@ -275,6 +341,12 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
         t.ints[b * L + i] = id;
       }
     }
+  } else if (ragged && (n == "cu_seqlens_q" || n == "cu_seqlens_kv")) {
+    // Sequence starts: prefix sums of the lengths.
+    const std::vector<int64_t> &lens = n == "cu_seqlens_q" ? g.qLens : g.kvLens;
+    t.ints[0] = 0;
+    for (int64_t b = 0; b < B; ++b)
+      t.ints[b + 1] = int32_t(t.ints[b] + lens[b]);
   } else if (n == "cu_seqlens_q" || n == "cu_seqlens_kv") {
     int64_t L = n == "cu_seqlens_q" ? Lq : Lkv;
     for (int64_t b = 0; b < t.shape[0]; ++b) {
@@ -300,8 +372,12 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
       for (int32_t &x : t.ints)
         x = -1; // replaced once kv_indices' width is known
     }
-  } else if (n == "block_table" || n == "cache_seqlens") {
-    // Paged storage is not run on the CPU yet.
+  } else if (n == "block_table") {
+    for (int64_t i = 0; i < B * g.maxPages; ++i)
+      t.ints[i] = g.pageOrder[i];
+  } else if (n == "cache_seqlens") {
+    for (int64_t b = 0; b < B; ++b)
+      t.ints[b] = int32_t(g.kvLens[b]);
   }
   return t;
 }
@@ -435,12 +511,49 @@ int main(int argc, char **argv) {
     if (!readNpy(loadDir + "/q.npy", q, error) ||
         !readNpy(loadDir + "/k.npy", k, error))
       return fail(error);
-    if (q.shape.size() != 4 || k.shape.size() != 4)
-      return fail("--load: q.npy and k.npy must have rank 4");
     int seqAxis = op.getLayout() == Layout::bhsd ? 2 : 1;
-    batchSize = q.shape[0];
-    qLenOpt = q.shape[seqAxis];
-    kvLenOpt = k.shape[seqAxis];
+    KVStorage storage = op.getKvStorage();
+    if (q.shape.size() != (storage == KVStorage::ragged ? 3u : 4u))
+      return fail("--load: q.npy has rank " + llvm::Twine(q.shape.size()) +
+                  ", expected " +
+                  llvm::Twine(storage == KVStorage::ragged ? 3 : 4));
+    if (storage == KVStorage::ragged) {
+      // The longest sequences, from the cumulative lengths.
+      HostTensor cuQ, cuKV;
+      cuQ.dtype = cuKV.dtype = ATTN_I32;
+      if (!readNpy(loadDir + "/cu_seqlens_q.npy", cuQ, error) ||
+          !readNpy(loadDir + "/cu_seqlens_kv.npy", cuKV, error))
+        return fail(error);
+      if (cuQ.ints.size() < 1 || cuKV.ints.size() != cuQ.ints.size())
+        return fail("--load: cu_seqlens_q.npy and cu_seqlens_kv.npy must "
+                    "hold batch + 1 entries each");
+      batchSize = int64_t(cuQ.ints.size()) - 1;
+      int64_t longestQ = 0, longestKV = 0;
+      for (size_t b = 0; b + 1 < cuQ.ints.size(); ++b) {
+        longestQ = std::max<int64_t>(longestQ, cuQ.ints[b + 1] - cuQ.ints[b]);
+        longestKV =
+            std::max<int64_t>(longestKV, cuKV.ints[b + 1] - cuKV.ints[b]);
+      }
+      qLenOpt = longestQ;
+      kvLenOpt = longestKV;
+    } else if (storage == KVStorage::paged) {
+      HostTensor seqlens;
+      seqlens.dtype = ATTN_I32;
+      if (!readNpy(loadDir + "/cache_seqlens.npy", seqlens, error))
+        return fail(error);
+      batchSize = q.shape[0];
+      qLenOpt = q.shape[seqAxis];
+      int64_t longest = 0;
+      for (int32_t len : seqlens.ints)
+        longest = std::max<int64_t>(longest, len);
+      kvLenOpt = longest;
+    } else {
+      if (k.shape.size() != 4)
+        return fail("--load: k.npy must have rank 4");
+      batchSize = q.shape[0];
+      qLenOpt = q.shape[seqAxis];
+      kvLenOpt = k.shape[seqAxis];
+    }
   }
 
   // Lengths: the options, or what the spec pins.
@@ -456,8 +569,6 @@ int main(int argc, char **argv) {
   if (batchSize < 1 || Lq < 1 || Lkv < 0)
     return fail("--batch and --q-len must be positive and --kv-len "
                 "non-negative");
-  if (op.getKvStorage() != KVStorage::contiguous)
-    return fail("the CPU target runs contiguous kv storage only for now");
 
   CompiledKernel compiled;
   if (failed(compile(*module, op, specText, compiled, error)))
@@ -466,10 +577,11 @@ int main(int argc, char **argv) {
 
   // Inputs.
   std::mt19937 rng(seed);
+  Geometry geometry = makeGeometry(op, batchSize, Lq, Lkv, rng);
   std::map<std::string, HostTensor> tensors;
   for (const attnrt::ParamSpec &p : kernel.params())
     if (!p.internal)
-      tensors[p.name] = makeInput(p, op, batchSize, Lq, Lkv, rng);
+      tensors[p.name] = makeInput(p, op, geometry, rng);
   if (tensors.count("kv_num_blocks"))
     fillBlockSparse(tensors["kv_num_blocks"], tensors["kv_indices"], rng);
   if (!loadDir.empty())
@@ -479,6 +591,19 @@ int main(int argc, char **argv) {
       if (!readNpy(loadDir + "/" + name + ".npy", t, error))
         return fail(error);
     }
+  if (!loadDir.empty() && op.getKvStorage() != KVStorage::contiguous) {
+    // The loaded sequences' lengths, for the work count of --bench.
+    for (int64_t b = 0; b < batchSize; ++b) {
+      if (op.getKvStorage() == KVStorage::paged) {
+        geometry.kvLens[b] = tensors["cache_seqlens"].ints[b];
+        continue;
+      }
+      const std::vector<int32_t> &cuQ = tensors["cu_seqlens_q"].ints,
+                                 &cuKV = tensors["cu_seqlens_kv"].ints;
+      geometry.qLens[b] = cuQ[b + 1] - cuQ[b];
+      geometry.kvLens[b] = cuKV[b + 1] - cuKV[b];
+    }
+  }
   std::map<std::string, attn_tensor> args;
   for (auto &[name, t] : tensors) {
     args[name] = t.view();
@@ -490,8 +615,11 @@ int main(int argc, char **argv) {
   if (!kernel.launch(args, pool, error))
     return fail(error);
   llvm::outs() << "ran " << kernel.name() << ": batch=" << batchSize
-               << " q_len=" << Lq << " kv_len=" << Lkv
-               << " threads=" << pool.numThreads() << "\n";
+               << " q_len=" << Lq << " kv_len=" << Lkv;
+  if (op.getKvStorage() != KVStorage::contiguous)
+    llvm::outs() << " (longest; " << stringifyKVStorage(op.getKvStorage())
+                 << " storage)";
+  llvm::outs() << " threads=" << pool.numThreads() << "\n";
 
   if (explain) {
     TileCounts counts;
@@ -584,7 +712,28 @@ int main(int argc, char **argv) {
     // batch entries and heads with this run's operands.
     double pairs = double(Lq) * double(Lkv) * double(batchSize) *
                    double(shape.numQHeads);
-    if (MaskAttrInterface mask = op.getMaskAttr()) {
+    if (op.getKvStorage() != KVStorage::contiguous) {
+      // Per-sequence lengths: count each batch entry's visible pairs.
+      attnrt::mask::Node model;
+      if (MaskAttrInterface mask = op.getMaskAttr())
+        model = buildMaskModel(mask);
+      std::vector<attnrt::mask::Run> runs;
+      pairs = 0;
+      for (int64_t b = 0; b < batchSize; ++b) {
+        int64_t lq = geometry.qLens[b], lkv = geometry.kvLens[b];
+        if (!op.getMaskAttr()) {
+          pairs += double(lq) * double(lkv) * double(shape.numQHeads);
+          continue;
+        }
+        attnrt::mask::Data data = maskData(tensors, lq, lkv);
+        for (int64_t h = 0; h < shape.numQHeads; ++h)
+          for (int64_t q = 0; q < lq; ++q) {
+            attnrt::mask::visibleRuns(model, data, b, h, q, 0, lkv, runs);
+            for (auto &r : runs)
+              pairs += double(r.end - r.begin);
+          }
+      }
+    } else if (MaskAttrInterface mask = op.getMaskAttr()) {
       attnrt::mask::Node model = buildMaskModel(mask);
       attnrt::mask::Data data = maskData(tensors, Lq, Lkv);
       bool perBatch = attnrt::mask::dependsOnBatch(model);

@@ -287,4 +287,99 @@ TEST(KernelCAPIValues, VerticalSlashIndicesAreChecked) {
   llvm::sys::fs::remove_directories(directory);
 }
 
+TEST(KernelCAPIValues, PagedOperandsAreChecked) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-paged", dir));
+  std::string directory = dir.str().str();
+  compileKernel("name: paged\nhead_dim: 32\nheads: 2\nmask: causal\n"
+                "kv_storage: {paged: {page_size: 4}}\n",
+                directory, "paged");
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(attn_kernel_load((directory + "/paged.so").c_str(),
+                             (directory + "/paged.so.json").c_str(), &kernel),
+            ATTN_OK)
+      << attn_last_error();
+  // Two sequences of up to 3 pages of 4 keys in a cache of 5 pages.
+  std::vector<float> q(2 * 1 * 2 * 32, 0.1f), out(q.size()),
+      cache(5 * 4 * 2 * 32, 0.2f);
+  std::vector<int32_t> table = {4, 0, 2, 1, 3, 0}, seqlens = {12, 5};
+  auto arg = makeArg;
+  std::vector<attn_arg> args = {
+      arg("q", q.data(), ATTN_F32, {2, 1, 2, 32}),
+      arg("k", cache.data(), ATTN_F32, {5, 4, 2, 32}),
+      arg("v", cache.data(), ATTN_F32, {5, 4, 2, 32}),
+      arg("block_table", table.data(), ATTN_I32, {2, 3}),
+      arg("cache_seqlens", seqlens.data(), ATTN_I32, {2}),
+      arg("out", out.data(), ATTN_F32, {2, 1, 2, 32})};
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1), ATTN_OK)
+      << attn_last_error();
+  // The output of a uniform cache is its value.
+  EXPECT_NEAR(out[0], 0.2f, 1e-6);
+  seqlens[1] = 13;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "operand 'cache_seqlens' holds 13 at [1], outside [0, 12] "
+               "(block_table's 3 pages of 4 keys)");
+  seqlens[1] = 5;
+  table[4] = 5;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "operand 'block_table' holds page 5 at [1, 1], outside [0, 5) "
+               "(the pages of k and v)");
+  table[4] = 3;
+  args[2] = arg("v", cache.data(), ATTN_F32, {4, 4, 2, 32});
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "operand 'v' has shape [4, 4, 2, 32], expected [5, 4, 2, 32]");
+  attn_kernel_free(kernel);
+  llvm::sys::fs::remove_directories(directory);
+}
+
+TEST(KernelCAPIValues, RaggedOperandsAreChecked) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-ragged", dir));
+  std::string directory = dir.str().str();
+  compileKernel("name: ragged\nhead_dim: 32\nheads: 2\nmask: causal\n"
+                "kv_storage: ragged\noutputs: [out, lse]\n",
+                directory, "ragged");
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(attn_kernel_load((directory + "/ragged.so").c_str(),
+                             (directory + "/ragged.so.json").c_str(), &kernel),
+            ATTN_OK)
+      << attn_last_error();
+  // Sequences of 3 and 7 tokens packed back to back.
+  std::vector<float> x(10 * 2 * 32, 0.3f), out(x.size()), lse(2 * 10);
+  std::vector<int32_t> cu = {0, 3, 10};
+  auto arg = makeArg;
+  std::vector<attn_arg> args = {
+      arg("q", x.data(), ATTN_F32, {10, 2, 32}),
+      arg("k", x.data(), ATTN_F32, {10, 2, 32}),
+      arg("v", x.data(), ATTN_F32, {10, 2, 32}),
+      arg("cu_seqlens_q", cu.data(), ATTN_I32, {3}),
+      arg("cu_seqlens_kv", cu.data(), ATTN_I32, {3}),
+      arg("out", out.data(), ATTN_F32, {10, 2, 32}),
+      arg("lse", lse.data(), ATTN_F32, {2, 10})};
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1), ATTN_OK)
+      << attn_last_error();
+  // Token 3 starts the second sequence: it sees one key, so lse = its score.
+  EXPECT_NEAR(lse[3], 0.3f * 0.3f * 32 / std::sqrt(32.0f), 1e-5);
+  cu[1] = 11;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "operand 'cu_seqlens_q' must be non-decreasing within [0, 10] "
+               "(the packed tokens), got 11 at [1]");
+  cu[1] = 3;
+  args[6] = arg("lse", lse.data(), ATTN_F32, {2, 9});
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "operand 'lse' has shape [2, 9], expected [2, 10]");
+  attn_kernel_free(kernel);
+  llvm::sys::fs::remove_directories(directory);
+}
+
 } // namespace

@@ -152,6 +152,13 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
     kernel->numKVHeads = m.at("heads").at("kv").get<int64_t>();
     kernel->headDimQK = m.at("head_dim").at("qk").get<int64_t>();
     kernel->headDimV = m.at("head_dim").at("v").get<int64_t>();
+    kernel->kvStorage = m.value("kv_storage", "contiguous");
+    if (kernel->kvStorage != "contiguous" && kernel->kvStorage != "paged" &&
+        kernel->kvStorage != "ragged") {
+      error = "the manifest has an unknown kv_storage '" + kernel->kvStorage +
+              "'";
+      return nullptr;
+    }
     kernel->blockQSize = m.at("work").at("block_q").get<int64_t>();
     kernel->blockKVSize = m.at("work").at("block_kv").get<int64_t>();
     if (m.contains("checks")) {
@@ -247,6 +254,9 @@ bool CPUKernel::validate(const std::map<std::string, attn_tensor> &args,
       return false;
     }
   }
+
+  if (kvStorage != "contiguous")
+    return validateStorage(args, error);
 
   // Sizes that must agree between parameters.
   const attn_tensor &q = args.at("q"), &k = args.at("k"), &v = args.at("v");
@@ -446,10 +456,6 @@ bool CPUKernel::launch(const std::map<std::string, attn_tensor> &args,
                        ThreadPool &pool, std::string &error) const {
   if (!validate(args, error))
     return false;
-  const attn_tensor &q = args.at("q");
-  int64_t qLen = q.shape[layout == "bhsd" ? 2 : 1];
-  int64_t numItems =
-      q.shape[0] * numQHeads * ((qLen + blockQSize - 1) / blockQSize);
   std::vector<int32_t> table;
   attn_tensor tableView{};
   if (tableMask)
@@ -464,10 +470,122 @@ bool CPUKernel::launch(const std::map<std::string, attn_tensor> &args,
     pointers.push_back(d.data());
   Caller call = kCallers[pointers.size()];
   void *fn = entry;
-  pool.parallelFor(numItems, [&](int64_t item) {
+  pool.parallelFor(numItems(args), [&](int64_t item) {
     call(fn, pointers.data(), item);
   });
   return true;
+}
+
+bool CPUKernel::validateStorage(const std::map<std::string, attn_tensor> &args,
+                                std::string &error) const {
+  const attn_tensor &q = args.at("q"), &k = args.at("k");
+  bool bhsd = layout == "bhsd";
+  auto expectShape = [&](const std::string &name,
+                         const std::vector<int64_t> &want) {
+    const attn_tensor &t = args.at(name);
+    bool same = static_cast<size_t>(t.rank) == want.size() &&
+                std::equal(want.begin(), want.end(), t.shape);
+    if (same)
+      return true;
+    std::string text = "[";
+    for (size_t i = 0; i < want.size(); ++i)
+      text += (i ? ", " : "") + std::to_string(want[i]);
+    error = "operand '" + name + "' has shape " + shapeText(t) +
+            ", expected " + text + "]";
+    return false;
+  };
+  auto has = [&](const char *name) { return args.count(name) != 0; };
+
+  if (kvStorage == "paged") {
+    // q, out, lse as contiguous; k, v: [pages, page_size, Hkv, D] (bshd) or
+    // [pages, Hkv, page_size, D] (bhsd).
+    int64_t B = q.shape[0], Lq = q.shape[bhsd ? 2 : 1];
+    int64_t pages = k.shape[0], pageSize = k.shape[bhsd ? 2 : 1];
+    auto layoutShape = [&](int64_t b, int64_t s, int64_t h, int64_t d) {
+      return bhsd ? std::vector<int64_t>{b, h, s, d}
+                  : std::vector<int64_t>{b, s, h, d};
+    };
+    const attn_tensor &table = args.at("block_table");
+    if (!expectShape("v", layoutShape(pages, pageSize, numKVHeads,
+                                      headDimV)) ||
+        !expectShape("out", layoutShape(B, Lq, numQHeads, headDimV)) ||
+        (has("lse") && !expectShape("lse", {B, numQHeads, Lq})) ||
+        !expectShape("block_table", {B, table.shape[1]}) ||
+        !expectShape("cache_seqlens", {B}))
+      return false;
+    int64_t maxPages = table.shape[1];
+    const attn_tensor &seqlens = args.at("cache_seqlens");
+    for (int64_t b = 0; b < B; ++b) {
+      int32_t len = readInt(seqlens, {b});
+      if (len < 0 || len > maxPages * pageSize) {
+        error = "operand 'cache_seqlens' holds " + std::to_string(len) +
+                " at [" + std::to_string(b) + "], outside [0, " +
+                std::to_string(maxPages * pageSize) + "] (block_table's " +
+                std::to_string(maxPages) + " pages of " +
+                std::to_string(pageSize) + " keys)";
+        return false;
+      }
+      for (int64_t i = 0; i < (len + pageSize - 1) / pageSize; ++i) {
+        int32_t page = readInt(table, {b, i});
+        if (page < 0 || page >= pages) {
+          error = "operand 'block_table' holds page " + std::to_string(page) +
+                  " at [" + std::to_string(b) + ", " + std::to_string(i) +
+                  "], outside [0, " + std::to_string(pages) +
+                  ") (the pages of k and v)";
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  // Ragged: q, out [tokens_q, Hq, D]; k, v [tokens_kv, Hkv, D]; lse
+  // [Hq, tokens_q]; cu_seqlens_q and cu_seqlens_kv [B + 1].
+  int64_t tokensQ = q.shape[0], tokensKV = k.shape[0];
+  const attn_tensor &cuQ = args.at("cu_seqlens_q");
+  if (cuQ.shape[0] < 1) {
+    error = "operand 'cu_seqlens_q' has shape " + shapeText(cuQ) +
+            ", expected [batch + 1] (at least one entry)";
+    return false;
+  }
+  if (!expectShape("v", {tokensKV, numKVHeads, headDimV}) ||
+      !expectShape("out", {tokensQ, numQHeads, headDimV}) ||
+      (has("lse") && !expectShape("lse", {numQHeads, tokensQ})) ||
+      !expectShape("cu_seqlens_kv", {cuQ.shape[0]}))
+    return false;
+  for (auto [name, tokens] : {std::pair<const char *, int64_t>{
+                                  "cu_seqlens_q", tokensQ},
+                              {"cu_seqlens_kv", tokensKV}}) {
+    const attn_tensor &cu = args.at(name);
+    for (int64_t i = 0; i < cu.shape[0]; ++i) {
+      int32_t value = readInt(cu, {i});
+      int32_t prev = i ? readInt(cu, {i - 1}) : 0;
+      if (value < prev || value > tokens) {
+        error = std::string("operand '") + name +
+                "' must be non-decreasing within [0, " +
+                std::to_string(tokens) + "] (the packed tokens), got " +
+                std::to_string(value) + " at [" + std::to_string(i) + "]";
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+int64_t
+CPUKernel::numItems(const std::map<std::string, attn_tensor> &args) const {
+  auto tiles = [&](int64_t len) { return (len + blockQSize - 1) / blockQSize; };
+  if (kvStorage == "ragged") {
+    // Items cover the longest sequence; shorter ones leave items idle.
+    const attn_tensor &cu = args.at("cu_seqlens_q");
+    int64_t batch = cu.shape[0] - 1, longest = 0;
+    for (int64_t b = 0; b < batch; ++b)
+      longest = std::max<int64_t>(longest,
+                                  readInt(cu, {b + 1}) - readInt(cu, {b}));
+    return batch * numQHeads * tiles(longest);
+  }
+  const attn_tensor &q = args.at("q");
+  return q.shape[0] * numQHeads * tiles(q.shape[layout == "bhsd" ? 2 : 1]);
 }
 
 void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,

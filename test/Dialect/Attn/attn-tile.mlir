@@ -144,3 +144,57 @@ func.func @tile_table(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: te
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) doc_q(%dq : tensor<?x?xi32>) doc_kv(%dk : tensor<?x?xi32>) mask(document) -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>
 }
+
+// -----
+
+// Paged storage: the item's keys are cache_seqlens[b]; each kv tile (block_kv
+// shrunk to divide the page size) is a view into the page that
+// block_table[b, k0 / page_size] names.
+// CHECK-LABEL: func.func @paged(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<?x1x4x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[K:[a-z0-9]+]]: memref<?x8x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x8x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[TABLE:[a-z0-9]+]]: memref<?x?xi32, strided<[?, ?], offset: ?>>,
+// CHECK-SAME: %[[LENS:[a-z0-9]+]]: memref<?xi32, strided<[?], offset: ?>>,
+// CHECK: memref.alloca() : memref<32x8xf32>
+// CHECK: %[[BATCH:.*]] = arith.divsi %{{.*}}, %c4
+// CHECK: %[[LEN:.*]] = memref.load %[[LENS]][%[[BATCH]]]
+// CHECK: scf.for %[[KT:.*]] =
+// CHECK: %[[K0:.*]] = arith.muli %[[KT]], %c8
+// CHECK: %[[PAGEIDX:.*]] = arith.divui %[[K0]], %c8
+// CHECK: %[[PAGE:.*]] = memref.load %[[TABLE]][%[[BATCH]], %[[PAGEIDX]]]
+// CHECK: %[[P:.*]] = arith.index_cast %[[PAGE]]
+// CHECK: %[[SLOT:.*]] = arith.remui %[[K0]], %c8
+// CHECK: memref.subview %[[K]][%[[P]], %[[SLOT]], %{{.*}}, 0]
+func.func @paged(%q: tensor<?x1x4x32xf32>, %k: tensor<?x8x2x32xf32>, %v: tensor<?x8x2x32xf32>, %bt: tensor<?x?xi32>, %sl: tensor<?xi32>) -> tensor<?x1x4x32xf32> {
+  %out = attn.attention q(%q : tensor<?x1x4x32xf32>) k(%k : tensor<?x8x2x32xf32>) v(%v : tensor<?x8x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) mask(causal) {kv_storage = #attn.kv_storage<paged>} -> tensor<?x1x4x32xf32>
+  return %out : tensor<?x1x4x32xf32>
+}
+
+// -----
+
+// Ragged storage: the q tiles cover the longest sequence; an item's
+// sequence starts at cu_seqlens[b], and items past a short sequence's end
+// do nothing. lse is [Hq, tokens].
+// CHECK-LABEL: func.func @ragged(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<?x2x32xf32, strided<[?, ?, 1], offset: ?>>,
+// CHECK-SAME: %[[CUQ:[a-z0-9]+]]: memref<?xi32, strided<[?], offset: ?>>,
+// CHECK-SAME: %[[CUKV:[a-z0-9]+]]: memref<?xi32, strided<[?], offset: ?>>,
+// CHECK-SAME: %[[LSE:[a-z0-9]+]]: memref<2x?xf32, strided<[?, ?], offset: ?>>,
+// CHECK: %[[LONGEST:.*]] = scf.for {{.*}} -> (index)
+// CHECK: arith.ceildivsi %[[LONGEST]], %c32
+// CHECK: %[[QBASE:.*]] = arith.index_cast
+// CHECK: %[[ROWS:.*]] = arith.maxsi %{{.*}}, %c0
+// CHECK: %[[ANY:.*]] = arith.cmpi sgt, %[[ROWS]], %c0
+// CHECK: scf.if %[[ANY]] {
+// CHECK: %[[TOKEN:.*]] = arith.addi %[[QBASE]], %{{.*}} : index
+// CHECK: memref.subview %[[Q]][%[[TOKEN]], %{{.*}}, 0] [%[[ROWS]], 1, 32]
+// CHECK: attn.tile.load_q
+// CHECK: memref.subview %[[LSE]][%{{.*}}, %{{.*}}] [1, %[[ROWS]]] [1, 1]
+// CHECK: attn.tile.finalize
+// CHECK: }
+// CHECK-NEXT: return
+func.func @ragged(%q: tensor<?x2x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2x32xf32>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> (tensor<?x2x32xf32>, tensor<2x?xf32>) {
+  %out, %lse = attn.attention q(%q : tensor<?x2x32xf32>) k(%k : tensor<?x2x32xf32>) v(%v : tensor<?x2x32xf32>) cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_kv(%ck : tensor<?xi32>) mask(causal) {kv_storage = #attn.kv_storage<ragged>} -> tensor<?x2x32xf32>, tensor<2x?xf32>
+  return %out, %lse : tensor<?x2x32xf32>, tensor<2x?xf32>
+}

@@ -50,6 +50,12 @@ mlir::attn::getTileSizes(AttentionOp op, const TilingOptions &options) {
       blockKV = kv;
     }
   }
+  // A kv tile must not cross a page: the largest power of two up to the
+  // option that divides the page size.
+  if (int64_t pageSize = getPageSize(op)) {
+    while (blockKV > 1 && pageSize % blockKV != 0)
+      blockKV /= 2;
+  }
   if (ScheduleAttr schedule = op.getScheduleAttr()) {
     if (schedule.getBlockQ())
       blockQ = schedule.getBlockQ();
@@ -57,6 +63,14 @@ mlir::attn::getTileSizes(AttentionOp op, const TilingOptions &options) {
       blockKV = schedule.getBlockKv();
   }
   return {blockQ, blockKV};
+}
+
+int64_t mlir::attn::getPageSize(AttentionOp op) {
+  if (op.getKvStorage() != KVStorage::paged)
+    return 0;
+  int64_t size =
+      op.getK().getType().getDimSize(op.getLayout() == Layout::bhsd ? 2 : 1);
+  return ShapedType::isDynamic(size) ? 0 : size;
 }
 
 bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
@@ -150,6 +164,87 @@ Value TileBuilder::view(Value tensor, Value bIdx, Value s0, Value len,
                                    strides);
 }
 
+Value TileBuilder::packedView(Value tensor, Value token, Value len, Value h) {
+  auto type = cast<MemRefType>(tensor.getType());
+  int64_t dim = type.getDimSize(2);
+  OpFoldResult one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> offsets = {token, h, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {len, one, b.getIndexAttr(dim)};
+  SmallVector<OpFoldResult> strides(3, one);
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      {ShapedType::kDynamic, dim}, type, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, viewType, tensor, offsets, sizes,
+                                   strides);
+}
+
+Value TileBuilder::queryView(Value tensor) {
+  if (storage == KVStorage::ragged)
+    return packedView(tensor, arith::AddIOp::create(b, qBase, q0), rows, head);
+  return view(tensor, batch, q0, rows, head);
+}
+
+Value TileBuilder::keyView(Value tensor, Value k0, Value cols) {
+  if (storage == KVStorage::ragged)
+    return packedView(tensor, arith::AddIOp::create(b, kvBase, k0), cols,
+                      kvHead);
+  if (storage == KVStorage::paged) {
+    // Key k0 is slot k0 % page_size of page block_table[b, k0 / page_size].
+    Value page =
+        loadInt(operands.lookup(OperandKind::block_table),
+                {batch, arith::DivUIOp::create(b, k0, idx(pageSize))});
+    Value slot = arith::RemUIOp::create(b, k0, idx(pageSize));
+    return view(tensor, page, slot, cols, kvHead);
+  }
+  return view(tensor, batch, k0, cols, kvHead);
+}
+
+void TileBuilder::emitWorkItem(Value item) {
+  unsigned seqAxis = layout == Layout::bhsd ? 2 : 1;
+  Value cuQ = operands.lookup(OperandKind::cu_seqlens_q);
+  Value cuKV = operands.lookup(OperandKind::cu_seqlens_kv);
+  auto next = [&](Value i) { return arith::AddIOp::create(b, i, idx(1)); };
+  // q tiles per (batch, head): of the longest sequence with ragged storage.
+  Value numQTiles;
+  if (storage == KVStorage::ragged) {
+    Value numSeqs =
+        arith::SubIOp::create(b, memref::DimOp::create(b, cuQ, 0), idx(1));
+    Value maxLen =
+        forLoopCarry(idx(0), numSeqs, 1, {idx(0)},
+                     [&](Value s, ValueRange longest) -> SmallVector<Value> {
+                       Value len = arith::SubIOp::create(
+                           b, loadInt(cuQ, {next(s)}), loadInt(cuQ, {s}));
+                       return {maxIndex(longest[0], len)};
+                     })[0];
+    numQTiles = arith::CeilDivSIOp::create(b, maxLen, idx(BQ));
+  } else {
+    numQTiles = arith::CeilDivSIOp::create(
+        b, memref::DimOp::create(b, q, seqAxis), idx(BQ));
+  }
+  qTile = arith::RemSIOp::create(b, item, numQTiles);
+  Value bh = arith::DivSIOp::create(b, item, numQTiles);
+  head = arith::RemSIOp::create(b, bh, idx(Hq));
+  batch = arith::DivSIOp::create(b, bh, idx(Hq));
+  kvHead = arith::DivSIOp::create(b, head, idx(Hq / Hkv));
+  // The item's sequence lengths.
+  if (storage == KVStorage::ragged) {
+    qBase = loadInt(cuQ, {batch});
+    qLen = arith::SubIOp::create(b, loadInt(cuQ, {next(batch)}), qBase);
+    kvBase = loadInt(cuKV, {batch});
+    kvLen = arith::SubIOp::create(b, loadInt(cuKV, {next(batch)}), kvBase);
+  } else {
+    qLen = memref::DimOp::create(b, q, seqAxis);
+    kvLen = storage == KVStorage::paged
+                ? loadInt(operands.lookup(OperandKind::cache_seqlens), {batch})
+                : memref::DimOp::create(b, k, seqAxis).getResult();
+  }
+  offset = arith::SubIOp::create(b, kvLen, qLen);
+  q0 = arith::MulIOp::create(b, qTile, idx(BQ));
+  rows = minIndex(idx(BQ), arith::SubIOp::create(b, qLen, q0));
+  // Short sequences leave some q tiles of a ragged batch without rows.
+  if (storage == KVStorage::ragged)
+    rows = maxIndex(rows, idx(0));
+}
+
 //===----------------------------------------------------------------------===//
 // The loop
 //===----------------------------------------------------------------------===//
@@ -187,8 +282,8 @@ LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
 LogicalResult TileBuilder::emitKVTile(Value kt, bool listed, Value tableKind) {
   Value k0 = arith::MulIOp::create(b, kt, idx(BK));
   Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
-  Value kView = view(k, batch, k0, cols, kvHead);
-  Value vView = view(v, batch, k0, cols, kvHead);
+  Value kView = keyView(k, k0, cols);
+  Value vView = keyView(v, k0, cols);
   TileQKOp::create(b, qs, kView, scores, rows);
   if (hasScoreMods() && failed(emitScoreModOp(k0, cols)))
     return failure();
@@ -227,13 +322,18 @@ LogicalResult TileBuilder::emitListedBlocks(BlockSparseAttr sparse) {
 }
 
 void TileBuilder::emitFinalize() {
-  Value outView = view(out, batch, q0, rows, head);
+  Value outView = queryView(out);
   Value lseView;
   if (lse) {
+    // lse: [B, Hq, Lq], or [Hq, tokens] with ragged storage.
     OpFoldResult one = b.getIndexAttr(1);
     SmallVector<OpFoldResult> offsets = {batch, head, q0};
     SmallVector<OpFoldResult> sizes = {one, one, rows};
-    SmallVector<OpFoldResult> strides(3, one);
+    if (storage == KVStorage::ragged) {
+      offsets = {head, arith::AddIOp::create(b, qBase, q0).getResult()};
+      sizes = {one, rows};
+    }
+    SmallVector<OpFoldResult> strides(offsets.size(), one);
     auto type = memref::SubViewOp::inferRankReducedResultType(
         {ShapedType::kDynamic}, cast<MemRefType>(lse.getType()), offsets,
         sizes, strides);
@@ -274,6 +374,8 @@ static SmallVector<float> standardAlibiSlopes(int64_t numHeads) {
 
 LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   layout = op.getLayout();
+  storage = op.getKvStorage();
+  pageSize = getPageSize(op);
   ProblemShape shape = op.getProblemShape();
   D = shape.headDimQK;
   Dv = shape.headDimV;
@@ -312,19 +414,7 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   rowMax = tile({BQ});
   rowSum = tile({BQ});
 
-  // Sizes and the work item.
-  unsigned seqAxis = layout == Layout::bhsd ? 2 : 1;
-  qLen = memref::DimOp::create(b, q, seqAxis);
-  kvLen = memref::DimOp::create(b, k, seqAxis);
-  offset = arith::SubIOp::create(b, kvLen, qLen);
-  Value numQTiles = arith::CeilDivSIOp::create(b, qLen, idx(BQ));
-  qTile = arith::RemSIOp::create(b, item, numQTiles);
-  Value bh = arith::DivSIOp::create(b, item, numQTiles);
-  head = arith::RemSIOp::create(b, bh, idx(Hq));
-  batch = arith::DivSIOp::create(b, bh, idx(Hq));
-  kvHead = arith::DivSIOp::create(b, head, idx(Hq / Hkv));
-  q0 = arith::MulIOp::create(b, qTile, idx(BQ));
-  rows = minIndex(idx(BQ), arith::SubIOp::create(b, qLen, q0));
+  emitWorkItem(item);
 
   // Standard ALiBi slopes, when used, as a constant table.
   if (ArrayAttr mods = op.getScoreModsAttr())
@@ -346,7 +436,14 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
         alibiTable = memref::GetGlobalOp::create(b, tableType, name);
       }
 
-  TileLoadQOp::create(b, view(q, batch, q0, rows, head), qs,
+  // A ragged batch's short sequences leave some items without rows.
+  scf::IfOp hasRows;
+  if (storage == KVStorage::ragged) {
+    hasRows = scf::IfOp::create(b, cmp(arith::CmpIPredicate::sgt, rows, idx(0)),
+                                /*withElseRegion=*/false);
+    b.setInsertionPointToStart(&hasRows.getThenRegion().front());
+  }
+  TileLoadQOp::create(b, queryView(q), qs,
                       b.getF64FloatAttr(op.getScaleOrDefault()));
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
   TileInitOp::create(b, acc, rowMax, rowSum, rows, normalizer);
@@ -376,6 +473,8 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   if (failed(result))
     return failure();
   emitFinalize();
+  if (hasRows)
+    b.setInsertionPointAfter(hasRows);
   func::ReturnOp::create(b);
   return success();
 }
@@ -408,10 +507,6 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
            << "attn-tile expects a function whose body is one attn.attention "
               "on the function's arguments, returning its results (as "
               "attn-compile imports a spec)";
-  if (op.getKvStorage() != KVStorage::contiguous)
-    return op.emitOpError()
-           << stringifyKVStorage(op.getKvStorage())
-           << " kv storage cannot be tiled yet; use contiguous storage";
   ProblemShape shape = op.getProblemShape();
   if (!ProblemShape::isKnown(shape.headDimQK) ||
       !ProblemShape::isKnown(shape.headDimV) ||
@@ -422,6 +517,27 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
   if (blockQ < 1 || blockKV < 1)
     return op.emitOpError() << "tile sizes must be positive, got block_q "
                             << blockQ << " and block_kv " << blockKV;
+  if (op.getKvStorage() != KVStorage::contiguous) {
+    StringRef storage = stringifyKVStorage(op.getKvStorage());
+    if (usesTileTable(op, options))
+      return op.emitOpError()
+             << "with " << storage
+             << " kv storage the mask must have loop bounds (causal, "
+                "sliding_window, sinks, chunked, a constant prefix_lm, or "
+                "their conjunction) or be a block_sparse layout the tiles "
+                "divide; masks that need the runtime's tile table are not "
+                "tiled for " << storage << " storage yet";
+    if (op.getOptionalOperand(OperandKind::bias) ||
+        op.getOptionalOperand(OperandKind::kv_num_blocks))
+      return op.emitOpError() << "bias and block_sparse operands are not "
+                                 "tiled for " << storage << " storage yet";
+  }
+  if (int64_t pageSize = getPageSize(op); pageSize && pageSize % blockKV)
+    return op.emitOpError() << "block_kv " << blockKV
+                            << " must divide the page size " << pageSize
+                            << ", so that a kv tile never crosses a page";
+  if (op.getKvStorage() == KVStorage::paged && !getPageSize(op))
+    return op.emitOpError() << "paged storage needs a static page size";
 
   // The kernel's signature.
   SmallVector<Type> argTypes;

@@ -45,12 +45,16 @@ private:
   // Problem constants.
   int64_t BQ = 0, BK = 0, D = 0, Dv = 0, Hq = 0, Hkv = 0;
   Layout layout = Layout::bshd;
+  KVStorage storage = KVStorage::contiguous;
+  int64_t pageSize = 0;   ///< keys per page, for paged storage
   MaskAttrInterface mask; ///< in normal form; null when there is none
 
   // Kernel arguments and per-item values.
   Value q, k, v, out, lse;
   llvm::DenseMap<OperandKind, Value> operands;
   Value batch, head, kvHead, qTile, q0, rows, qLen, kvLen, offset;
+  /// Ragged storage: the first packed token of the item's q and kv sequence.
+  Value qBase, kvBase;
   Value tileKinds; ///< the runtime's tile table, for masks without bounds
   Value alibiTable;
 
@@ -90,8 +94,19 @@ private:
   void ifThen(Value cond, function_ref<void()> then);
 
   /// The 2-D view [len, head dim] of `tensor` (q, k, v or out) at batch
-  /// `bIdx`, sequence position `s0` and head `h`.
+  /// `bIdx`, sequence position `s0` and head `h` (a rank-4 tensor in the
+  /// op's layout).
   Value view(Value tensor, Value bIdx, Value s0, Value len, Value h);
+  /// The 2-D view of `len` packed tokens from `token` at head `h` of a
+  /// ragged [tokens, heads, dim] tensor.
+  Value packedView(Value tensor, Value token, Value len, Value h);
+  /// The view of the current q tile's rows of q or out.
+  Value queryView(Value tensor);
+  /// The view of the keys [k0, k0 + cols) of k or v, wherever the storage
+  /// keeps them (a tile never crosses a page: block_kv divides page_size).
+  Value keyView(Value tensor, Value k0, Value cols);
+  /// Sets batch, head, q tile, lengths and bases from the work item.
+  void emitWorkItem(Value item);
 
   //===------------------------------------------------------------------===//
   // Element code (MaskCodegen.cpp)

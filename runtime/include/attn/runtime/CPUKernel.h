@@ -67,10 +67,16 @@ private:
   };
   bool checkValues(const std::map<std::string, attn_tensor> &args,
                    const Sizes &sizes, std::string &error) const;
+  /// The shapes and index operands of paged and ragged kv storage.
+  bool validateStorage(const std::map<std::string, attn_tensor> &args,
+                       std::string &error) const;
+  /// The number of work items of a launch on validated `args`.
+  int64_t numItems(const std::map<std::string, attn_tensor> &args) const;
 
   void *library = nullptr;
   void *entry = nullptr;
   std::string kernelName, manifest, layout;
+  std::string kvStorage = "contiguous"; ///< contiguous, paged or ragged
   std::vector<ParamSpec> paramSpecs;
   int64_t numQHeads = 0, numKVHeads = 0, headDimQK = 0, headDimV = 0;
   int64_t blockQSize = 0;

@@ -26,9 +26,13 @@ struct TilingOptions {
 
 /// The tile sizes of `op`'s kernel: the schedule's when set, else the
 /// options', shrunk to divide a block-sparse mask's blocks so that the kernel
-/// can walk the listed blocks.
+/// can walk the listed blocks, and block_kv to divide a paged cache's page
+/// size.
 std::pair<int64_t, int64_t> getTileSizes(AttentionOp op,
                                          const TilingOptions &options);
+
+/// The keys per page of `op`'s paged kv storage; 0 for other storage.
+int64_t getPageSize(AttentionOp op);
 
 /// Whether the kernel of `op` takes a tile table (parameter `tile_kinds`,
 /// i32 [B|1, H|1, q tiles, kv tiles]: 0 empty, 1 full, 2 partial) that the
