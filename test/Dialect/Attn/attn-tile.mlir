@@ -198,3 +198,27 @@ func.func @ragged(%q: tensor<?x2x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
   %out, %lse = attn.attention q(%q : tensor<?x2x32xf32>) k(%k : tensor<?x2x32xf32>) v(%v : tensor<?x2x32xf32>) cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_kv(%ck : tensor<?xi32>) mask(causal) {kv_storage = #attn.kv_storage<ragged>} -> tensor<?x2x32xf32>, tensor<2x?xf32>
   return %out, %lse : tensor<?x2x32xf32>, tensor<2x?xf32>
 }
+
+// -----
+
+// A union of interval masks (StreamingLLM's sinks or window) needs no tile
+// table: each disjunct's kv-tile range is walked, skipping the tiles an
+// earlier range holds, and a tile is full when some disjunct proves it.
+// CHECK-LABEL: func.func @union(
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>, %{{[a-z0-9]+}}: index) {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[HI0:.*]] step
+// CHECK: attn.tile.qk
+// CHECK: scf.if
+// CHECK: attn.tile.mask
+// CHECK: scf.for %[[KT:.*]] = %[[LO1:.*]] to %{{.*}} step
+// CHECK: %[[AFTER:.*]] = arith.cmpi sge, %[[KT]], %{{.*}}
+// CHECK: %[[BEFORE:.*]] = arith.cmpi slt, %[[KT]], %[[HI0]]
+// CHECK: %[[IN:.*]] = arith.andi %[[AFTER]], %[[BEFORE]]
+// CHECK: %[[SEEN:.*]] = arith.ori %{{.*}}, %[[IN]]
+// CHECK: %[[NEW:.*]] = arith.xori %[[SEEN]], %true
+// CHECK: scf.if %[[NEW]] {
+// CHECK: attn.tile.qk
+func.func @union(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>) -> tensor<?x?x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) mask(or<sinks<4>, sliding_window<left = 64>>) -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}

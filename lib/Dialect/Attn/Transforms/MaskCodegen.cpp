@@ -342,14 +342,15 @@ FailureOr<Value> TileBuilder::emitScoreMods(Value s, Value qi, Value ki) {
   return s;
 }
 
-void TileBuilder::kvTileBounds(Value &lo, Value &hi) {
+void TileBuilder::kvTileBounds(ArrayRef<MaskAttrInterface> parts, Value &lo,
+                               Value &hi) {
   // Keys in [kLo, kHi] can be visible to the tile's queries [q0, q0+rows).
   Value qFirst = q0;
   Value qLast = arith::SubIOp::create(
       b, arith::AddIOp::create(b, q0, rows), idx(1));
   Value kLo = idx(0);
   Value kHi = arith::SubIOp::create(b, kvLen, idx(1));
-  for (MaskAttrInterface m : conjuncts(mask)) {
+  for (MaskAttrInterface m : parts) {
     if (auto causal = dyn_cast<CausalAttr>(m)) {
       kHi = minIndex(kHi, aligned(qLast, causal.getAlign() == Align::top_left));
     } else if (auto window = dyn_cast<SlidingWindowAttr>(m)) {
@@ -388,12 +389,12 @@ void TileBuilder::kvTileBounds(Value &lo, Value &hi) {
                                lo, hi);
 }
 
-Value TileBuilder::tileIsFull(Value k0, Value k1) {
+Value TileBuilder::tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0,
+                              Value k1) {
   // Every pair of [q0, q0+rows) x [k0, k1) is visible when every conjunct
   // holds for the extreme pairs; causal, sliding-window, sinks and chunked
   // conjuncts are understood.
   Value full = arith::ConstantOp::create(b, b.getBoolAttr(true));
-  SmallVector<MaskAttrInterface> parts = conjuncts(mask);
   Value qFirst = q0;
   Value qLast = arith::SubIOp::create(
       b, arith::AddIOp::create(b, q0, rows), idx(1));

@@ -73,6 +73,31 @@ int64_t mlir::attn::getPageSize(AttentionOp op) {
   return ShapedType::isDynamic(size) ? 0 : size;
 }
 
+/// Whether `m` is an interval around the query with analytic loop bounds
+/// and full-tile test.
+static bool isBounded(MaskAttrInterface m) {
+  auto prefix = dyn_cast<PrefixLMAttr>(m);
+  return isa<CausalAttr, SlidingWindowAttr, SinksAttr, ChunkedAttr>(m) ||
+         (prefix && prefix.getLength());
+}
+
+std::optional<SmallVector<SmallVector<MaskAttrInterface>>>
+mlir::attn::detail::boundedDisjuncts(MaskAttrInterface mask) {
+  SmallVector<SmallVector<MaskAttrInterface>> result;
+  SmallVector<MaskAttrInterface> operands;
+  if (auto orAttr = dyn_cast_or_null<OrAttr>(mask))
+    operands.assign(orAttr.getOperands().begin(), orAttr.getOperands().end());
+  else if (mask)
+    operands.push_back(mask);
+  for (MaskAttrInterface operand : operands) {
+    SmallVector<MaskAttrInterface> parts = conjuncts(operand);
+    if (!llvm::all_of(parts, isBounded))
+      return std::nullopt;
+    result.push_back(parts);
+  }
+  return result;
+}
+
 bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
   if (!op.getMaskAttr())
     return false;
@@ -82,14 +107,11 @@ bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
   if (auto sparse = dyn_cast<BlockSparseAttr>(mask))
     if (sparse.getBlockQ() % blockQ == 0 && sparse.getBlockKv() % blockKV == 0)
       return false;
-  // Conjunctions of masks with loop bounds and analytic full tiles need no
-  // table. Neighborhoods have loop bounds but no analytic full tiles, so
-  // they take the table (the runtime caches it per shape).
-  return llvm::any_of(conjuncts(mask), [](MaskAttrInterface m) {
-    auto prefix = dyn_cast<PrefixLMAttr>(m);
-    return !isa<CausalAttr, SlidingWindowAttr, SinksAttr, ChunkedAttr>(m) &&
-           !(prefix && prefix.getLength());
-  });
+  // Conjunctions of masks with loop bounds and analytic full tiles, and
+  // unions of such conjunctions, need no table. Neighborhoods have loop
+  // bounds but no analytic full tiles, so they take the table (the runtime
+  // caches it per shape).
+  return !boundedDisjuncts(mask);
 }
 
 //===----------------------------------------------------------------------===//
@@ -279,7 +301,7 @@ LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
   return success();
 }
 
-LogicalResult TileBuilder::emitKVTile(Value kt, bool listed, Value tableKind) {
+LogicalResult TileBuilder::emitKVTile(Value kt, FullTest isFull) {
   Value k0 = arith::MulIOp::create(b, kt, idx(BK));
   Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
   Value kView = keyView(k, k0, cols);
@@ -288,9 +310,8 @@ LogicalResult TileBuilder::emitKVTile(Value kt, bool listed, Value tableKind) {
   if (hasScoreMods() && failed(emitScoreModOp(k0, cols)))
     return failure();
   // Mask code only where the tile is not known to be full.
-  if (mask && !listed) {
-    Value full = tableKind ? cmp(arith::CmpIPredicate::eq, tableKind, idx(1))
-                           : tileIsFull(k0, arith::AddIOp::create(b, k0, cols));
+  if (mask && isFull) {
+    Value full = isFull(k0, arith::AddIOp::create(b, k0, cols));
     Value partial = arith::XOrIOp::create(b, full, boolean(true));
     LogicalResult result = success();
     ifThen(partial, [&] { result = emitMaskOp(k0, cols); });
@@ -314,10 +335,44 @@ LogicalResult TileBuilder::emitListedBlocks(BlockSparseAttr sparse) {
     Value endTile = minIndex(
         arith::AddIOp::create(b, firstTile, idx(tilesPerBlock)), numTiles);
     forLoop(firstTile, endTile, 1, [&](Value kt) {
-      if (failed(emitKVTile(kt, /*listed=*/true)))
+      if (failed(emitKVTile(kt, nullptr)))
         result = failure();
     });
   });
+  return result;
+}
+
+LogicalResult TileBuilder::emitDisjunctTiles(
+    ArrayRef<SmallVector<MaskAttrInterface>> disjuncts) {
+  SmallVector<std::pair<Value, Value>> ranges;
+  for (const SmallVector<MaskAttrInterface> &parts : disjuncts) {
+    Value lo, hi;
+    kvTileBounds(parts, lo, hi);
+    ranges.push_back({lo, hi});
+  }
+  auto isFull = [&](Value k0, Value k1) {
+    Value full = boolean(false);
+    for (const SmallVector<MaskAttrInterface> &parts : disjuncts)
+      full = arith::OrIOp::create(b, full, tileIsFull(parts, k0, k1));
+    return full;
+  };
+  LogicalResult result = success();
+  for (auto [i, range] : llvm::enumerate(ranges)) {
+    forLoop(range.first, range.second, 1, [&](Value kt) {
+      // A tile in an earlier disjunct's range was visited there.
+      Value seen = boolean(false);
+      for (auto [lo, hi] : ArrayRef(ranges).take_front(i)) {
+        Value after = cmp(arith::CmpIPredicate::sge, kt, lo);
+        Value before = cmp(arith::CmpIPredicate::slt, kt, hi);
+        seen = arith::OrIOp::create(b, seen,
+                                    arith::AndIOp::create(b, after, before));
+      }
+      ifThen(arith::XOrIOp::create(b, seen, boolean(true)), [&] {
+        if (failed(emitKVTile(kt, isFull)))
+          result = failure();
+      });
+    });
+  }
   return result;
 }
 
@@ -453,12 +508,17 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   if (sparse && !tileKinds && sparse.getBlockQ() % BQ == 0 &&
       sparse.getBlockKv() % BK == 0) {
     result = emitListedBlocks(sparse);
+  } else if (auto disjuncts = boundedDisjuncts(mask);
+             disjuncts && isa_and_nonnull<OrAttr>(mask)) {
+    result = emitDisjunctTiles(*disjuncts);
   } else {
+    SmallVector<MaskAttrInterface> parts = conjuncts(mask);
     Value lo, hi;
-    kvTileBounds(lo, hi);
+    kvTileBounds(parts, lo, hi);
     forLoop(lo, hi, 1, [&](Value kt) {
       if (!tileKinds) {
-        result = emitKVTile(kt);
+        result = emitKVTile(
+            kt, [&](Value k0, Value k1) { return tileIsFull(parts, k0, k1); });
         return;
       }
       // The runtime classified every tile: skip the empty ones, and run the
@@ -466,8 +526,11 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
       Value kind =
           loadInt(tileKinds, {broadcastIndex(tileKinds, 0, batch),
                               broadcastIndex(tileKinds, 1, head), qTile, kt});
-      ifThen(cmp(arith::CmpIPredicate::ne, kind, idx(0)),
-             [&] { result = emitKVTile(kt, false, kind); });
+      ifThen(cmp(arith::CmpIPredicate::ne, kind, idx(0)), [&] {
+        result = emitKVTile(kt, [&](Value, Value) {
+          return cmp(arith::CmpIPredicate::eq, kind, idx(1));
+        });
+      });
     });
   }
   if (failed(result))
@@ -523,9 +586,9 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
       return op.emitOpError()
              << "with " << storage
              << " kv storage the mask must have loop bounds (causal, "
-                "sliding_window, sinks, chunked, a constant prefix_lm, or "
-                "their conjunction) or be a block_sparse layout the tiles "
-                "divide; masks that need the runtime's tile table are not "
+                "sliding_window, sinks, chunked, a constant prefix_lm, "
+                "their conjunctions and unions of those) or be a "
+                "block_sparse layout the tiles divide; masks that need the runtime's tile table are not "
                 "tiled for " << storage << " storage yet";
     if (op.getOptionalOperand(OperandKind::bias) ||
         op.getOptionalOperand(OperandKind::kv_num_blocks))

@@ -26,6 +26,13 @@ namespace mlir::attn::detail {
 /// The conjuncts of `mask` (itself when it is not an `and`; none when null).
 SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask);
 
+/// The disjuncts of `mask` (an `or`, or a single operand) as conjunctions of
+/// interval masks with analytic bounds and full-tile tests (causal,
+/// sliding_window, sinks, chunked, constant prefix_lm); none when some part
+/// is not such an interval.
+std::optional<SmallVector<SmallVector<MaskAttrInterface>>>
+boundedDisjuncts(MaskAttrInterface mask);
+
 /// Builds the tile-level kernel of one attn.attention.
 class TileBuilder {
 public:
@@ -133,14 +140,15 @@ private:
   /// Narrows [kLo, kHi] to the keys a neighborhood shows the q tile's rows.
   void neighborhoodBounds(NeighborhoodAttr hood, Value &kLo, Value &kHi);
 
-  /// The kv-tile range [lo, hi) the mask can leave visible for the current
-  /// q tile (from its interval and neighborhood conjuncts).
-  void kvTileBounds(Value &lo, Value &hi);
+  /// The kv-tile range [lo, hi) that the conjunction of `parts` can leave
+  /// visible for the current q tile (from its interval and neighborhood
+  /// conjuncts; other conjuncts do not narrow it).
+  void kvTileBounds(ArrayRef<MaskAttrInterface> parts, Value &lo, Value &hi);
   /// Whether every pair of the q tile and keys [k0, k1) is visible, for
   /// masks made of intervals around the query (causal, sliding_window,
   /// sinks, chunked, constant prefix_lm and their conjunctions); false for
   /// any other conjunct.
-  Value tileIsFull(Value k0, Value k1);
+  Value tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0, Value k1);
 
   /// The kv-block list of a block-sparse mask for query `qi`: the
   /// kv_indices memref, the indices of its row (batch, head, q block; size-1
@@ -156,11 +164,16 @@ private:
   // The loop (TileAttention.cpp)
   //===------------------------------------------------------------------===//
 
-  /// One kv tile. `listed`: the tile comes from a block-sparse list, so every
-  /// key of it is visible. `tableKind`, when given, is the tile's kind from
-  /// the runtime's tile table (1: full, 2: partial).
-  LogicalResult emitKVTile(Value kt, bool listed = false,
-                           Value tableKind = {});
+  /// Whether the tile of keys [k0, k1) is known to be fully visible.
+  using FullTest = function_ref<Value(Value k0, Value k1)>;
+  /// One kv tile; mask code runs where `isFull` is false. A null `isFull`
+  /// says every key of the tile is visible (a listed block-sparse block).
+  LogicalResult emitKVTile(Value kt, FullTest isFull);
+  /// The kv tiles of a union of interval conjunctions (`or` of bounded
+  /// masks): each disjunct's range, skipping the tiles an earlier disjunct's
+  /// range holds; a tile is full when some disjunct proves it full.
+  LogicalResult
+  emitDisjunctTiles(ArrayRef<SmallVector<MaskAttrInterface>> disjuncts);
   /// kv tiles of the blocks a block-sparse mask lists for this q tile.
   LogicalResult emitListedBlocks(BlockSparseAttr sparse);
   LogicalResult emitScoreModOp(Value k0, Value cols);

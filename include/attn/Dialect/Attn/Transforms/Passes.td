@@ -59,7 +59,11 @@ def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
     Rewrites every function whose body is one `attn.attention` on its
     arguments (what `attn-compile` imports from a spec) into the tile-level
     kernel of one work item: a (batch, head, q-tile) triple numbered
-    `((b * Hq) + h) * ceil(Lq / block_q) + q_tile`. Tensors become strided
+    `((b * Hq) + h) * ceil(Lq / block_q) + q_tile` (Lq: the longest
+    sequence with ragged storage). Paged storage reads each sequence's
+    length from `cache_seqlens` and views each kv tile in the page
+    `block_table` names (`block_kv` divides the page size); ragged storage
+    views the packed tokens from `cu_seqlens`. Tensors become strided
     memrefs (inner dimension contiguous for q, k, v and out), followed by
     the work item's index:
 
@@ -92,6 +96,9 @@ def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
       prefix-LM and neighborhood masks give loop bounds, and all but
       neighborhoods give an analytic full-tile test: mask code runs only on
       tiles it cannot prove full;
+    - an `or` of such interval conjunctions (StreamingLLM's sinks or
+      window) walks each disjunct's range, skipping tiles an earlier range
+      holds; a tile is full when some disjunct proves it full;
     - a block-sparse mask whose blocks the tiles divide walks the kv blocks
       listed for the q tile (`kv_num_blocks`, `kv_indices`), with no mask
       code (a listed block is fully visible);
