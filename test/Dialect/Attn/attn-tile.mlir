@@ -222,3 +222,27 @@ func.func @union(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) mask(or<sinks<4>, sliding_window<left = 64>>) -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>
 }
+
+// -----
+
+// Vertical-slash (MInference) finds its kv tiles from its index lists: a
+// tile is visited when a listed vertical key lies in it or a listed
+// diagonal crosses it; no tile table. Causal bounds the range first.
+// CHECK-LABEL: func.func @vertical_slash(
+// CHECK-SAME: %[[VERT:[a-z0-9]+]]: memref<?x?x?xi32, strided<[?, ?, ?], offset: ?>>,
+// CHECK-SAME: %[[SLASH:[a-z0-9]+]]: memref<?x?x?xi32, strided<[?, ?, ?], offset: ?>>,
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK-SAME: %{{[a-z0-9]+}}: index) {
+// CHECK: scf.for %[[KT:.*]] =
+// CHECK: %[[VHIT:.*]] = scf.for {{.*}} -> (i1)
+// CHECK: memref.load %[[VERT]]
+// CHECK: %[[SHIT:.*]] = scf.for {{.*}} -> (i1)
+// CHECK: memref.load %[[SLASH]]
+// CHECK: %[[HIT:.*]] = arith.ori %[[VHIT]], %[[SHIT]]
+// CHECK: scf.if %[[HIT]] {
+// CHECK: attn.tile.qk
+// CHECK: attn.tile.mask
+func.func @vertical_slash(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %vert: tensor<?x?x?xi32>, %slash: tensor<?x?x?xi32>) -> tensor<?x?x2x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) vertical(%vert : tensor<?x?x?xi32>) slash(%slash : tensor<?x?x?xi32>) mask(and<causal, vertical_slash>) -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}

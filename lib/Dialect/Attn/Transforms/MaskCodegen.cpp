@@ -438,3 +438,37 @@ Value TileBuilder::tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0,
   }
   return full;
 }
+
+Value TileBuilder::verticalSlashHits(Value k0, Value k1) {
+  Value vert = operands.lookup(OperandKind::vertical);
+  Value slash = operands.lookup(OperandKind::slash);
+  auto prefix = [&](Value memref) {
+    return SmallVector<Value>{broadcastIndex(memref, 0, batch),
+                              broadcastIndex(memref, 1, head)};
+  };
+  // A vertical key inside [k0, k1).
+  Value anyVertical =
+      anyMatch(vert, prefix(vert), memref::DimOp::create(b, vert, 2),
+               [&](Value e) {
+                 Value after = cmp(arith::CmpIPredicate::sge, e, k0);
+                 Value before = cmp(arith::CmpIPredicate::slt, e, k1);
+                 return arith::AndIOp::create(b, after, before).getResult();
+               });
+  // A diagonal p - k = s whose keys for the tile's positions
+  // [pFirst - s, pLast - s] meet [k0, k1).
+  Value pFirst = aligned(q0, false);
+  Value pLast = aligned(
+      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, rows), idx(1)),
+      false);
+  Value kLast = arith::SubIOp::create(b, k1, idx(1));
+  Value anySlash =
+      anyMatch(slash, prefix(slash), memref::DimOp::create(b, slash, 2),
+               [&](Value s) {
+                 Value first = arith::SubIOp::create(b, pFirst, s);
+                 Value last = arith::SubIOp::create(b, pLast, s);
+                 Value reaches = cmp(arith::CmpIPredicate::sle, first, kLast);
+                 Value starts = cmp(arith::CmpIPredicate::sge, last, k0);
+                 return arith::AndIOp::create(b, reaches, starts).getResult();
+               });
+  return arith::OrIOp::create(b, anyVertical, anySlash);
+}

@@ -98,6 +98,18 @@ mlir::attn::detail::boundedDisjuncts(MaskAttrInterface mask) {
   return result;
 }
 
+VerticalSlashAttr
+mlir::attn::detail::listedVerticalSlash(MaskAttrInterface mask) {
+  VerticalSlashAttr found;
+  for (MaskAttrInterface part : conjuncts(mask)) {
+    if (auto vs = dyn_cast<VerticalSlashAttr>(part); vs && !found)
+      found = vs;
+    else if (!isBounded(part))
+      return {};
+  }
+  return found;
+}
+
 bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
   if (!op.getMaskAttr())
     return false;
@@ -111,7 +123,8 @@ bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
   // unions of such conjunctions, need no table. Neighborhoods have loop
   // bounds but no analytic full tiles, so they take the table (the runtime
   // caches it per shape).
-  return !boundedDisjuncts(mask);
+  // A vertical-slash conjunct finds its tiles from its index lists.
+  return !boundedDisjuncts(mask) && !listedVerticalSlash(mask);
 }
 
 //===----------------------------------------------------------------------===//
@@ -515,10 +528,21 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
     SmallVector<MaskAttrInterface> parts = conjuncts(mask);
     Value lo, hi;
     kvTileBounds(parts, lo, hi);
+    VerticalSlashAttr verticalSlash = listedVerticalSlash(mask);
     forLoop(lo, hi, 1, [&](Value kt) {
+      auto isFull = [&](Value k0, Value k1) {
+        return tileIsFull(parts, k0, k1);
+      };
+      if (verticalSlash) {
+        // Only tiles that a listed vertical key or diagonal reaches.
+        Value k0 = arith::MulIOp::create(b, kt, idx(BK));
+        Value k1 = minIndex(arith::AddIOp::create(b, k0, idx(BK)), kvLen);
+        ifThen(verticalSlashHits(k0, k1),
+               [&] { result = emitKVTile(kt, isFull); });
+        return;
+      }
       if (!tileKinds) {
-        result = emitKVTile(
-            kt, [&](Value k0, Value k1) { return tileIsFull(parts, k0, k1); });
+        result = emitKVTile(kt, isFull);
         return;
       }
       // The runtime classified every tile: skip the empty ones, and run the

@@ -33,6 +33,10 @@ SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask);
 std::optional<SmallVector<SmallVector<MaskAttrInterface>>>
 boundedDisjuncts(MaskAttrInterface mask);
 
+/// The vertical-slash conjunct of `mask` when the rest of the conjunction is
+/// bounded intervals: its kv tiles come from the index lists in the kernel.
+VerticalSlashAttr listedVerticalSlash(MaskAttrInterface mask);
+
 /// Builds the tile-level kernel of one attn.attention.
 class TileBuilder {
 public:
@@ -149,6 +153,11 @@ private:
   /// sinks, chunked, constant prefix_lm and their conjunctions); false for
   /// any other conjunct.
   Value tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0, Value k1);
+
+  /// Whether a vertical-slash mask can show any key of [k0, k1) to the q
+  /// tile: a listed vertical key inside it, or a listed diagonal crossing it
+  /// (from the index operands, O(verticals + slashes)).
+  Value verticalSlashHits(Value k0, Value k1);
 
   /// The kv-block list of a block-sparse mask for query `qi`: the
   /// kv_indices memref, the indices of its row (batch, head, q block; size-1

@@ -99,6 +99,9 @@ def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
     - an `or` of such interval conjunctions (StreamingLLM's sinks or
       window) walks each disjunct's range, skipping tiles an earlier range
       holds; a tile is full when some disjunct proves it full;
+    - a vertical-slash mask (MInference) in such a conjunction visits the
+      tiles that a listed vertical key lies in or a listed diagonal crosses,
+      tested from its index operands per tile;
     - a block-sparse mask whose blocks the tiles divide walks the kv blocks
       listed for the q tile (`kv_num_blocks`, `kv_indices`), with no mask
       code (a listed block is fully visible);
