@@ -208,7 +208,8 @@ def Attn_TileFinalizeOp : Attn_TileOp<"finalize", [AttrSizedOperandSegments]> {
     `acc / l` and `lse = m + log l`; the sink normalizers add `exp(z - m)`
     to the denominator first (`z` is the `sink` operand for
     `softmax_with_sink`, 0 for `softmax_off_by_one`); `sigmoid` and `none`
-    write `acc`. A row whose scores were all -inf writes 0 and lse -inf.
+    write `acc`. A row whose scores were all -inf writes 0 and lse -inf
+    (`z` for the sink normalizers, whose sink is then the only term).
 
     ```mlir
     attn.tile.finalize %acc, %max, %sum into %oview lse(%lview) normalizer<softmax>

@@ -258,10 +258,6 @@ LogicalResult mlir::attn::computeReference(
   const HostTensor *cuQ = find("cu_seqlens_q"), *cuKV = find("cu_seqlens_kv");
   const HostTensor *blockTable = find("block_table"),
                    *cacheSeqlens = find("cache_seqlens");
-  if (ragged && (find("doc_q") || find("doc_kv")))
-    return op.emitOpError()
-           << "the reference does not evaluate document ids with ragged "
-              "storage";
   // Batch size, and every sequence's lengths and first token.
   int64_t B = ragged ? cuQ->shape[0] - 1 : q.shape[0];
   auto qLenOf = [&](int64_t b) -> int64_t {
@@ -313,27 +309,36 @@ LogicalResult mlir::attn::computeReference(
   MaskAttrInterface maskAttr = op.getMaskAttr();
   if (maskAttr)
     maskModel = buildMaskModel(maskAttr);
-  mask::Data data;
-  data.docQ = intView(find("doc_q"));
-  data.docKV = intView(find("doc_kv"));
-  data.cuSeqlensQ = intView(find("cu_seqlens_q"));
-  data.cuSeqlensKV = intView(find("cu_seqlens_kv"));
-  data.prefixLen = intView(find("prefix_len"));
-  data.kvNumBlocks = intView(find("kv_num_blocks"));
-  data.kvIndices = intView(find("kv_indices"));
-  data.vertical = intView(find("vertical"));
-  data.slash = intView(find("slash"));
+  mask::Data batchData;
+  batchData.docQ = intView(find("doc_q"));
+  batchData.docKV = intView(find("doc_kv"));
+  batchData.cuSeqlensQ = intView(find("cu_seqlens_q"));
+  batchData.cuSeqlensKV = intView(find("cu_seqlens_kv"));
+  batchData.prefixLen = intView(find("prefix_len"));
+  batchData.kvNumBlocks = intView(find("kv_num_blocks"));
+  batchData.kvIndices = intView(find("kv_indices"));
+  batchData.vertical = intView(find("vertical"));
+  batchData.slash = intView(find("slash"));
 
-  out.assign(qRows * Hq * Dv, 0.0);
-  lse.assign(qRows * Hq, -std::numeric_limits<double>::infinity());
+  // Ragged storage: the packed rows that no sequence covers are left to the
+  // caller (NaN here: not compared); q may hold more tokens than cu_seqlens
+  // spans.
+  if (ragged)
+    qRows = q.shape[0];
+  double uncovered = ragged ? std::numeric_limits<double>::quiet_NaN() : 0.0;
+  out.assign(qRows * Hq * Dv, uncovered);
+  lse.assign(qRows * Hq, ragged ? uncovered
+                                : -std::numeric_limits<double>::infinity());
   std::vector<double> scores(maxKVLen);
   std::vector<bool> visible(maxKVLen);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h) {
       int64_t Lq = qLenOf(b), Lkv = kvLenOf(b);
       int64_t offset = Lkv - Lq;
-      data.qLen = Lq;
-      data.kvLen = Lkv;
+      // This sequence's lengths (and packed document ids, when ragged).
+      mask::Data data = mask::sequenceData(
+          batchData, Lq, Lkv, ragged ? cuQ->ints[b] : 0,
+          ragged ? cuKV->ints[b] : 0);
       int64_t kvh = h / (Hq / Hkv);
       for (int64_t qi = 0; qi < Lq; ++qi) {
         for (int64_t ki = 0; ki < Lkv; ++ki) {

@@ -268,6 +268,10 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
     fillDynamic({g.tokensKV});
   else if (ragged && n == "lse")
     fillDynamic({Hq, g.tokensQ});
+  else if (ragged && n == "doc_q")
+    fillDynamic({g.tokensQ});
+  else if (ragged && n == "doc_kv")
+    fillDynamic({g.tokensKV});
   else if (ragged && (n == "cu_seqlens_q" || n == "cu_seqlens_kv"))
     fillDynamic({B + 1});
   else if (g.storage == KVStorage::paged && (n == "k" || n == "v"))
@@ -330,7 +334,19 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
     return t;
   }
   t.ints.resize(count);
-  if (n == "doc_q" || n == "doc_kv") {
+  if (ragged && (n == "doc_q" || n == "doc_kv")) {
+    // Sorted ids per packed sequence: a few documents each.
+    const std::vector<int64_t> &lens = n == "doc_q" ? g.qLens : g.kvLens;
+    int64_t token = 0;
+    for (int64_t b = 0; b < B; ++b) {
+      int32_t id = 0;
+      for (int64_t i = 0; i < lens[b]; ++i, ++token) {
+        if (i > 0 && uniformInt(0, std::max<int64_t>(lens[b] / 3, 1)) == 0)
+          ++id;
+        t.ints[token] = id;
+      }
+    }
+  } else if (n == "doc_q" || n == "doc_kv") {
     // Sorted ids: a few documents per sequence.
     int64_t L = t.shape[1];
     for (int64_t b = 0; b < t.shape[0]; ++b) {
@@ -429,11 +445,14 @@ attnrt::mask::Data maskData(std::map<std::string, HostTensor> &tensors,
 }
 
 /// Relative Frobenius error over finite reference entries; the infinities
-/// (lse of rows without keys) must match exactly.
+/// (lse of rows without keys) must match exactly, and NaN reference entries
+/// (ragged rows outside every sequence) are not compared.
 double relativeError(const std::vector<double> &got,
                      const std::vector<double> &want, bool &mismatch) {
   double num = 0, den = 0;
   for (size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(want[i]))
+      continue; // a packed row outside every sequence
     if (std::isnan(got[i])) {
       mismatch = true;
       continue;
@@ -626,7 +645,10 @@ int main(int argc, char **argv) {
     int64_t blockKV = getCPUBlockSizes(op, CPUKernelOptions{}).second;
     if (MaskAttrInterface mask = op.getMaskAttr()) {
       // Operand-dependent masks are classified for batch 0, head 0.
-      counts = countTiles(buildMaskModel(mask), maskData(tensors, Lq, Lkv), 0,
+      counts = countTiles(buildMaskModel(mask),
+                          maskData(tensors, geometry.qLens[0],
+                                   geometry.kvLens[0]),
+                          0,
                           0, kernel.blockQ(), blockKV);
     } else {
       counts.full = ((Lq + kernel.blockQ() - 1) / kernel.blockQ()) *
@@ -644,7 +666,8 @@ int main(int argc, char **argv) {
       return fail("--mask-svg: the spec has no mask");
     std::string svg =
         drawMaskSvg(buildMaskModel(op.getMaskAttr()),
-                    maskData(tensors, Lq, Lkv), 0, 0, kernel.blockQ(),
+                    maskData(tensors, geometry.qLens[0], geometry.kvLens[0]),
+                    0, 0, kernel.blockQ(),
                     getCPUBlockSizes(op, CPUKernelOptions{}).second);
     std::error_code ec;
     llvm::raw_fd_ostream file(maskSvg, ec);
@@ -719,13 +742,20 @@ int main(int argc, char **argv) {
         model = buildMaskModel(mask);
       std::vector<attnrt::mask::Run> runs;
       pairs = 0;
+      int64_t qStart = 0, kvStart = 0; // packed tokens, for ragged storage
       for (int64_t b = 0; b < batchSize; ++b) {
         int64_t lq = geometry.qLens[b], lkv = geometry.kvLens[b];
+        int64_t qFirst = qStart, kvFirst = kvStart;
+        qStart += lq;
+        kvStart += lkv;
         if (!op.getMaskAttr()) {
           pairs += double(lq) * double(lkv) * double(shape.numQHeads);
           continue;
         }
-        attnrt::mask::Data data = maskData(tensors, lq, lkv);
+        attnrt::mask::Data data = attnrt::mask::sequenceData(
+            maskData(tensors, lq, lkv), lq, lkv,
+            geometry.storage == KVStorage::ragged ? qFirst : 0,
+            geometry.storage == KVStorage::ragged ? kvFirst : 0);
         for (int64_t h = 0; h < shape.numQHeads; ++h)
           for (int64_t q = 0; q < lq; ++q) {
             attnrt::mask::visibleRuns(model, data, b, h, q, 0, lkv, runs);

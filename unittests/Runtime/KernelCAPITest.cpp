@@ -382,4 +382,50 @@ TEST(KernelCAPIValues, RaggedOperandsAreChecked) {
   llvm::sys::fs::remove_directories(directory);
 }
 
+TEST(KernelCAPIValues, PagedVerticalSlashOperandsAreChecked) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-pvs", dir));
+  std::string directory = dir.str().str();
+  compileKernel("name: pvs\nhead_dim: 32\nheads: 2\n"
+                "mask: [causal, vertical_slash]\n"
+                "kv_storage: {paged: {page_size: 8}}\n",
+                directory, "pvs");
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(attn_kernel_load((directory + "/pvs.so").c_str(),
+                             (directory + "/pvs.so.json").c_str(), &kernel),
+            ATTN_OK)
+      << attn_last_error();
+  // Three sequences of one query over up to 2 pages of 8 keys.
+  std::vector<float> q(3 * 1 * 2 * 32, 0.1f), out(q.size()),
+      cache(6 * 8 * 2 * 32, 0.2f);
+  std::vector<int32_t> table = {0, 1, 2, 3, 4, 5}, seqlens = {16, 9, 3};
+  std::vector<int32_t> vertical(3 * 2 * 2, 1), slash(3 * 2 * 2, 0);
+  auto arg = makeArg;
+  std::vector<attn_arg> args = {
+      arg("q", q.data(), ATTN_F32, {3, 1, 2, 32}),
+      arg("k", cache.data(), ATTN_F32, {6, 8, 2, 32}),
+      arg("v", cache.data(), ATTN_F32, {6, 8, 2, 32}),
+      arg("vertical", vertical.data(), ATTN_I32, {3, 2, 2}),
+      arg("slash", slash.data(), ATTN_I32, {3, 2, 2}),
+      arg("block_table", table.data(), ATTN_I32, {3, 2}),
+      arg("cache_seqlens", seqlens.data(), ATTN_I32, {3}),
+      arg("out", out.data(), ATTN_F32, {3, 1, 2, 32})};
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1), ATTN_OK)
+      << attn_last_error();
+  // A batch axis of 2 for 3 sequences would be read out of bounds.
+  args[3] = arg("vertical", vertical.data(), ATTN_I32, {2, 2, 2});
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "operand 'vertical' has size 2 in "
+                                  "dimension 0, expected 1 or 3");
+  args[3] = arg("vertical", vertical.data(), ATTN_I32, {3, 2, 2});
+  slash[5] = -2;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "operand 'slash' holds -2 at [1, 0, 1], "
+                                  "expected a non-negative diagonal offset");
+  attn_kernel_free(kernel);
+  llvm::sys::fs::remove_directories(directory);
+}
+
 } // namespace

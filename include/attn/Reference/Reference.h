@@ -45,7 +45,9 @@ double roundTo(attn_dtype dtype, double x);
 
 /// Computes out (and lse when the op has one) for the tensors named as the
 /// kernel parameters ("q", "k", "v", optional operands). `out` and `lse`
-/// receive the shapes of the corresponding tensors in `tensors`.
+/// receive the shapes of the corresponding tensors in `tensors`; with ragged
+/// storage the packed rows outside every sequence hold NaN (the kernel
+/// leaves them untouched, so they are not compared).
 LogicalResult computeReference(AttentionOp op,
                                std::map<std::string, HostTensor> &tensors,
                                std::vector<double> &out,

@@ -20,6 +20,8 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <limits>
+#include <map>
+#include <tuple>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_CONVERTATTNTOCPUPASS
@@ -54,8 +56,9 @@ private:
   func::FuncOp func;
   ImplicitLocOpBuilder b;
   int64_t vectorWidth;
-  /// Staging buffers of the K^T and V tiles in f32, made once per kernel.
-  Value kStaging, vStaging;
+  /// Staging buffers of the K^T and V tiles in f32, one per role and shape,
+  /// made once per kernel.
+  std::map<std::tuple<char, int64_t, int64_t>, Value> staging;
 
   //===------------------------------------------------------------------===//
   // Helpers
@@ -136,8 +139,10 @@ private:
     return arith::MulIOp::create(
         b, arith::CeilDivSIOp::create(b, rows, idx(ri)), idx(ri));
   }
-  /// The staging buffer `buffer`, of rows x cols f32, at the kernel's entry.
-  Value stagingBuffer(Value &buffer, int64_t rows, int64_t cols) {
+  /// The staging buffer of `role` ('k' or 'v'), rows x cols f32, at the
+  /// kernel's entry.
+  Value stagingBuffer(char role, int64_t rows, int64_t cols) {
+    Value &buffer = staging[{role, rows, cols}];
     if (!buffer) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&func.getBody().front());
@@ -277,7 +282,7 @@ void TileLowering::lower(TileQKOp op) {
   Value rows = paddedRows(op.getRows(), blockQ);
 
   // K^T in f32.
-  Value kt = stagingBuffer(kStaging, d, blockKV);
+  Value kt = stagingBuffer('k', d, blockKV);
   forLoop(idx(0), cols, 1, [&](Value j) {
     forLoop(idx(0), idx(d), 1, [&](Value c) {
       memref::StoreOp::create(b, loadF32(k, {j, c}), kt, ValueRange{c, j});
@@ -435,7 +440,7 @@ void TileLowering::lower(TilePVOp op) {
   Value cols = dim(v, 0);
 
   // V in f32.
-  Value vs = stagingBuffer(vStaging, blockKV, dv);
+  Value vs = stagingBuffer('v', blockKV, dv);
   forLoop(idx(0), cols, 1, [&](Value j) {
     forLoop(idx(0), idx(dv), 1, [&](Value c) {
       memref::StoreOp::create(b, loadF32(v, {j, c}), vs, ValueRange{j, c});

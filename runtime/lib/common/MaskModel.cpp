@@ -153,6 +153,20 @@ bool attnrt::mask::kindFromName(const std::string &name, Kind &kind) {
   return false;
 }
 
+Data attnrt::mask::sequenceData(const Data &batch, int64_t qLen,
+                                int64_t kvLen, int64_t qStart,
+                                int64_t kvStart) {
+  Data data = batch;
+  data.qLen = qLen;
+  data.kvLen = kvLen;
+  // Packed ids are rank 1; views right-align, so (b, q) reads data[q].
+  if (!data.docQ.empty() && data.docQ.shape.size() == 1)
+    data.docQ.data += qStart * data.docQ.strides[0];
+  if (!data.docKV.empty() && data.docKV.shape.size() == 1)
+    data.docKV.data += kvStart * data.docKV.strides[0];
+  return data;
+}
+
 int32_t IntView::at(std::initializer_list<int64_t> index) const {
   // Indices are right-aligned with the shape: a view of lower rank
   // broadcasts over the leading indices.

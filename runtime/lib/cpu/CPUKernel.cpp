@@ -302,6 +302,20 @@ bool CPUKernel::validate(const std::map<std::string, attn_tensor> &args,
       !expectShape("prefix_len", {sizes.batch}))
     return false;
   (void)v;
+  if (!checkBroadcastOperands(args, sizes, error))
+    return false;
+  for (const char *name : {"cu_seqlens_q", "cu_seqlens_kv"}) {
+    auto it = args.find(name);
+    if (it != args.end() && it->second.shape[0] != sizes.batch)
+      return mismatch(name, it->second,
+                      "[" + std::to_string(sizes.batch) + ", D + 1]");
+  }
+  return checkValues(args, sizes, error);
+}
+
+bool CPUKernel::checkBroadcastOperands(
+    const std::map<std::string, attn_tensor> &args, const Sizes &sizes,
+    std::string &error) const {
   // Axes that broadcast: each size 1 or the full size.
   auto broadcastable = [&](const std::string &name,
                            std::vector<int64_t> full) {
@@ -336,13 +350,7 @@ bool CPUKernel::validate(const std::map<std::string, attn_tensor> &args,
       !broadcastable("kv_num_blocks", {sizes.batch, numQHeads, numQBlocks}) ||
       !broadcastable("kv_indices", {sizes.batch, numQHeads, numQBlocks}))
     return false;
-  for (const char *name : {"cu_seqlens_q", "cu_seqlens_kv"}) {
-    auto it = args.find(name);
-    if (it != args.end() && it->second.shape[0] != sizes.batch)
-      return mismatch(name, it->second,
-                      "[" + std::to_string(sizes.batch) + ", D + 1]");
-  }
-  return checkValues(args, sizes, error);
+  return true;
 }
 
 bool CPUKernel::checkValues(const std::map<std::string, attn_tensor> &args,
@@ -428,12 +436,13 @@ bool CPUKernel::checkValues(const std::map<std::string, attn_tensor> &args,
           }
         }
   }
-  // cu_seqlens: non-decreasing, within [0, L].
+  // cu_seqlens of documents: non-decreasing, within [0, L] (ragged
+  // storage's own cu_seqlens are checked by validateStorage).
   for (auto [name, len] : {std::pair<const char *, int64_t>{"cu_seqlens_q",
                                                              sizes.qLen},
                            {"cu_seqlens_kv", sizes.kvLen}}) {
     auto it = args.find(name);
-    if (it == args.end())
+    if (it == args.end() || kvStorage == "ragged")
       continue;
     const attn_tensor &t = it->second;
     for (int64_t b = 0; b < t.shape[0]; ++b)
@@ -536,7 +545,24 @@ bool CPUKernel::validateStorage(const std::map<std::string, attn_tensor> &args,
         }
       }
     }
-    return true;
+    // Per-key operands cover the longest sequence.
+    int64_t longest = 0;
+    for (int64_t b = 0; b < B; ++b)
+      longest = std::max<int64_t>(longest, readInt(seqlens, {b}));
+    if (has("doc_q") && !expectShape("doc_q", {B, Lq}))
+      return false;
+    if (has("doc_kv")) {
+      const attn_tensor &docKV = args.at("doc_kv");
+      if (docKV.shape[0] != B || docKV.shape[1] < longest) {
+        error = "operand 'doc_kv' has shape " + shapeText(docKV) +
+                ", expected [" + std::to_string(B) + ", L] with L at least " +
+                std::to_string(longest) + " (the longest cache_seqlens)";
+        return false;
+      }
+    }
+    return checkSequenceOperands(args, B, error) &&
+           checkBroadcastOperands(args, {B, Lq, longest}, error) &&
+           checkValues(args, {B, Lq, longest}, error);
   }
 
   // Ragged: q, out [tokens_q, Hq, D]; k, v [tokens_kv, Hkv, D]; lse
@@ -569,6 +595,49 @@ bool CPUKernel::validateStorage(const std::map<std::string, attn_tensor> &args,
       }
     }
   }
+  if ((has("doc_q") && !expectShape("doc_q", {tokensQ})) ||
+      (has("doc_kv") && !expectShape("doc_kv", {tokensKV})))
+    return false;
+  // Per-position operands cover the longest sequences.
+  int64_t batch = cuQ.shape[0] - 1, longestQ = 0, longestKV = 0;
+  const attn_tensor &cuKV = args.at("cu_seqlens_kv");
+  for (int64_t b = 0; b < batch; ++b) {
+    longestQ = std::max<int64_t>(longestQ,
+                                 readInt(cuQ, {b + 1}) - readInt(cuQ, {b}));
+    longestKV = std::max<int64_t>(
+        longestKV, readInt(cuKV, {b + 1}) - readInt(cuKV, {b}));
+  }
+  Sizes sizes{batch, longestQ, longestKV};
+  return checkSequenceOperands(args, batch, error) &&
+         checkBroadcastOperands(args, sizes, error) &&
+         checkValues(args, sizes, error);
+}
+
+bool CPUKernel::checkSequenceOperands(
+    const std::map<std::string, attn_tensor> &args, int64_t batch,
+    std::string &error) const {
+  // Operands per batch entry or head, for paged and ragged storage.
+  auto it = args.find("prefix_len");
+  if (it != args.end() && it->second.shape[0] != batch) {
+    error = "operand 'prefix_len' has shape " + shapeText(it->second) +
+            ", expected [" + std::to_string(batch) + "]";
+    return false;
+  }
+  for (const char *name : {"vertical", "slash"}) {
+    auto found = args.find(name);
+    if (found == args.end())
+      continue;
+    const attn_tensor &t = found->second;
+    int64_t full[2] = {batch, numQHeads};
+    for (int i = 0; i < 2; ++i)
+      if (t.shape[i] != 1 && t.shape[i] != full[i]) {
+        error = std::string("operand '") + name + "' has size " +
+                std::to_string(t.shape[i]) + " in dimension " +
+                std::to_string(i) + ", expected 1 or " +
+                std::to_string(full[i]);
+        return false;
+      }
+  }
   return true;
 }
 
@@ -596,6 +665,34 @@ void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
   mask::Data data;
   data.qLen = q.shape[seq];
   data.kvLen = k.shape[seq];
+  // Paged and ragged storage: every sequence has its own lengths (and, for
+  // ragged, its first packed tokens), so the table is per batch entry and
+  // sized for the longest sequence.
+  std::vector<int64_t> qLens, kvLens, qStarts, kvStarts;
+  if (kvStorage == "paged") {
+    const attn_tensor &seqlens = args.at("cache_seqlens");
+    for (int64_t b = 0; b < q.shape[0]; ++b) {
+      qLens.push_back(data.qLen);
+      kvLens.push_back(readInt(seqlens, {b}));
+      qStarts.push_back(0);
+      kvStarts.push_back(0);
+    }
+  } else if (kvStorage == "ragged") {
+    const attn_tensor &cuQ = args.at("cu_seqlens_q"),
+                      &cuKV = args.at("cu_seqlens_kv");
+    for (int64_t b = 0; b + 1 < cuQ.shape[0]; ++b) {
+      qStarts.push_back(readInt(cuQ, {b}));
+      kvStarts.push_back(readInt(cuKV, {b}));
+      qLens.push_back(readInt(cuQ, {b + 1}) - qStarts.back());
+      kvLens.push_back(readInt(cuKV, {b + 1}) - kvStarts.back());
+    }
+  }
+  bool varlen = kvStorage != "contiguous";
+  if (varlen) {
+    data.qLen = qLens.empty() ? 0 : *std::max_element(qLens.begin(), qLens.end());
+    data.kvLen =
+        kvLens.empty() ? 0 : *std::max_element(kvLens.begin(), kvLens.end());
+  }
   data.docQ = intView(args, "doc_q");
   data.docKV = intView(args, "doc_kv");
   data.cuSeqlensQ = intView(args, "cu_seqlens_q");
@@ -605,8 +702,9 @@ void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
   data.kvIndices = intView(args, "kv_indices");
   data.vertical = intView(args, "vertical");
   data.slash = intView(args, "slash");
-  bool perBatch = mask::dependsOnBatch(*tableMask);
-  int64_t batches = perBatch ? q.shape[0] : 1;
+  bool perBatch = mask::dependsOnBatch(*tableMask) || varlen;
+  int64_t batches =
+      perBatch ? (varlen ? int64_t(qLens.size()) : q.shape[0]) : 1;
   int64_t heads = mask::dependsOnHead(*tableMask) ? numQHeads : 1;
   int64_t qTiles = (data.qLen + blockQSize - 1) / blockQSize;
   int64_t kvTiles = (data.kvLen + blockKVSize - 1) / blockKVSize;
@@ -626,12 +724,18 @@ void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
   pool.parallelFor(batches * heads * qTiles, [&](int64_t row) {
     int64_t qt = row % qTiles, bh = row / qTiles;
     int64_t h = bh % heads, b = bh / heads;
-    int64_t q0 = qt * blockQSize, q1 = std::min(q0 + blockQSize, data.qLen);
+    mask::Data seqData =
+        varlen ? mask::sequenceData(data, qLens[b], kvLens[b], qStarts[b],
+                                    kvStarts[b])
+               : data;
+    int64_t q0 = qt * blockQSize, q1 = std::min(q0 + blockQSize, seqData.qLen);
     for (int64_t kt = 0; kt < kvTiles; ++kt) {
       int64_t k0 = kt * blockKVSize;
-      int64_t k1 = std::min(k0 + blockKVSize, data.kvLen);
-      table[row * kvTiles + kt] = static_cast<int32_t>(
-          mask::classifyTile(*tableMask, data, b, h, q0, q1, k0, k1));
+      int64_t k1 = std::min(k0 + blockKVSize, seqData.kvLen);
+      // Tiles past a shorter sequence's end stay empty.
+      if (q0 < q1 && k0 < k1)
+        table[row * kvTiles + kt] = static_cast<int32_t>(mask::classifyTile(
+            *tableMask, seqData, b, h, q0, q1, k0, k1));
     }
   });
   if (cacheable) {

@@ -1,13 +1,5 @@
 // RUN: attn-opt %s --attn-tile -split-input-file -verify-diagnostics
 
-func.func @paged_table_mask(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf32>, %v: tensor<?x16x2x32xf32>, %bt: tensor<?x?xi32>, %sl: tensor<?xi32>) -> tensor<?x1x2x32xf32> {
-  // expected-error @+1 {{with paged kv storage the mask must have loop bounds (causal, sliding_window, sinks, chunked, a constant prefix_lm, their conjunctions and unions of those) or be a block_sparse layout the tiles divide; masks that need the runtime's tile table are not tiled for paged storage yet}}
-  %out = attn.attention q(%q : tensor<?x1x2x32xf32>) k(%k : tensor<?x16x2x32xf32>) v(%v : tensor<?x16x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) mask(not<sliding_window<left = 8>>) {kv_storage = #attn.kv_storage<paged>} -> tensor<?x1x2x32xf32>
-  return %out : tensor<?x1x2x32xf32>
-}
-
-// -----
-
 func.func @paged_block_kv(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf32>, %v: tensor<?x16x2x32xf32>, %bt: tensor<?x?xi32>, %sl: tensor<?xi32>) -> tensor<?x1x2x32xf32> {
   // expected-error @+1 {{block_kv 32 must divide the page size 16, so that a kv tile never crosses a page}}
   %out = attn.attention q(%q : tensor<?x1x2x32xf32>) k(%k : tensor<?x16x2x32xf32>) v(%v : tensor<?x16x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) {kv_storage = #attn.kv_storage<paged>, schedule = #attn.schedule<block_kv = 32>} -> tensor<?x1x2x32xf32>

@@ -1067,7 +1067,7 @@ func.func @tile_qk_rows(%qs: memref<16x64xf32>, %k: memref<?x64xf32>, %s: memref
 // -----
 
 func.func @tile_pv_keys(%p: memref<16x16xf32>, %v: memref<32x64xf32>, %acc: memref<16x64xf32>, %rows: index) {
-  // expected-error @+1 {{'attn.tile.pv' op the v view has 32 keys, more than the weight tile's 16 columns}}
+  // expected-error @+1 {{'attn.tile.pv' op the v view has 32 rows, more than the 16 of the weight tile's columns}}
   attn.tile.pv %p, %v, %acc rows(%rows) : memref<16x16xf32>, memref<32x64xf32>, memref<16x64xf32>
   return
 }
@@ -1117,4 +1117,28 @@ func.func @tile_finalize_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %su
 func.func @tile_yield_parent(%x: f32) {
   // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attention, attn.tile.score_mod, attn.tile.mask'}}
   attn.yield %x : f32
+}
+
+// -----
+
+func.func @tile_qk_keys(%qs: memref<16x64xf32>, %k: memref<128x64xf16>, %s: memref<16x64xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.qk' op the k view has 128 rows, more than the 64 of the score tile's columns}}
+  attn.tile.qk %qs, %k, %s rows(%rows) : memref<16x64xf32>, memref<128x64xf16>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_load_rows(%q: memref<32x64xf32>, %qs: memref<16x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_q' op the q view has 32 rows, more than the 16 of the q tile}}
+  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<32x64xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_finalize_lse_rows(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<8x64xf32>, %lse: memref<4xf32>) {
+  // expected-error @+1 {{'attn.tile.finalize' op dimension 0 of the lse view (4) must equal dimension 0 of the output view (8)}}
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<8x64xf32>, memref<4xf32>
+  return
 }

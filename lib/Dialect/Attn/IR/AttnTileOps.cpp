@@ -71,8 +71,24 @@ static LogicalResult verifyElementRegion(Operation *op, Region &body,
   return success();
 }
 
+/// Fails when the static rows of view `view` exceed the rows (dimension
+/// `dim`) of tile `tile`.
+static LogicalResult verifyFits(Operation *op, Value view, StringRef viewName,
+                                Value tile, StringRef tileName, unsigned dim) {
+  int64_t rows = cast<MemRefType>(view.getType()).getDimSize(0);
+  int64_t room = cast<MemRefType>(tile.getType()).getDimSize(dim);
+  if (ShapedType::isDynamic(rows) || ShapedType::isDynamic(room) ||
+      rows <= room)
+    return success();
+  return op->emitOpError() << viewName << " has " << rows
+                           << " rows, more than the " << room << " of "
+                           << tileName;
+}
+
 LogicalResult TileLoadQOp::verify() {
-  if (failed(verifyStaticTile(*this, getTile(), "the q tile")))
+  if (failed(verifyStaticTile(*this, getTile(), "the q tile")) ||
+      failed(verifyFits(*this, getSource(), "the q view", getTile(),
+                        "the q tile", 0)))
     return failure();
   return verifySameDim(*this, getSource(), "the q view", 1, getTile(),
                        "the q tile", 1);
@@ -88,7 +104,9 @@ LogicalResult TileQKOp::verify() {
       failed(verifySameDim(*this, getK(), "the k view", 1, getQ(),
                            "the q tile", 1)) ||
       failed(verifySameDim(*this, getScores(), "the score tile", 0, getQ(),
-                           "the q tile", 0)))
+                           "the q tile", 0)) ||
+      failed(verifyFits(*this, getK(), "the k view", getScores(),
+                        "the score tile's columns", 1)))
     return failure();
   return success();
 }
@@ -128,19 +146,18 @@ LogicalResult TilePVOp::verify() {
       failed(verifySameDim(*this, getV(), "the v view", 1, getAcc(),
                            "the accumulator", 1)))
     return failure();
-  auto vType = cast<MemRefType>(getV().getType());
-  auto pType = cast<MemRefType>(getP().getType());
-  if (!vType.isDynamicDim(0) && vType.getDimSize(0) > pType.getDimSize(1))
-    return emitOpError() << "the v view has " << vType.getDimSize(0)
-                         << " keys, more than the weight tile's "
-                         << pType.getDimSize(1) << " columns";
-  return success();
+  return verifyFits(*this, getV(), "the v view", getP(),
+                    "the weight tile's columns", 1);
 }
 
 LogicalResult TileFinalizeOp::verify() {
   if (failed(verifyState(*this, getAcc(), getMax(), getSum())) ||
       failed(verifySameDim(*this, getOut(), "the output view", 1, getAcc(),
-                           "the accumulator", 1)))
+                           "the accumulator", 1)) ||
+      failed(verifyFits(*this, getOut(), "the output view", getAcc(),
+                        "the accumulator", 0)) ||
+      (getLse() && failed(verifySameDim(*this, getLse(), "the lse view", 0,
+                                        getOut(), "the output view", 0))))
     return failure();
   NormalizerAttr normalizer = getNormalizer();
   if (getLse() && !normalizer.hasLse())

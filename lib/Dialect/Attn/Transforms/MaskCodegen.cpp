@@ -203,8 +203,16 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
       })
       .Case([&](DocumentAttr a) -> FailureOr<Value> {
         if (a.getSource() == DocumentSource::ids) {
-          Value dq = loadInt(operands.lookup(OperandKind::doc_q), {batch, qi});
-          Value dk = loadInt(operands.lookup(OperandKind::doc_kv), {batch, ki});
+          Value docQ = operands.lookup(OperandKind::doc_q);
+          Value docKV = operands.lookup(OperandKind::doc_kv);
+          // Ragged storage packs the ids per token like q and k.
+          Value dq = storage == KVStorage::ragged
+                         ? loadInt(docQ, {arith::AddIOp::create(b, qBase, qi)})
+                         : loadInt(docQ, {batch, qi});
+          Value dk =
+              storage == KVStorage::ragged
+                  ? loadInt(docKV, {arith::AddIOp::create(b, kvBase, ki)})
+                  : loadInt(docKV, {batch, ki});
           return cmp(arith::CmpIPredicate::eq, dq, dk);
         }
         // The document of a token: the d with cu[b, d] <= t < cu[b, d + 1].

@@ -604,21 +604,6 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
   if (blockQ < 1 || blockKV < 1)
     return op.emitOpError() << "tile sizes must be positive, got block_q "
                             << blockQ << " and block_kv " << blockKV;
-  if (op.getKvStorage() != KVStorage::contiguous) {
-    StringRef storage = stringifyKVStorage(op.getKvStorage());
-    if (usesTileTable(op, options))
-      return op.emitOpError()
-             << "with " << storage
-             << " kv storage the mask must have loop bounds (causal, "
-                "sliding_window, sinks, chunked, a constant prefix_lm, "
-                "their conjunctions and unions of those) or be a "
-                "block_sparse layout the tiles divide; masks that need the runtime's tile table are not "
-                "tiled for " << storage << " storage yet";
-    if (op.getOptionalOperand(OperandKind::bias) ||
-        op.getOptionalOperand(OperandKind::kv_num_blocks))
-      return op.emitOpError() << "bias and block_sparse operands are not "
-                                 "tiled for " << storage << " storage yet";
-  }
   if (int64_t pageSize = getPageSize(op); pageSize && pageSize % blockKV)
     return op.emitOpError() << "block_kv " << blockKV
                             << " must divide the page size " << pageSize

@@ -67,9 +67,17 @@ private:
   };
   bool checkValues(const std::map<std::string, attn_tensor> &args,
                    const Sizes &sizes, std::string &error) const;
+  /// Operands whose batch, head, query or key axes are 1 or the full size
+  /// (bias, vertical-slash and block-sparse operands).
+  bool checkBroadcastOperands(const std::map<std::string, attn_tensor> &args,
+                              const Sizes &sizes, std::string &error) const;
   /// The shapes and index operands of paged and ragged kv storage.
   bool validateStorage(const std::map<std::string, attn_tensor> &args,
                        std::string &error) const;
+  /// Shapes of the per-batch and per-head operands (prefix lengths,
+  /// vertical-slash lists) of a paged or ragged launch of `batch` sequences.
+  bool checkSequenceOperands(const std::map<std::string, attn_tensor> &args,
+                             int64_t batch, std::string &error) const;
   /// The number of work items of a launch on validated `args`.
   int64_t numItems(const std::map<std::string, attn_tensor> &args) const;
 

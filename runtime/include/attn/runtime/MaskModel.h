@@ -111,6 +111,12 @@ void visibleRuns(const Node &node, const Data &data, int64_t b, int64_t h,
 TileKind classifyTile(const Node &node, const Data &data, int64_t b, int64_t h,
                       int64_t q0, int64_t q1, int64_t k0, int64_t k1);
 
+/// The data of one sequence of a paged or ragged batch: its lengths, and
+/// with ragged storage its document ids (packed per token, [tokens]) from
+/// its first tokens `qStart` and `kvStart` on.
+Data sequenceData(const Data &batch, int64_t qLen, int64_t kvLen,
+                  int64_t qStart, int64_t kvStart);
+
 /// Whether the mask reads operands or depends on b/h (then tiles must be
 /// classified per batch entry and head).
 bool dependsOnBatch(const Node &node);

@@ -36,9 +36,10 @@ int64_t getPageSize(AttentionOp op);
 
 /// Whether the kernel of `op` takes a tile table (parameter `tile_kinds`,
 /// i32 [B|1, H|1, q tiles, kv tiles]: 0 empty, 1 full, 2 partial) that the
-/// runtime computes from the mask: for masks without loop bounds or analytic
-/// full tiles (documents, vertical-slash, prefix operands, neighborhoods,
-/// or/not/on_heads combinations, unaligned block-sparse layouts).
+/// runtime computes from the mask: for masks that are not unions of interval
+/// conjunctions (with at most a vertical-slash conjunct) or block-sparse
+/// layouts the tiles divide: documents, prefix operands, neighborhoods,
+/// not/on_heads combinations, unaligned block-sparse layouts.
 bool usesTileTable(AttentionOp op, const TilingOptions &options);
 
 /// Replaces `func`, whose body is one attn.attention on its arguments, by the
