@@ -235,6 +235,38 @@ TEST_F(KernelCAPITest, ErrorsNameTheArgument) {
       << attn_last_error();
 }
 
+TEST_F(KernelCAPITest, OutputsMayNotOverlapInputs) {
+  // Writing over k while other work items still read it.
+  byName("out").tensor = arg("out", k.data() + 32, ATTN_F32, {1, 40, 2, 32})
+                             .tensor;
+  EXPECT_EQ(launchError(), "operand 'out' overlaps 'k' in memory; give the "
+                           "kernel a separate output buffer");
+  byName("out").tensor = arg("out", out.data(), ATTN_F32, {1, 40, 2, 32})
+                             .tensor;
+  byName("lse").tensor.data = out.data() + 100;
+  EXPECT_EQ(launchError(), "operand 'out' overlaps 'lse' in memory; give the "
+                           "kernel a separate output buffer");
+  byName("lse").tensor.data = lse.data();
+}
+
+TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
+  std::ifstream in(manifestPath);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  size_t at = text.find("\"block_q\"", text.find("\"work\""));
+  ASSERT_NE(at, std::string::npos);
+  size_t digits = text.find_first_of("0123456789", at);
+  size_t end = text.find_first_not_of("0123456789", digits);
+  std::string edited = text.substr(0, digits) + "0" + text.substr(end);
+  std::string path = directory + "/bad.json";
+  std::ofstream(path) << edited;
+  attn_kernel *bad = nullptr;
+  EXPECT_NE(attn_kernel_load(libraryPath.c_str(), path.c_str(), &bad),
+            ATTN_OK);
+  EXPECT_STREQ(attn_last_error(), "the manifest is inconsistent: "
+                                  "'work.block_q' must be positive, got 0");
+}
+
 TEST_F(KernelCAPITest, LoadFailuresAreReported) {
   attn_kernel *missing = nullptr;
   EXPECT_EQ(attn_kernel_load("/nonexistent/kernel.so", manifestPath.c_str(),

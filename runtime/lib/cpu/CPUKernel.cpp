@@ -161,6 +161,26 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
     }
     kernel->blockQSize = m.at("work").at("block_q").get<int64_t>();
     kernel->blockKVSize = m.at("work").at("block_kv").get<int64_t>();
+    // The launch divides by these; a hand-edited manifest must not crash it.
+    for (auto [name, value] :
+         {std::pair<const char *, int64_t>{"heads.q", kernel->numQHeads},
+          {"heads.kv", kernel->numKVHeads},
+          {"head_dim.qk", kernel->headDimQK},
+          {"head_dim.v", kernel->headDimV},
+          {"work.block_q", kernel->blockQSize},
+          {"work.block_kv", kernel->blockKVSize}})
+      if (value < 1) {
+        error = std::string("the manifest is inconsistent: '") + name +
+                "' must be positive, got " + std::to_string(value);
+        return nullptr;
+      }
+    if (kernel->numQHeads % kernel->numKVHeads != 0) {
+      error = "the manifest is inconsistent: 'heads.q' (" +
+              std::to_string(kernel->numQHeads) +
+              ") must be a multiple of 'heads.kv' (" +
+              std::to_string(kernel->numKVHeads) + ")";
+      return nullptr;
+    }
     if (m.contains("checks")) {
       const json &checks = m["checks"];
       if (checks.contains("bias_axes"))
@@ -255,6 +275,8 @@ bool CPUKernel::validate(const std::map<std::string, attn_tensor> &args,
     }
   }
 
+  if (!checkNoOverlap(args, error))
+    return false;
   if (kvStorage != "contiguous")
     return validateStorage(args, error);
 
@@ -482,6 +504,44 @@ bool CPUKernel::launch(const std::map<std::string, attn_tensor> &args,
   pool.parallelFor(numItems(args), [&](int64_t item) {
     call(fn, pointers.data(), item);
   });
+  return true;
+}
+
+bool CPUKernel::checkNoOverlap(const std::map<std::string, attn_tensor> &args,
+                               std::string &error) const {
+  // The bytes a tensor view can touch: [lo, hi), empty for no elements.
+  auto span = [](const attn_tensor &t) -> std::pair<intptr_t, intptr_t> {
+    int64_t size = t.dtype == ATTN_F16 || t.dtype == ATTN_BF16 ? 2 : 4;
+    int64_t lo = 0, hi = 0;
+    for (int32_t i = 0; i < t.rank; ++i) {
+      if (t.shape[i] == 0)
+        return {0, 0};
+      int64_t reach = (t.shape[i] - 1) * t.strides[i];
+      (reach < 0 ? lo : hi) += reach;
+    }
+    auto base = reinterpret_cast<intptr_t>(t.data);
+    return {base + lo * size, base + (hi + 1) * size};
+  };
+  // Outputs are written while other work items still read the inputs, so
+  // an output may share no byte with any other argument.
+  for (const char *output : {"out", "lse"}) {
+    auto it = args.find(output);
+    if (it == args.end())
+      continue;
+    auto [lo, hi] = span(it->second);
+    if (lo == hi)
+      continue;
+    for (const auto &[name, tensor] : args) {
+      if (name == output || (name == "out" && std::string(output) == "lse"))
+        continue;
+      auto [otherLo, otherHi] = span(tensor);
+      if (otherLo < hi && lo < otherHi) {
+        error = std::string("operand '") + output + "' overlaps '" + name +
+                "' in memory; give the kernel a separate output buffer";
+        return false;
+      }
+    }
+  }
   return true;
 }
 

@@ -71,6 +71,9 @@ private:
   /// (bias, vertical-slash and block-sparse operands).
   bool checkBroadcastOperands(const std::map<std::string, attn_tensor> &args,
                               const Sizes &sizes, std::string &error) const;
+  /// That out and lse share no memory with any other argument.
+  bool checkNoOverlap(const std::map<std::string, attn_tensor> &args,
+                      std::string &error) const;
   /// The shapes and index operands of paged and ragged kv storage.
   bool validateStorage(const std::map<std::string, attn_tensor> &args,
                        std::string &error) const;
