@@ -1,0 +1,76 @@
+//===- RandomInputs.h - Random valid inputs for a spec ----------*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// attn-run's inputs and judgement, kept out of the tool: random valid
+// inputs for every kernel parameter, the error against the reference, and
+// the visible work of a run.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_REFERENCE_RANDOMINPUTS_H
+#define ATTN_REFERENCE_RANDOMINPUTS_H
+
+#include "attn/Reference/Reference.h"
+#include "attn/runtime/CPUKernel.h"
+#include "attn/runtime/MaskModel.h"
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace mlir::attn {
+
+/// The sequences of a run: per batch entry its query and key lengths, and
+/// where paged or ragged storage keeps them.
+struct Geometry {
+  KVStorage storage = KVStorage::contiguous;
+  int64_t batch = 0, qLen = 0, kvLen = 0; ///< the longest lengths
+  std::vector<int64_t> qLens, kvLens;
+  int64_t pageSize = 0, numPages = 0, maxPages = 0; ///< paged
+  std::vector<int32_t> pageOrder;                   ///< paged: page of slot
+  int64_t tokensQ = 0, tokensKV = 0;                ///< ragged
+};
+
+/// Random valid sequences: the first batch entry has the longest lengths
+/// (so `Lq` and `Lkv` are reached), the others are random and shorter with
+/// paged (keys) and ragged (queries and keys) storage. Paged caches get
+/// their pages in random order, with one spare page.
+Geometry makeGeometry(AttentionOp op, int64_t B, int64_t Lq, int64_t Lkv,
+                      std::mt19937 &rng);
+
+/// Creates the tensor of parameter `p` with random valid contents: normal
+/// floats, and index operands the runtime accepts (sorted document ids,
+/// cu_seqlens, prefix lengths, vertical keys and slash offsets, block
+/// tables and cache lengths). Block-sparse lists are finished by
+/// fillBlockSparse once both tensors exist.
+HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
+                     const Geometry &g, std::mt19937 &rng);
+
+/// Valid block-sparse operands: per q block, a random subset of kv blocks.
+void fillBlockSparse(HostTensor &counts, HostTensor &indices,
+                     std::mt19937 &rng);
+
+/// The mask operands among `tensors`, for the mask model.
+attnrt::mask::Data maskData(std::map<std::string, HostTensor> &tensors,
+                            int64_t Lq, int64_t Lkv);
+
+/// Relative Frobenius error over finite reference entries; the infinities
+/// (lse of rows without keys) must match exactly (else `mismatch` is set),
+/// and NaN reference entries (ragged rows outside every sequence) are not
+/// compared.
+double relativeError(const std::vector<double> &got,
+                     const std::vector<double> &want, bool &mismatch);
+
+/// The query-key pairs the mask leaves visible, summed over batch entries
+/// and heads with these operands and lengths.
+double countVisiblePairs(AttentionOp op,
+                         std::map<std::string, HostTensor> &tensors,
+                         const Geometry &geometry);
+
+} // namespace mlir::attn
+
+#endif // ATTN_REFERENCE_RANDOMINPUTS_H
