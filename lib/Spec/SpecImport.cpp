@@ -541,6 +541,23 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
                  "head_params are read only by 'expr' score modifiers, and "
                  "there is none; remove head_params or use them in an expr");
   }
+  if (schedule && schedule.getBlockKv() &&
+      !ShapedType::isDynamic(pageSize) &&
+      pageSize % schedule.getBlockKv() != 0) {
+    // A kv tile may not cross a page of a paged cache.
+    PathScope scope(path, "schedule");
+    PathScope keyScope(path, "block_kv");
+    static constexpr StringRef keys[] = {"block_q", "block_kv", "warps",
+                                         "stages", "split_kv"};
+    FailureOr<Fields> scheduleFields =
+        getFields(fields->get("schedule"), keys);
+    if (failed(scheduleFields))
+      return failure();
+    return error(scheduleFields->get("block_kv"),
+                 Twine(schedule.getBlockKv()) + " must divide the page size " +
+                     Twine(pageSize) +
+                     " (kv_storage), so that a kv tile never crosses a page");
+  }
   if (mask) {
     // A neighborhood grid pins the sequence length.
     PathScope scope(path, "mask");
