@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/Utils/LoopBuilders.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -81,10 +82,7 @@ private:
   }
 
   Value loadF32(Value memref, ValueRange indices) {
-    Value value = memref::LoadOp::create(b, memref, indices);
-    if (!value.getType().isF32())
-      value = arith::ExtFOp::create(b, b.getF32Type(), value);
-    return value;
+    return buildLoadF32(b, memref, indices);
   }
   void storeF32(Value value, Value memref, ValueRange indices) {
     Type type = cast<MemRefType>(memref.getType()).getElementType();
@@ -93,29 +91,14 @@ private:
     memref::StoreOp::create(b, value, memref, indices);
   }
 
-  /// for (iv = lb; iv < ub; iv += step) body(iv)
   void forLoop(Value lb, Value ub, int64_t step,
                function_ref<void(Value)> body) {
-    auto loop = scf::ForOp::create(b, lb, ub, idx(step));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    body(loop.getInductionVar());
+    buildFor(b, lb, ub, step, body);
   }
-
-  /// A loop carrying values: returns their final values.
   SmallVector<Value>
   forLoopCarry(Value lb, Value ub, int64_t step, ValueRange inits,
                function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto loop = scf::ForOp::create(
-        b, lb, ub, idx(step), inits,
-        [&](OpBuilder &nested, Location loc, Value iv, ValueRange iter) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          SmallVector<Value> next = body(iv, iter);
-          scf::YieldOp::create(b, next);
-        });
-    return SmallVector<Value>(loop.getResults());
+    return buildForCarry(b, lb, ub, step, inits, body);
   }
 
   /// The largest of {max, max/2, ..., 1} that divides `n`.
@@ -152,6 +135,20 @@ private:
     return buffer;
   }
 
+  /// Copies the first `rows` rows of `view` into `buffer` in f32, transposed
+  /// when asked; returns `buffer`.
+  Value stage(Value view, Value rows, Value buffer, bool transpose) {
+    int64_t width = staticDim(view, 1);
+    forLoop(idx(0), rows, 1, [&](Value j) {
+      forLoop(idx(0), idx(width), 1, [&](Value c) {
+        memref::StoreOp::create(b, loadF32(view, {j, c}), buffer,
+                                transpose ? ValueRange{c, j}
+                                          : ValueRange{j, c});
+      });
+    });
+    return buffer;
+  }
+
   /// The register-blocked micro-kernel of Q K^T and P V: for r < RI and
   /// c < numVectors, inits[r][c] + sum over t < depth of
   /// broadcast(lhs[row + r, t]) * rhs[t, col + c W : col + (c + 1) W]. Each
@@ -178,6 +175,13 @@ private:
   void lower(TileLoadQOp op);
   void lower(TileInitOp op);
   void lower(TileQKOp op);
+  /// Clones the element region `body` on `args`; returns what it yields.
+  Value cloneElementRegion(Block &body, ValueRange args);
+  /// For the first rows x cols elements of a score_mod or mask op's tile:
+  /// scores[i, j] = update(scores[i, j], q_start + i, k_start + j).
+  template <typename ElementOp>
+  void forEachElement(ElementOp op,
+                      function_ref<Value(Value s, Value qi, Value ki)> update);
   void lower(TileScoreModOp op);
   void lower(TileMaskOp op);
   void lower(TileNormalizeOp op);
@@ -190,9 +194,10 @@ private:
 
 } // namespace
 
-SmallVector<Value> TileLowering::emitOuterProducts(
-    Value lhs, Value rhs, Value row, Value col, Value depth, int64_t ri,
-    VectorType vecType, int64_t numVectors, ValueRange inits) {
+SmallVector<Value>
+TileLowering::emitOuterProducts(Value lhs, Value rhs, Value row, Value col,
+                                Value depth, int64_t ri, VectorType vecType,
+                                int64_t numVectors, ValueRange inits) {
   int64_t w = vecType.getNumElements();
   return forLoopCarry(
       idx(0), depth, 1, inits,
@@ -282,12 +287,7 @@ void TileLowering::lower(TileQKOp op) {
   Value rows = paddedRows(op.getRows(), blockQ);
 
   // K^T in f32.
-  Value kt = stagingBuffer('k', d, blockKV);
-  forLoop(idx(0), cols, 1, [&](Value j) {
-    forLoop(idx(0), idx(d), 1, [&](Value c) {
-      memref::StoreOp::create(b, loadF32(k, {j, c}), kt, ValueRange{c, j});
-    });
-  });
+  Value kt = stage(k, cols, stagingBuffer('k', d, blockKV), /*transpose=*/true);
 
   // S = Q K^T over the head dim, NJ key vectors per row.
   int64_t ri = rowBlocking(blockQ);
@@ -296,8 +296,8 @@ void TileLowering::lower(TileQKOp op) {
   forLoop(idx(0), rows, ri, [&](Value i) {
     forLoop(idx(0), idx(blockKV), vecType.getNumElements() * nj, [&](Value j) {
       SmallVector<Value> zeros(ri * nj, splat(vecType, f32(0.0)));
-      SmallVector<Value> sums = emitOuterProducts(q, kt, i, j, idx(d), ri,
-                                                  vecType, nj, zeros);
+      SmallVector<Value> sums =
+          emitOuterProducts(q, kt, i, j, idx(d), ri, vecType, nj, zeros);
       storeBlock(sums, scores, i, j, ri, nj);
     });
   });
@@ -310,44 +310,38 @@ void TileLowering::lower(TileQKOp op) {
   });
 }
 
-void TileLowering::lower(TileScoreModOp op) {
-  Block &body = op.getBody().front();
+Value TileLowering::cloneElementRegion(Block &body, ValueRange args) {
+  IRMapping mapping;
+  mapping.map(body.getArguments(), args);
+  for (Operation &inner : body.without_terminator())
+    b.clone(inner, mapping);
+  return mapping.lookup(body.getTerminator()->getOperand(0));
+}
+
+template <typename ElementOp>
+void TileLowering::forEachElement(
+    ElementOp op, function_ref<Value(Value s, Value qi, Value ki)> update) {
   Value scores = op.getScores();
   forLoop(idx(0), op.getRows(), 1, [&](Value i) {
     Value qi = arith::AddIOp::create(b, op.getQStart(), i);
     forLoop(idx(0), op.getCols(), 1, [&](Value j) {
       Value ki = arith::AddIOp::create(b, op.getKStart(), j);
-      IRMapping mapping;
-      mapping.map(body.getArgument(0),
-                  memref::LoadOp::create(b, scores, ValueRange{i, j}));
-      mapping.map(body.getArgument(1), qi);
-      mapping.map(body.getArgument(2), ki);
-      for (Operation &inner : body.without_terminator())
-        b.clone(inner, mapping);
-      memref::StoreOp::create(
-          b, mapping.lookup(body.getTerminator()->getOperand(0)), scores,
-          ValueRange{i, j});
+      Value s = memref::LoadOp::create(b, scores, ValueRange{i, j});
+      memref::StoreOp::create(b, update(s, qi, ki), scores, ValueRange{i, j});
     });
   });
 }
 
+void TileLowering::lower(TileScoreModOp op) {
+  forEachElement(op, [&](Value s, Value qi, Value ki) {
+    return cloneElementRegion(op.getBody().front(), {s, qi, ki});
+  });
+}
+
 void TileLowering::lower(TileMaskOp op) {
-  Block &body = op.getBody().front();
-  Value scores = op.getScores();
-  forLoop(idx(0), op.getRows(), 1, [&](Value i) {
-    Value qi = arith::AddIOp::create(b, op.getQStart(), i);
-    forLoop(idx(0), op.getCols(), 1, [&](Value j) {
-      Value ki = arith::AddIOp::create(b, op.getKStart(), j);
-      IRMapping mapping;
-      mapping.map(body.getArgument(0), qi);
-      mapping.map(body.getArgument(1), ki);
-      for (Operation &inner : body.without_terminator())
-        b.clone(inner, mapping);
-      Value visible = mapping.lookup(body.getTerminator()->getOperand(0));
-      Value s = memref::LoadOp::create(b, scores, ValueRange{i, j});
-      memref::StoreOp::create(b, arith::SelectOp::create(b, visible, s, negInf()),
-                              scores, ValueRange{i, j});
-    });
+  forEachElement(op, [&](Value s, Value qi, Value ki) {
+    Value visible = cloneElementRegion(op.getBody().front(), {qi, ki});
+    return arith::SelectOp::create(b, visible, s, negInf()).getResult();
   });
 }
 
@@ -405,23 +399,21 @@ void TileLowering::lower(TileNormalizeOp op) {
         b, oldMasked, f32(0.0),
         math::ExpOp::create(b, arith::SubFOp::create(b, mOld, ref)));
     Value refs = splat(vecType, ref);
-    Value sum =
-        forLoopCarry(idx(0), idx(blockKV), w, zeros,
-                     [&](Value j, ValueRange sum) -> SmallVector<Value> {
-                       Value s = vector::LoadOp::create(b, vecType, scores,
-                                                        ValueRange{i, j});
-                       Value e = math::ExpOp::create(
-                           b, arith::SubFOp::create(b, s, refs));
-                       Value p = arith::SelectOp::create(b, isMasked(s),
-                                                         zeros, e);
-                       vector::StoreOp::create(b, p, scores, ValueRange{i, j});
-                       return {arith::AddFOp::create(b, sum[0], p)};
-                     })[0];
+    Value sum = forLoopCarry(
+        idx(0), idx(blockKV), w, zeros,
+        [&](Value j, ValueRange sum) -> SmallVector<Value> {
+          Value s =
+              vector::LoadOp::create(b, vecType, scores, ValueRange{i, j});
+          Value e = math::ExpOp::create(b, arith::SubFOp::create(b, s, refs));
+          Value p = arith::SelectOp::create(b, isMasked(s), zeros, e);
+          vector::StoreOp::create(b, p, scores, ValueRange{i, j});
+          return {arith::AddFOp::create(b, sum[0], p)};
+        })[0];
     Value tileSum =
         vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum);
     Value lOld = memref::LoadOp::create(b, rowSum, ValueRange{i});
-    Value lNew = arith::AddFOp::create(
-        b, arith::MulFOp::create(b, lOld, alpha), tileSum);
+    Value lNew = arith::AddFOp::create(b, arith::MulFOp::create(b, lOld, alpha),
+                                       tileSum);
     memref::StoreOp::create(b, lNew, rowSum, ValueRange{i});
     memref::StoreOp::create(b, mNew, rowMax, ValueRange{i});
     Value alphas = splat(accType, alpha);
@@ -440,12 +432,8 @@ void TileLowering::lower(TilePVOp op) {
   Value cols = dim(v, 0);
 
   // V in f32.
-  Value vs = stagingBuffer('v', blockKV, dv);
-  forLoop(idx(0), cols, 1, [&](Value j) {
-    forLoop(idx(0), idx(dv), 1, [&](Value c) {
-      memref::StoreOp::create(b, loadF32(v, {j, c}), vs, ValueRange{j, c});
-    });
-  });
+  Value vs =
+      stage(v, cols, stagingBuffer('v', blockKV, dv), /*transpose=*/false);
 
   // O += P V over the tile's keys, ND head-dim vectors per row.
   int64_t ri = rowBlocking(blockQ);
@@ -475,8 +463,8 @@ void TileLowering::lower(TileFinalizeOp op) {
           arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf());
       if (kind == NormalizerKind::softmax) {
         // out = acc / l; lse = m + log l; a row with no visible key: 0, -inf.
-        factor = arith::SelectOp::create(
-            b, masked, f32(0.0), arith::DivFOp::create(b, f32(1.0), l));
+        factor = arith::SelectOp::create(b, masked, f32(0.0),
+                                         arith::DivFOp::create(b, f32(1.0), l));
         rowLse = arith::SelectOp::create(
             b, masked, negInf(),
             arith::AddFOp::create(b, m, math::LogOp::create(b, l)));

@@ -131,13 +131,6 @@ bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-Value TileBuilder::loadF32(Value memref, ValueRange indices) {
-  Value value = memref::LoadOp::create(b, memref, indices);
-  if (!value.getType().isF32())
-    value = arith::ExtFOp::create(b, b.getF32Type(), value);
-  return value;
-}
-
 Value TileBuilder::loadInt(Value memref, ValueRange indices) {
   Value value = memref::LoadOp::create(b, memref, indices);
   return arith::IndexCastOp::create(b, b.getIndexType(), value);
@@ -147,36 +140,6 @@ Value TileBuilder::broadcastIndex(Value memref, int64_t dim, Value value) {
   Value size = memref::DimOp::create(b, memref, dim);
   Value isOne = cmp(arith::CmpIPredicate::eq, size, idx(1));
   return arith::SelectOp::create(b, isOne, idx(0), value);
-}
-
-void TileBuilder::forLoop(Value lb, Value ub, int64_t step,
-                          function_ref<void(Value)> body) {
-  auto loop = scf::ForOp::create(b, lb, ub, idx(step));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  body(loop.getInductionVar());
-}
-
-SmallVector<Value> TileBuilder::forLoopCarry(
-    Value lb, Value ub, int64_t step, ValueRange inits,
-    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  auto loop = scf::ForOp::create(
-      b, lb, ub, idx(step), inits,
-      [&](OpBuilder &nested, Location loc, Value iv, ValueRange iter) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        SmallVector<Value> next = body(iv, iter);
-        scf::YieldOp::create(b, next);
-      });
-  return SmallVector<Value>(loop.getResults());
-}
-
-void TileBuilder::ifThen(Value cond, function_ref<void()> then) {
-  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  then();
 }
 
 Value TileBuilder::view(Value tensor, Value bIdx, Value s0, Value len,
@@ -224,9 +187,8 @@ Value TileBuilder::keyView(Value tensor, Value k0, Value cols) {
                       kvHead);
   if (storage == KVStorage::paged) {
     // Key k0 is slot k0 % page_size of page block_table[b, k0 / page_size].
-    Value page =
-        loadInt(operands.lookup(OperandKind::block_table),
-                {batch, arith::DivUIOp::create(b, k0, idx(pageSize))});
+    Value page = loadInt(operands.lookup(OperandKind::block_table),
+                         {batch, arith::DivUIOp::create(b, k0, idx(pageSize))});
     Value slot = arith::RemUIOp::create(b, k0, idx(pageSize));
     return view(tensor, page, slot, cols, kvHead);
   }
@@ -288,12 +250,11 @@ LogicalResult TileBuilder::emitScoreModOp(Value k0, Value cols) {
   auto modOp = TileScoreModOp::create(b, scores, q0, k0, rows, cols);
   OpBuilder::InsertionGuard guard(b);
   Type index = b.getIndexType();
-  Block *body = b.createBlock(&modOp.getBody(), {},
-                              {b.getF32Type(), index, index},
-                              {op.getLoc(), op.getLoc(), op.getLoc()});
-  FailureOr<Value> s =
-      emitScoreMods(body->getArgument(0), body->getArgument(1),
-                    body->getArgument(2));
+  Block *body =
+      b.createBlock(&modOp.getBody(), {}, {b.getF32Type(), index, index},
+                    {op.getLoc(), op.getLoc(), op.getLoc()});
+  FailureOr<Value> s = emitScoreMods(body->getArgument(0), body->getArgument(1),
+                                     body->getArgument(2));
   if (failed(s))
     return failure();
   YieldOp::create(b, ValueRange{*s});
@@ -403,10 +364,9 @@ void TileBuilder::emitFinalize() {
     }
     SmallVector<OpFoldResult> strides(offsets.size(), one);
     auto type = memref::SubViewOp::inferRankReducedResultType(
-        {ShapedType::kDynamic}, cast<MemRefType>(lse.getType()), offsets,
-        sizes, strides);
-    lseView =
-        memref::SubViewOp::create(b, type, lse, offsets, sizes, strides);
+        {ShapedType::kDynamic}, cast<MemRefType>(lse.getType()), offsets, sizes,
+        strides);
+    lseView = memref::SubViewOp::create(b, type, lse, offsets, sizes, strides);
   }
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
   Value sink;
@@ -427,18 +387,16 @@ static SmallVector<float> standardAlibiSlopes(int64_t numHeads) {
       slopes.push_back(static_cast<float>(slope));
     return slopes;
   };
-  int64_t closest = int64_t(1) << static_cast<int>(std::floor(
-                        std::log2(static_cast<double>(numHeads))));
+  int64_t closest = int64_t(1) << static_cast<int>(
+                        std::floor(std::log2(static_cast<double>(numHeads))));
   SmallVector<float> slopes = powerOfTwo(closest);
   if (closest != numHeads) {
     SmallVector<float> extra = powerOfTwo(2 * closest);
-    for (int64_t i = 0; static_cast<int64_t>(slopes.size()) < numHeads;
-         i += 2)
+    for (int64_t i = 0; static_cast<int64_t>(slopes.size()) < numHeads; i += 2)
       slopes.push_back(extra[i]);
   }
   return slopes;
 }
-
 
 LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   layout = op.getLayout();
@@ -576,8 +534,8 @@ static MemRefType kernelMemRefType(RankedTensorType type, bool innerUnit) {
   SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
   if (innerUnit && !strides.empty())
     strides.back() = 1;
-  auto layout = StridedLayoutAttr::get(type.getContext(),
-                                       ShapedType::kDynamic, strides);
+  auto layout =
+      StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides);
   return MemRefType::get(type.getShape(), type.getElementType(), layout);
 }
 
@@ -588,7 +546,7 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
   auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
   if (!op || !ret || body.getOperations().size() != 2 ||
       llvm::any_of(op->getOperands(),
-                    [](Value v) { return !isa<BlockArgument>(v); }) ||
+                   [](Value v) { return !isa<BlockArgument>(v); }) ||
       ret->getOperands() != op->getResults())
     return func.emitError()
            << "attn-tile expects a function whose body is one attn.attention "
@@ -605,9 +563,9 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
     return op.emitOpError() << "tile sizes must be positive, got block_q "
                             << blockQ << " and block_kv " << blockKV;
   if (int64_t pageSize = getPageSize(op); pageSize && pageSize % blockKV)
-    return op.emitOpError() << "block_kv " << blockKV
-                            << " must divide the page size " << pageSize
-                            << ", so that a kv tile never crosses a page";
+    return op.emitOpError()
+           << "block_kv " << blockKV << " must divide the page size "
+           << pageSize << ", so that a kv tile never crosses a page";
   if (op.getKvStorage() == KVStorage::paged && !getPageSize(op))
     return op.emitOpError() << "paged storage needs a static page size";
 
@@ -649,8 +607,7 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
 }
 
 namespace {
-struct AttnTilePass final
-    : mlir::attn::impl::AttnTilePassBase<AttnTilePass> {
+struct AttnTilePass final : mlir::attn::impl::AttnTilePassBase<AttnTilePass> {
   using Base::Base;
   void runOnOperation() override {
     TilingOptions options{blockQ, blockKV};

@@ -15,6 +15,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Tiling.h"
+#include "attn/Dialect/Attn/Utils/LoopBuilders.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -40,8 +41,7 @@ VerticalSlashAttr listedVerticalSlash(MaskAttrInterface mask);
 /// Builds the tile-level kernel of one attn.attention.
 class TileBuilder {
 public:
-  TileBuilder(AttentionOp op, func::FuncOp kernel,
-              const TilingOptions &options)
+  TileBuilder(AttentionOp op, func::FuncOp kernel, const TilingOptions &options)
       : op(op), b(op.getLoc(), kernel.getContext()), options(options) {
     b.setInsertionPointToStart(&kernel.getBody().front());
   }
@@ -88,21 +88,24 @@ private:
   Value cmp(arith::CmpIPredicate pred, Value a, Value c) {
     return arith::CmpIOp::create(b, pred, a, c);
   }
-  Value loadF32(Value memref, ValueRange indices);
+  Value loadF32(Value memref, ValueRange indices) {
+    return buildLoadF32(b, memref, indices);
+  }
   Value loadInt(Value memref, ValueRange indices);
   /// The index into `memref`'s dimension `dim` for `value`, or 0 when that
   /// dimension broadcasts (size 1).
   Value broadcastIndex(Value memref, int64_t dim, Value value);
 
-  /// for (iv = lb; iv < ub; iv += step) body(iv)
   void forLoop(Value lb, Value ub, int64_t step,
-               function_ref<void(Value)> body);
-  /// A loop carrying values: returns their final values.
+               function_ref<void(Value)> body) {
+    buildFor(b, lb, ub, step, body);
+  }
   SmallVector<Value>
   forLoopCarry(Value lb, Value ub, int64_t step, ValueRange inits,
-               function_ref<SmallVector<Value>(Value, ValueRange)> body);
-  /// if (cond) then()
-  void ifThen(Value cond, function_ref<void()> then);
+               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return buildForCarry(b, lb, ub, step, inits, body);
+  }
+  void ifThen(Value cond, function_ref<void()> then) { buildIf(b, cond, then); }
 
   /// The 2-D view [len, head dim] of `tensor` (q, k, v or out) at batch
   /// `bIdx`, sequence position `s0` and head `h` (a rank-4 tensor in the
