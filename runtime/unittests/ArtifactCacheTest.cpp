@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +47,30 @@ TEST(ArtifactCache, StoresAndLoads) {
   std::string error;
   ASSERT_TRUE(cache.store("k", payload, &error)) << error;
   EXPECT_EQ(cache.load("k"), payload);
+}
+
+TEST(ArtifactCache, DirectoriesOthersCanWriteAreNotUsed) {
+  TempDir tmp;
+  ArtifactCache cache(tmp.path);
+  std::string error;
+  ASSERT_TRUE(cache.store("k", "code", &error)) << error;
+  // Group- or world-writable: another user could plant an entry.
+  ASSERT_EQ(chmod(tmp.path.c_str(), 0777), 0);
+  EXPECT_FALSE(cache.load("k"));
+  EXPECT_FALSE(cache.store("k", "code", &error));
+  EXPECT_EQ(error, "the cache directory '" + tmp.path +
+                       "' is writable by other users; its entries would be "
+                       "loaded as code, so it is not used: make it yours and "
+                       "not group- or world-writable (chmod go-w), or point "
+                       "ATTN_CACHE_DIR elsewhere");
+  ASSERT_EQ(chmod(tmp.path.c_str(), 0700), 0);
+  EXPECT_EQ(cache.load("k"), "code");
+  // Created directories are owner-only.
+  ArtifactCache nested(tmp.path + "/a/b");
+  ASSERT_TRUE(nested.store("k", "code", &error)) << error;
+  struct stat info;
+  ASSERT_EQ(stat((tmp.path + "/a/b").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
 }
 
 TEST(ArtifactCache, TruncatedOrCorruptEntriesAreMissesAndRemoved) {

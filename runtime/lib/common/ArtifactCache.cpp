@@ -45,7 +45,7 @@ bool makeDirectories(const std::string &path, std::string *error) {
     if (part.empty())
       continue;
     partial += part + "/";
-    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
       if (error)
         *error = "cannot create cache directory '" + partial +
                  "': " + std::strerror(errno);
@@ -90,7 +90,29 @@ ArtifactCache::ArtifactCache(std::string directory) : dir(std::move(directory)) 
   else if (const char *home = std::getenv("HOME"); home && *home)
     dir = std::string(home) + "/.cache/attn";
   else
-    dir = "/tmp/attn-cache";
+    dir = "/tmp/attn-cache-" + std::to_string(geteuid());
+}
+
+bool ArtifactCache::trusted(std::string *error) const {
+  // Entries are loaded as code: nobody else may be able to plant one.
+  struct stat info;
+  if (stat(dir.c_str(), &info) != 0)
+    return errno == ENOENT; // created on the first store, owner-only
+  const char *why = nullptr;
+  if (!S_ISDIR(info.st_mode))
+    why = "is not a directory";
+  else if (info.st_uid != geteuid())
+    why = "belongs to another user";
+  else if (info.st_mode & (S_IWGRP | S_IWOTH))
+    why = "is writable by other users";
+  if (!why)
+    return true;
+  if (error)
+    *error = "the cache directory '" + dir + "' " + why +
+             "; its entries would be loaded as code, so it is not used: "
+             "make it yours and not group- or world-writable (chmod go-w), "
+             "or point ATTN_CACHE_DIR elsewhere";
+  return false;
 }
 
 std::string ArtifactCache::pathOf(const std::string &key) const {
@@ -98,6 +120,8 @@ std::string ArtifactCache::pathOf(const std::string &key) const {
 }
 
 std::optional<std::string> ArtifactCache::load(const std::string &key) const {
+  if (!trusted())
+    return std::nullopt;
   std::string path = pathOf(key);
   std::ifstream in(path, std::ios::binary);
   if (!in)
@@ -123,7 +147,7 @@ std::optional<std::string> ArtifactCache::load(const std::string &key) const {
 
 bool ArtifactCache::store(const std::string &key, std::string_view payload,
                           std::string *error) const {
-  if (!makeDirectories(dir, error))
+  if (!makeDirectories(dir, error) || !trusted(error))
     return false;
   std::string bytes(kMagic, sizeof(kMagic));
   putU64(bytes, payload.size());

@@ -32,9 +32,9 @@ std::string cacheKey(std::string_view spec, std::string_view compilerVersion,
 
 class ArtifactCache {
 public:
-  /// A cache rooted at `directory` (created on first store). An empty
-  /// directory picks $ATTN_CACHE_DIR, else $XDG_CACHE_HOME/attn, else
-  /// $HOME/.cache/attn.
+  /// A cache rooted at `directory` (created owner-only on first store). An
+  /// empty directory picks $ATTN_CACHE_DIR, else $XDG_CACHE_HOME/attn, else
+  /// $HOME/.cache/attn, else /tmp/attn-cache-<uid>.
   explicit ArtifactCache(std::string directory = "");
 
   const std::string &directory() const { return dir; }
@@ -47,6 +47,11 @@ public:
   /// when the directory or the file cannot be written.
   bool store(const std::string &key, std::string_view payload,
              std::string *error = nullptr) const;
+
+  /// Whether the directory is safe to load code from: absent, or a
+  /// directory of this user that no group or other user may write. Sets
+  /// `error` when it is not; load() then misses and store() fails.
+  bool trusted(std::string *error = nullptr) const;
 
   /// The path of the entry for `key`.
   std::string pathOf(const std::string &key) const;
