@@ -23,7 +23,10 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def Attn_F32Tile : MemRefRankOf<[F32], [2]>;
 def Attn_F32Row : MemRefRankOf<[F32], [1]>;
 def Attn_TensorView : MemRefRankOf<[F32, F16, BF16], [2]>;
-def Attn_LseView : MemRefRankOf<[F32], [1]>;
+// Query rows: [positions, D], or [positions, heads, D] when a q tile packs
+// the query heads of a GQA group (row = position * heads + head).
+def Attn_QueryView : MemRefRankOf<[F32, F16, BF16], [2, 3]>;
+def Attn_LseView : MemRefRankOf<[F32], [1, 2]>;
 
 class Attn_TileOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<"tile." # mnemonic, traits> {
@@ -35,14 +38,16 @@ def Attn_TileLoadQOp : Attn_TileOp<"load_q"> {
   let description = [{
     `tile[i, d] = f32(source[i, d]) * scale` for the `dim(source, 0)` rows of
     the view; the tile's later rows are unspecified. The view's columns are
-    the head dim and must equal the tile's.
+    the head dim and must equal the tile's. A rank-3 view
+    `[positions, heads, D]` (a GQA group packed into one tile) fills row
+    `p * heads + h` from `source[p, h]`.
 
     ```mlir
     attn.tile.load_q %view, %qs {scale = 1.250000e-01 : f64}
         : memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<128x64xf32>
     ```
   }];
-  let arguments = (ins Arg<Attn_TensorView, "q rows", [MemRead]>:$source,
+  let arguments = (ins Arg<Attn_QueryView, "q rows", [MemRead]>:$source,
                        Arg<Attn_F32Tile, "q tile", [MemWrite]>:$tile,
                        F64Attr:$scale);
   let assemblyFormat = [{
@@ -100,8 +105,9 @@ def Attn_TileScoreModOp : Attn_TileOp<"score_mod", [
   let summary = "applies score modifiers element by element to a score tile";
   let description = [{
     For `i < rows` and `j < cols`, `scores[i, j]` becomes the value the
-    region yields for `(scores[i, j], q_start + i, k_start + j)`: the score,
-    the query index and the key index. The region holds the score modifiers
+    region yields for `(scores[i, j], q_start + i / group, k_start + j)`:
+    the score, the query index and the key index (`group` rows share a
+    query position when a tile packs a GQA group's heads; 1 otherwise). The region holds the score modifiers
     of the spec (softcap, ALiBi, bias, the user's `score_mod`) as scalar
     arith/math ops; it may read values defined above it.
 
@@ -115,7 +121,8 @@ def Attn_TileScoreModOp : Attn_TileOp<"score_mod", [
   }];
   let arguments = (ins Arg<Attn_F32Tile, "score tile", [MemRead, MemWrite]>:$scores,
                        Index:$q_start, Index:$k_start, Index:$rows,
-                       Index:$cols);
+                       Index:$cols,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $scores `q` `(` $q_start `)` `k` `(` $k_start `)` `rows` `(` $rows `)`
@@ -128,7 +135,7 @@ def Attn_TileMaskOp : Attn_TileOp<"mask", [
   let summary = "masks a partial score tile element by element";
   let description = [{
     For `i < rows` and `j < cols`, `scores[i, j]` becomes -inf where the
-    region yields false for `(q_start + i, k_start + j)`. `attn-tile` emits
+    region yields false for `(q_start + i / group, k_start + j)`. `attn-tile` emits
     it only on tiles the analysis cannot prove full (under an `scf.if` when
     that is decided at run time).
 
@@ -142,7 +149,8 @@ def Attn_TileMaskOp : Attn_TileOp<"mask", [
   }];
   let arguments = (ins Arg<Attn_F32Tile, "score tile", [MemRead, MemWrite]>:$scores,
                        Index:$q_start, Index:$k_start, Index:$rows,
-                       Index:$cols);
+                       Index:$cols,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $scores `q` `(` $q_start `)` `k` `(` $k_start `)` `rows` `(` $rows `)`
@@ -204,7 +212,10 @@ def Attn_TilePVOp : Attn_TileOp<"pv"> {
 def Attn_TileFinalizeOp : Attn_TileOp<"finalize", [AttrSizedOperandSegments]> {
   let summary = "writes a q tile's output rows and log-sum-exp";
   let description = [{
-    For the `dim(out, 0)` rows of the output view: `softmax` writes
+    For the rows of the output view (`[positions, Dv]`, or
+    `[positions, heads, Dv]` for a packed GQA group: row `p * heads + h`;
+    the lse view is `[positions]` or `[positions, heads]` alike): `softmax`
+    writes
     `acc / l` and `lse = m + log l`; the sink normalizers add `exp(z - m)`
     to the denominator first (`z` is the `sink` operand for
     `softmax_with_sink`, 0 for `softmax_off_by_one`); `sigmoid` and `none`
@@ -221,7 +232,7 @@ def Attn_TileFinalizeOp : Attn_TileOp<"finalize", [AttrSizedOperandSegments]> {
   let arguments = (ins Arg<Attn_F32Tile, "accumulator", [MemRead]>:$acc,
                        Arg<Attn_F32Row, "row max", [MemRead]>:$max,
                        Arg<Attn_F32Row, "row sum", [MemRead]>:$sum,
-                       Arg<Attn_TensorView, "output rows", [MemWrite]>:$out,
+                       Arg<Attn_QueryView, "output rows", [MemWrite]>:$out,
                        Arg<Optional<Attn_LseView>, "lse rows", [MemWrite]>:$lse,
                        Optional<F32>:$sink,
                        Attn_NormalizerAttr:$normalizer);

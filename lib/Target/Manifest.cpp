@@ -50,21 +50,20 @@ static llvm::json::Value maskToJson(const attnrt::mask::Node &node) {
   llvm::json::Array causal;
   for (bool c : node.causalDims)
     causal.push_back(c);
-  return llvm::json::Object{
-      {"kind", attnrt::mask::kindName(node.kind)},
-      {"top_left", node.topLeft},
-      {"left", node.left},
-      {"right", node.right},
-      {"count", node.count},
-      {"cu_seqlens", node.fromCuSeqlens},
-      {"block_q", node.blockQ},
-      {"block_kv", node.blockKV},
-      {"grid", ints(node.grid)},
-      {"kernel", ints(node.kernel)},
-      {"dilation", ints(node.dilation)},
-      {"causal_dims", std::move(causal)},
-      {"heads", ints(node.heads)},
-      {"children", std::move(children)}};
+  return llvm::json::Object{{"kind", attnrt::mask::kindName(node.kind)},
+                            {"top_left", node.topLeft},
+                            {"left", node.left},
+                            {"right", node.right},
+                            {"count", node.count},
+                            {"cu_seqlens", node.fromCuSeqlens},
+                            {"block_q", node.blockQ},
+                            {"block_kv", node.blockKV},
+                            {"grid", ints(node.grid)},
+                            {"kernel", ints(node.kernel)},
+                            {"dilation", ints(node.dilation)},
+                            {"causal_dims", std::move(causal)},
+                            {"heads", ints(node.heads)},
+                            {"children", std::move(children)}};
 }
 
 llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
@@ -126,10 +125,10 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
       {"layout", stringifyLayout(op.getLayout())},
       {"kv_storage", stringifyKVStorage(op.getKvStorage())},
       {"dtype", dtypeName(op.getQ().getType().getElementType())},
-      {"heads", llvm::json::Object{{"q", shape.numQHeads},
-                                   {"kv", shape.numKVHeads}}},
-      {"head_dim", llvm::json::Object{{"qk", shape.headDimQK},
-                                      {"v", shape.headDimV}}},
+      {"heads",
+       llvm::json::Object{{"q", shape.numQHeads}, {"kv", shape.numKVHeads}}},
+      {"head_dim",
+       llvm::json::Object{{"qk", shape.headDimQK}, {"v", shape.headDimV}}},
       {"normalizer",
        stringifyNormalizerKind(op.getNormalizerOrDefault().getKind())},
       {"mask", mask},
@@ -138,14 +137,18 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
       {"abi", "each parameter is a pointer to an MLIR strided memref "
               "descriptor {allocated, aligned, offset, sizes[rank], "
               "strides[rank]}; a final int64 is the work item"},
-      {"work", llvm::json::Object{
-                   {"block_q", info.blockQ},
-                   {"block_kv", info.blockKV},
-                   {"items", op.getKvStorage() == KVStorage::ragged
-                                 ? "batch * heads.q * ceil(longest q "
-                                   "sequence / block_q), batch = "
-                                   "len(cu_seqlens_q) - 1"
-                                 : "batch * heads.q * ceil(q_len / block_q)"},
-                   {"item", "((b * heads.q) + h) * (items / (batch * "
-                            "heads.q)) + q_tile"}}}};
+      {"work",
+       llvm::json::Object{
+           {"block_q", info.blockQ},
+           {"block_kv", info.blockKV},
+           {"head_group", info.headGroup},
+           {"items", op.getKvStorage() == KVStorage::ragged
+                         ? "batch * (heads.q / head_group) * ceil(longest q "
+                           "sequence / block_q), batch = len(cu_seqlens_q) - 1"
+                         : "batch * (heads.q / head_group) * ceil(q_len / "
+                           "block_q)"},
+           {"item", "((b * (heads.q / head_group)) + g) * (items / (batch * "
+                    "(heads.q / head_group))) + q_tile; item g computes "
+                    "query heads g * head_group .. + head_group - 1, block_q "
+                    "query positions each"}}}};
 }

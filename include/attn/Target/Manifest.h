@@ -23,7 +23,10 @@ struct ManifestInfo {
   std::string target;       ///< "cpu"
   std::string targetDetail; ///< the CPU name
   std::string specHash;     ///< the cache key of the spec
+  /// Query positions and keys per tile.
   int64_t blockQ = 0, blockKV = 0;
+  /// Query heads per work item (a packed GQA group; see getHeadGroup).
+  int64_t headGroup = 1;
   /// The kernel takes a `tile_kinds` table the runtime computes from the
   /// mask (see usesTileTable); the manifest then carries the mask's model.
   bool tileTable = false;

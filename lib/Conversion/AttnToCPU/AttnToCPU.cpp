@@ -175,6 +175,14 @@ private:
   void lower(TileLoadQOp op);
   void lower(TileInitOp op);
   void lower(TileQKOp op);
+  /// Calls body(row, indices) for each row of a q/out view: rank 2
+  /// ([rows, D], indices {i}) or rank 3 ([positions, heads, D], row
+  /// p * heads + h, indices {p, h}).
+  void
+  forEachViewRow(Value view,
+                 function_ref<void(Value row, SmallVector<Value> at)> body);
+  /// The rows of a q/out view.
+  Value viewRowCount(Value view);
   /// Clones the element region `body` on `args`; returns what it yields.
   Value cloneElementRegion(Block &body, ValueRange args);
   /// For the first rows x cols elements of a score_mod or mask op's tile:
@@ -245,19 +253,45 @@ void TileLowering::storeBlock(ValueRange values, Value memref, Value row,
                      arith::AddIOp::create(b, col, idx(c * w))});
 }
 
+void TileLowering::forEachViewRow(
+    Value view, function_ref<void(Value row, SmallVector<Value> at)> body) {
+  if (cast<MemRefType>(view.getType()).getRank() == 2) {
+    forLoop(idx(0), dim(view, 0), 1, [&](Value i) { body(i, {i}); });
+    return;
+  }
+  // [positions, heads, D]: row p * heads + h.
+  int64_t heads = staticDim(view, 1);
+  forLoop(idx(0), dim(view, 0), 1, [&](Value p) {
+    forLoop(idx(0), idx(heads), 1, [&](Value h) {
+      Value row =
+          arith::AddIOp::create(b, arith::MulIOp::create(b, p, idx(heads)), h);
+      body(row, {p, h});
+    });
+  });
+}
+
+Value TileLowering::viewRowCount(Value view) {
+  Value rows = dim(view, 0);
+  if (cast<MemRefType>(view.getType()).getRank() == 3)
+    rows = arith::MulIOp::create(b, rows, idx(staticDim(view, 1)));
+  return rows;
+}
+
 void TileLowering::lower(TileLoadQOp op) {
   Value source = op.getSource(), tile = op.getTile();
   int64_t blockQ = staticDim(tile, 0), d = staticDim(tile, 1);
-  Value rows = dim(source, 0);
   Value scale = f32(op.getScale().convertToDouble());
-  forLoop(idx(0), rows, 1, [&](Value i) {
+  forEachViewRow(source, [&](Value row, SmallVector<Value> at) {
     forLoop(idx(0), idx(d), 1, [&](Value c) {
-      Value x = loadF32(source, {i, c});
+      SmallVector<Value> indices(at);
+      indices.push_back(c);
+      Value x = loadF32(source, indices);
       memref::StoreOp::create(b, arith::MulFOp::create(b, x, scale), tile,
-                              ValueRange{i, c});
+                              ValueRange{row, c});
     });
   });
   // Rows past the end, up to the row blocking, compute on zeros.
+  Value rows = viewRowCount(source);
   forLoop(rows, paddedRows(rows, blockQ), 1, [&](Value i) {
     forLoop(idx(0), idx(d), 1, [&](Value c) {
       memref::StoreOp::create(b, f32(0.0), tile, ValueRange{i, c});
@@ -322,8 +356,12 @@ template <typename ElementOp>
 void TileLowering::forEachElement(
     ElementOp op, function_ref<Value(Value s, Value qi, Value ki)> update) {
   Value scores = op.getScores();
+  int64_t group = op.getGroup();
   forLoop(idx(0), op.getRows(), 1, [&](Value i) {
-    Value qi = arith::AddIOp::create(b, op.getQStart(), i);
+    // Rows of a packed GQA group share their query position.
+    Value position =
+        group == 1 ? i : arith::DivUIOp::create(b, i, idx(group)).getResult();
+    Value qi = arith::AddIOp::create(b, op.getQStart(), position);
     forLoop(idx(0), op.getCols(), 1, [&](Value j) {
       Value ki = arith::AddIOp::create(b, op.getKStart(), j);
       Value s = memref::LoadOp::create(b, scores, ValueRange{i, j});
@@ -453,7 +491,7 @@ void TileLowering::lower(TileFinalizeOp op) {
   Value acc = op.getAcc(), out = op.getOut(), lse = op.getLse();
   int64_t dv = staticDim(acc, 1);
   NormalizerKind kind = op.getNormalizer().getKind();
-  forLoop(idx(0), dim(out, 0), 1, [&](Value i) {
+  forEachViewRow(out, [&](Value i, SmallVector<Value> at) {
     Value factor = f32(1.0);
     Value rowLse;
     if (op.getNormalizer().hasLse()) {
@@ -484,10 +522,12 @@ void TileLowering::lower(TileFinalizeOp op) {
     }
     forLoop(idx(0), idx(dv), 1, [&](Value d) {
       Value o = memref::LoadOp::create(b, acc, ValueRange{i, d});
-      storeF32(arith::MulFOp::create(b, o, factor), out, {i, d});
+      SmallVector<Value> indices(at);
+      indices.push_back(d);
+      storeF32(arith::MulFOp::create(b, o, factor), out, indices);
     });
     if (lse)
-      memref::StoreOp::create(b, rowLse, lse, ValueRange{i});
+      memref::StoreOp::create(b, rowLse, lse, at);
   });
 }
 

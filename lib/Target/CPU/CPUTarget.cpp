@@ -49,14 +49,19 @@ llvm::json::Object mlir::attn::buildCPUManifest(AttentionOp op,
                                                 const HostCPU &cpu,
                                                 llvm::StringRef specHash) {
   auto [blockQ, blockKV] = getCPUBlockSizes(op, options);
-  ManifestInfo info{"cpu", cpu.name, specHash.str(), blockQ, blockKV,
+  int64_t group = getHeadGroup(op, options.tiling());
+  ManifestInfo info{"cpu",
+                    cpu.name,
+                    specHash.str(),
+                    blockQ / group,
+                    blockKV,
+                    group,
                     usesTileTable(op, options)};
   return buildManifest(op, info);
 }
 
-llvm::Expected<std::string> mlir::attn::emitCPUModule(ModuleOp module,
-                                                      const HostCPU &cpu,
-                                                      bool asObject) {
+llvm::Expected<std::string>
+mlir::attn::emitCPUModule(ModuleOp module, const HostCPU &cpu, bool asObject) {
   static const bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -129,8 +134,8 @@ llvm::Error mlir::attn::linkSharedLibrary(llvm::StringRef object,
   }
   std::string message;
   llvm::StringRef args[] = {*cc, "-shared", "-o", path, objectPath, "-lm"};
-  int status = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0,
-                                         &message);
+  int status =
+      llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);
   llvm::sys::fs::remove(objectPath);
   if (status != 0)
     return llvm::createStringError("linking '" + path.str() + "' failed" +

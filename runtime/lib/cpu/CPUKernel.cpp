@@ -161,6 +161,7 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
     }
     kernel->blockQSize = m.at("work").at("block_q").get<int64_t>();
     kernel->blockKVSize = m.at("work").at("block_kv").get<int64_t>();
+    kernel->headGroup = m.at("work").value("head_group", int64_t(1));
     // The launch divides by these; a hand-edited manifest must not crash it.
     for (auto [name, value] :
          {std::pair<const char *, int64_t>{"heads.q", kernel->numQHeads},
@@ -168,12 +169,20 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
           {"head_dim.qk", kernel->headDimQK},
           {"head_dim.v", kernel->headDimV},
           {"work.block_q", kernel->blockQSize},
-          {"work.block_kv", kernel->blockKVSize}})
+          {"work.block_kv", kernel->blockKVSize},
+          {"work.head_group", kernel->headGroup}})
       if (value < 1) {
         error = std::string("the manifest is inconsistent: '") + name +
                 "' must be positive, got " + std::to_string(value);
         return nullptr;
       }
+    if (kernel->numQHeads % kernel->headGroup != 0) {
+      error = "the manifest is inconsistent: 'heads.q' (" +
+              std::to_string(kernel->numQHeads) +
+              ") must be a multiple of 'work.head_group' (" +
+              std::to_string(kernel->headGroup) + ")";
+      return nullptr;
+    }
     if (kernel->numQHeads % kernel->numKVHeads != 0) {
       error = "the manifest is inconsistent: 'heads.q' (" +
               std::to_string(kernel->numQHeads) +
@@ -711,10 +720,11 @@ CPUKernel::numItems(const std::map<std::string, attn_tensor> &args) const {
     for (int64_t b = 0; b < batch; ++b)
       longest = std::max<int64_t>(longest,
                                   readInt(cu, {b + 1}) - readInt(cu, {b}));
-    return batch * numQHeads * tiles(longest);
+    return batch * (numQHeads / headGroup) * tiles(longest);
   }
   const attn_tensor &q = args.at("q");
-  return q.shape[0] * numQHeads * tiles(q.shape[layout == "bhsd" ? 2 : 1]);
+  return q.shape[0] * (numQHeads / headGroup) *
+         tiles(q.shape[layout == "bhsd" ? 2 : 1]);
 }
 
 void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,

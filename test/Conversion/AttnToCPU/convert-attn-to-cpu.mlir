@@ -127,3 +127,35 @@ func.func @large_tiles(%rows: index) {
   attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<softmax> : memref<256x256xf32>, memref<256xf32>, memref<256xf32>, memref<256x256xf32>
   return
 }
+
+// -----
+
+// A packed GQA group: rank-3 q/out views [positions, 2, D], row p * 2 + h;
+// the element regions see query position q_start + row / 2; lse rows are
+// [positions, 2].
+// CHECK-LABEL: func.func @group(
+// CHECK: %[[ROW:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK: memref.load %{{.*}} : memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[ROW]], %{{.*}}] : memref<32x64xf32>
+// CHECK: %[[POS:.*]] = arith.divui %{{.*}}, %c2{{(_[0-9]+)?}} : index
+// CHECK: arith.addi %{{.*}}, %[[POS]] : index
+// CHECK: memref.store %{{.*}} : memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>
+// CHECK: memref.store %{{.*}} : memref<?x2xf32, strided<[?, ?], offset: ?>>
+func.func @group(%q: memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>,
+                 %out: memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>,
+                 %lse: memref<?x2xf32, strided<[?, ?], offset: ?>>,
+                 %rows: index, %q0: index, %k0: index, %cols: index) {
+  %qs = memref.alloca() : memref<32x64xf32>
+  %s = memref.alloca() : memref<32x16xf32>
+  %acc = memref.alloca() : memref<32x64xf32>
+  %max = memref.alloca() : memref<32xf32>
+  %sum = memref.alloca() : memref<32xf32>
+  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>, memref<32x64xf32>
+  attn.tile.mask %s q(%q0) k(%k0) rows(%rows) cols(%cols) {group = 2 : i64} : memref<32x16xf32> {
+  ^bb0(%i: index, %j: index):
+    %visible = arith.cmpi sle, %j, %i : index
+    attn.yield %visible : i1
+  }
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>, memref<?x2xf32, strided<[?, ?], offset: ?>>
+  return
+}

@@ -15,13 +15,17 @@
 // CHECK: %[[ACC:.*]] = memref.alloca() : memref<32x64xf32>
 // CHECK: %[[MAX:.*]] = memref.alloca() : memref<32xf32>
 // CHECK: %[[SUM:.*]] = memref.alloca() : memref<32xf32>
-// The work item splits into (batch, head, q tile); GQA maps the head.
-// CHECK: %[[NQT:.*]] = arith.ceildivsi %{{.*}}, %c32
+// The work item splits into (batch, head group, q tile): the GQA group of
+// 2 query heads sharing a kv head is packed into one tile of 16 query
+// positions x 2 heads, so each kv tile is loaded once for both.
+// CHECK: %[[NQT:.*]] = arith.ceildivsi %{{.*}}, %c16
 // CHECK: arith.remsi %[[ITEM]], %[[NQT]]
-// CHECK: %[[HEAD:.*]] = arith.remsi %{{.*}}, %c4
+// CHECK: %[[GROUP:.*]] = arith.remsi %{{.*}}, %c2
+// CHECK: %[[HEAD:.*]] = arith.muli %[[GROUP]], %c2
 // CHECK: %[[KVH:.*]] = arith.divsi %[[HEAD]], %c2
-// CHECK: %[[ROWS:.*]] = arith.minsi %c32
-// CHECK: %[[QV:.*]] = memref.subview %[[Q]][%{{.*}}, %{{.*}}, %[[HEAD]], 0] [1, %[[ROWS]], 1, 64] [1, 1, 1, 1] {{.*}} to memref<?x64xf32, strided<[?, 1], offset: ?>>
+// CHECK: %[[POS:.*]] = arith.minsi %c16
+// CHECK: %[[ROWS:.*]] = arith.muli %[[POS]], %c2
+// CHECK: %[[QV:.*]] = memref.subview %[[Q]][%{{.*}}, %{{.*}}, %[[HEAD]], 0] [1, %[[POS]], 2, 64] [1, 1, 1, 1] {{.*}} to memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>
 // CHECK: attn.tile.load_q %[[QV]], %[[QS]] {scale = 1.250000e-01 : f64}
 // CHECK: attn.tile.init %[[ACC]], %[[MAX]], %[[SUM]] rows(%[[ROWS]]) normalizer<softmax>
 // Causal loop bounds: the kv tiles stop at the last query's position.
@@ -36,7 +40,7 @@
 // CHECK: arith.cmpi sle
 // CHECK: %[[PARTIAL:.*]] = arith.xori %{{.*}}, %true
 // CHECK: scf.if %[[PARTIAL]] {
-// CHECK: attn.tile.mask %[[S]] q(%{{.*}}) k(%[[K0]]) rows(%[[ROWS]]) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK: attn.tile.mask %[[S]] q(%{{.*}}) k(%[[K0]]) rows(%[[ROWS]]) cols(%{{.*}}) {group = 2 : i64} : memref<32x16xf32> {
 // CHECK: ^bb0(%[[QI:.*]]: index, %[[KI:.*]]: index):
 // CHECK: %[[P:.*]] = arith.addi %[[QI]], %{{.*}} : index
 // CHECK: %[[VIS:.*]] = arith.cmpi sle, %[[KI]], %[[P]] : index
@@ -44,9 +48,11 @@
 // CHECK: attn.tile.normalize %[[S]], %[[MAX]], %[[SUM]], %[[ACC]] rows(%[[ROWS]]) normalizer<softmax>
 // CHECK: attn.tile.pv %[[S]], %[[VV]], %[[ACC]] rows(%[[ROWS]])
 // Finalize writes the output rows and lse of the q tile.
-// CHECK: %[[OV:.*]] = memref.subview %[[O]]
-// CHECK: %[[LV:.*]] = memref.subview %[[LSE]][%{{.*}}, %[[HEAD]], %{{.*}}] [1, 1, %[[ROWS]]] [1, 1, 1] {{.*}} to memref<?xf32, strided<[?], offset: ?>>
-// CHECK: attn.tile.finalize %[[ACC]], %[[MAX]], %[[SUM]] into %[[OV]] lse(%[[LV]]) normalizer<softmax>
+// CHECK: %[[OV:.*]] = memref.subview %[[O]]{{.*}} to memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>
+// lse is [B, Hq, Lq]: the group's [2, positions] block, transposed to rows.
+// CHECK: %[[LV:.*]] = memref.subview %[[LSE]][%{{.*}}, %[[HEAD]], %{{.*}}] [1, 2, %[[POS]]] [1, 1, 1] {{.*}} to memref<2x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: %[[LVT:.*]] = memref.transpose %[[LV]] (d0, d1) -> (d1, d0)
+// CHECK: attn.tile.finalize %[[ACC]], %[[MAX]], %[[SUM]] into %[[OV]] lse(%[[LVT]]) normalizer<softmax>
 func.func @causal_gqa(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>, %v: tensor<?x?x2x64xf32>) -> (tensor<?x?x4x64xf32>, tensor<?x4x?xf32>) {
   %out, %lse = attn.attention q(%q : tensor<?x?x4x64xf32>) k(%k : tensor<?x?x2x64xf32>) v(%v : tensor<?x?x2x64xf32>) mask(causal) -> tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
   return %out, %lse : tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
@@ -157,7 +163,7 @@ func.func @tile_table(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: te
 // CHECK-SAME: %[[TABLE:[a-z0-9]+]]: memref<?x?xi32, strided<[?, ?], offset: ?>>,
 // CHECK-SAME: %[[LENS:[a-z0-9]+]]: memref<?xi32, strided<[?], offset: ?>>,
 // CHECK: memref.alloca() : memref<32x8xf32>
-// CHECK: %[[BATCH:.*]] = arith.divsi %{{.*}}, %c4
+// CHECK: %[[BATCH:.*]] = arith.divsi %{{.*}}, %c2
 // CHECK: %[[LEN:.*]] = memref.load %[[LENS]][%[[BATCH]]]
 // CHECK: scf.for %[[KT:.*]] =
 // CHECK: %[[K0:.*]] = arith.muli %[[KT]], %c8
@@ -245,4 +251,33 @@ func.func @union(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<
 func.func @vertical_slash(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %vert: tensor<?x?x?xi32>, %slash: tensor<?x?x?xi32>) -> tensor<?x?x2x32xf32> {
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) vertical(%vert : tensor<?x?x?xi32>) slash(%slash : tensor<?x?x?xi32>) mask(and<causal, vertical_slash>) -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>
+}
+
+// -----
+
+// MQA in bhsd: the 4 query heads share the kv head, so one tile holds 8
+// positions of all 4 heads; the head-major q view is transposed to rows of
+// (position, head).
+// CHECK-LABEL: func.func @mqa_bhsd(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<?x4x?x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK: %[[QV:.*]] = memref.subview %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}, 0] [1, 4, %{{.*}}, 32] [1, 1, 1, 1] {{.*}} to memref<4x?x32xf32, strided<[?, ?, 1], offset: ?>>
+// CHECK: %[[QT:.*]] = memref.transpose %[[QV]] (d0, d1, d2) -> (d1, d0, d2) : memref<4x?x32xf32, strided<[?, ?, 1], offset: ?>> to memref<?x4x32xf32, strided<[?, ?, 1], offset: ?>>
+// CHECK: attn.tile.load_q %[[QT]], %{{.*}} {{.*}} : memref<?x4x32xf32, strided<[?, ?, 1], offset: ?>>, memref<32x32xf32>
+// CHECK: attn.tile.mask {{.*}} {group = 4 : i64}
+func.func @mqa_bhsd(%q: tensor<?x4x?x32xf32>, %k: tensor<?x1x?x32xf32>, %v: tensor<?x1x?x32xf32>) -> tensor<?x4x?x32xf32> {
+  %out = attn.attention q(%q : tensor<?x4x?x32xf32>) k(%k : tensor<?x1x?x32xf32>) v(%v : tensor<?x1x?x32xf32>) mask(causal) {layout = #attn.layout<bhsd>} -> tensor<?x4x?x32xf32>
+  return %out : tensor<?x4x?x32xf32>
+}
+
+// -----
+
+// A per-head mask keeps one head per work item.
+// CHECK-LABEL: func.func @per_head_mask(
+// CHECK: memref.subview %{{.*}} to memref<?x32xf32, strided<[?, 1], offset: ?>>
+// CHECK: attn.tile.load_q
+// CHECK-NOT: group =
+// CHECK: return
+func.func @per_head_mask(%q: tensor<?x?x4x32xf32>, %k: tensor<?x?x1x32xf32>, %v: tensor<?x?x1x32xf32>) -> tensor<?x?x4x32xf32> {
+  %out = attn.attention q(%q : tensor<?x?x4x32xf32>) k(%k : tensor<?x?x1x32xf32>) v(%v : tensor<?x?x1x32xf32>) mask(and<causal, on_heads<heads = [0], mask = sliding_window<left = 8>>>) -> tensor<?x?x4x32xf32>
+  return %out : tensor<?x?x4x32xf32>
 }

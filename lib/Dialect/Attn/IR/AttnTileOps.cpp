@@ -71,11 +71,24 @@ static LogicalResult verifyElementRegion(Operation *op, Region &body,
   return success();
 }
 
+/// The rows a view holds: its leading dimensions (all but the last, which
+/// is the head dim) multiplied; dynamic when one of them is.
+static int64_t viewRows(Value view) {
+  auto type = cast<MemRefType>(view.getType());
+  int64_t rows = 1;
+  for (int64_t size : type.getShape().drop_back()) {
+    if (ShapedType::isDynamic(size))
+      return ShapedType::kDynamic;
+    rows *= size;
+  }
+  return rows;
+}
+
 /// Fails when the static rows of view `view` exceed the rows (dimension
 /// `dim`) of tile `tile`.
 static LogicalResult verifyFits(Operation *op, Value view, StringRef viewName,
                                 Value tile, StringRef tileName, unsigned dim) {
-  int64_t rows = cast<MemRefType>(view.getType()).getDimSize(0);
+  int64_t rows = viewRows(view);
   int64_t room = cast<MemRefType>(tile.getType()).getDimSize(dim);
   if (ShapedType::isDynamic(rows) || ShapedType::isDynamic(room) ||
       rows <= room)
@@ -85,13 +98,18 @@ static LogicalResult verifyFits(Operation *op, Value view, StringRef viewName,
                            << tileName;
 }
 
+/// The last dimension (the head dim) of a view.
+static unsigned lastDim(Value view) {
+  return cast<MemRefType>(view.getType()).getRank() - 1;
+}
+
 LogicalResult TileLoadQOp::verify() {
   if (failed(verifyStaticTile(*this, getTile(), "the q tile")) ||
       failed(verifyFits(*this, getSource(), "the q view", getTile(),
                         "the q tile", 0)))
     return failure();
-  return verifySameDim(*this, getSource(), "the q view", 1, getTile(),
-                       "the q tile", 1);
+  return verifySameDim(*this, getSource(), "the q view", lastDim(getSource()),
+                       getTile(), "the q tile", 1);
 }
 
 LogicalResult TileInitOp::verify() {
@@ -111,8 +129,16 @@ LogicalResult TileQKOp::verify() {
   return success();
 }
 
+/// Rows of a packed GQA group share a query position: a positive group.
+static LogicalResult verifyGroup(Operation *op, int64_t group) {
+  if (group < 1)
+    return op->emitOpError() << "group must be positive, got " << group;
+  return success();
+}
+
 LogicalResult TileScoreModOp::verify() {
-  if (failed(verifyStaticTile(*this, getScores(), "the score tile")))
+  if (failed(verifyStaticTile(*this, getScores(), "the score tile")) ||
+      failed(verifyGroup(*this, getGroup())))
     return failure();
   Builder b(getContext());
   return verifyElementRegion(
@@ -121,7 +147,8 @@ LogicalResult TileScoreModOp::verify() {
 }
 
 LogicalResult TileMaskOp::verify() {
-  if (failed(verifyStaticTile(*this, getScores(), "the score tile")))
+  if (failed(verifyStaticTile(*this, getScores(), "the score tile")) ||
+      failed(verifyGroup(*this, getGroup())))
     return failure();
   Builder b(getContext());
   return verifyElementRegion(*this, getBody(),
@@ -152,13 +179,23 @@ LogicalResult TilePVOp::verify() {
 
 LogicalResult TileFinalizeOp::verify() {
   if (failed(verifyState(*this, getAcc(), getMax(), getSum())) ||
-      failed(verifySameDim(*this, getOut(), "the output view", 1, getAcc(),
-                           "the accumulator", 1)) ||
+      failed(verifySameDim(*this, getOut(), "the output view",
+                           lastDim(getOut()), getAcc(), "the accumulator",
+                           1)) ||
       failed(verifyFits(*this, getOut(), "the output view", getAcc(),
-                        "the accumulator", 0)) ||
-      (getLse() && failed(verifySameDim(*this, getLse(), "the lse view", 0,
-                                        getOut(), "the output view", 0))))
+                        "the accumulator", 0)))
     return failure();
+  if (Value lse = getLse()) {
+    // One lse per output row: the output view's shape without the head dim.
+    auto lseType = cast<MemRefType>(lse.getType());
+    if (lseType.getRank() != cast<MemRefType>(getOut().getType()).getRank() - 1)
+      return emitOpError() << "the lse view must have one dimension less "
+                              "than the output view";
+    for (unsigned d = 0; d < lseType.getRank(); ++d)
+      if (failed(verifySameDim(*this, lse, "the lse view", d, getOut(),
+                               "the output view", d)))
+        return failure();
+  }
   NormalizerAttr normalizer = getNormalizer();
   if (getLse() && !normalizer.hasLse())
     return emitOpError() << "normalizer " << normalizer

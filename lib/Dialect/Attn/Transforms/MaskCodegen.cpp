@@ -129,7 +129,7 @@ void TileBuilder::neighborhoodBounds(NeighborhoodAttr hood, Value &kLo,
   SmallVector<Value> inits = {idx(std::numeric_limits<int64_t>::max()),
                               idx(std::numeric_limits<int64_t>::min())};
   SmallVector<Value> range = forLoopCarry(
-      idx(0), rows, 1, inits,
+      idx(0), positions, 1, inits,
       [&](Value i, ValueRange minMax) -> SmallVector<Value> {
         Value qi = arith::AddIOp::create(b, q0, i);
         Value first = idx(0), last = idx(0);
@@ -352,10 +352,11 @@ FailureOr<Value> TileBuilder::emitScoreMods(Value s, Value qi, Value ki) {
 
 void TileBuilder::kvTileBounds(ArrayRef<MaskAttrInterface> parts, Value &lo,
                                Value &hi) {
-  // Keys in [kLo, kHi] can be visible to the tile's queries [q0, q0+rows).
+  // Keys in [kLo, kHi] can be visible to the tile's queries
+  // [q0, q0 + positions).
   Value qFirst = q0;
   Value qLast = arith::SubIOp::create(
-      b, arith::AddIOp::create(b, q0, rows), idx(1));
+      b, arith::AddIOp::create(b, q0, positions), idx(1));
   Value kLo = idx(0);
   Value kHi = arith::SubIOp::create(b, kvLen, idx(1));
   for (MaskAttrInterface m : parts) {
@@ -399,13 +400,13 @@ void TileBuilder::kvTileBounds(ArrayRef<MaskAttrInterface> parts, Value &lo,
 
 Value TileBuilder::tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0,
                               Value k1) {
-  // Every pair of [q0, q0+rows) x [k0, k1) is visible when every conjunct
-  // holds for the extreme pairs; causal, sliding-window, sinks and chunked
-  // conjuncts are understood.
+  // Every pair of [q0, q0 + positions) x [k0, k1) is visible when every
+  // conjunct holds for the extreme pairs; causal, sliding-window, sinks,
+  // chunked and constant prefix conjuncts are understood.
   Value full = arith::ConstantOp::create(b, b.getBoolAttr(true));
   Value qFirst = q0;
   Value qLast = arith::SubIOp::create(
-      b, arith::AddIOp::create(b, q0, rows), idx(1));
+      b, arith::AddIOp::create(b, q0, positions), idx(1));
   Value kLast = arith::SubIOp::create(b, k1, idx(1));
   for (MaskAttrInterface m : parts) {
     Value holds;
@@ -466,7 +467,8 @@ Value TileBuilder::verticalSlashHits(Value k0, Value k1) {
   // [pFirst - s, pLast - s] meet [k0, k1).
   Value pFirst = aligned(q0, false);
   Value pLast = aligned(
-      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, rows), idx(1)),
+      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions),
+                            idx(1)),
       false);
   Value kLast = arith::SubIOp::create(b, k1, idx(1));
   Value anySlash =

@@ -65,6 +65,43 @@ mlir::attn::getTileSizes(AttentionOp op, const TilingOptions &options) {
   return {blockQ, blockKV};
 }
 
+int64_t mlir::attn::getHeadGroup(AttentionOp op, const TilingOptions &options) {
+  ProblemShape shape = op.getProblemShape();
+  if (!ProblemShape::isKnown(shape.numQHeads) ||
+      !ProblemShape::isKnown(shape.numKVHeads) || shape.numKVHeads < 1)
+    return 1;
+  int64_t group = shape.numQHeads / shape.numKVHeads;
+  if (group <= 1 || getTileSizes(op, options).first % group != 0)
+    return 1;
+  // The heads of a group share a tile's kv loop and element code, so
+  // nothing may depend on the head.
+  if (MaskAttrInterface mask = op.getMaskAttr()) {
+    bool perHead = false;
+    mask.walk([&](MaskAttrInterface m) {
+      perHead |= isa<OnHeadsAttr, VerticalSlashAttr, BlockSparseAttr>(m);
+    });
+    if (perHead)
+      return 1;
+  }
+  if (ArrayAttr mods = op.getScoreModsAttr())
+    for (Attribute mod : mods) {
+      if (isa<AlibiAttr>(mod))
+        return 1;
+      if (auto bias = dyn_cast<BiasAttr>(mod);
+          bias && llvm::is_contained(bias.getDims(), BiasDim::h))
+        return 1;
+      if (isa<ScoreModMarkerAttr>(mod)) {
+        Block &body = op.getScoreMod().front();
+        if (body.getNumArguments() > 5 || !body.getArgument(2).use_empty())
+          return 1;
+      }
+    }
+  if (op.getNormalizerOrDefault().getKind() ==
+      NormalizerKind::softmax_with_sink)
+    return 1;
+  return group;
+}
+
 int64_t mlir::attn::getPageSize(AttentionOp op) {
   if (op.getKvStorage() != KVStorage::paged)
     return 0;
@@ -176,9 +213,72 @@ Value TileBuilder::packedView(Value tensor, Value token, Value len, Value h) {
 }
 
 Value TileBuilder::queryView(Value tensor) {
-  if (storage == KVStorage::ragged)
-    return packedView(tensor, arith::AddIOp::create(b, qBase, q0), rows, head);
-  return view(tensor, batch, q0, rows, head);
+  bool ragged = storage == KVStorage::ragged;
+  Value first = ragged ? arith::AddIOp::create(b, qBase, q0).getResult() : q0;
+  if (group == 1)
+    return ragged ? packedView(tensor, first, positions, head)
+                  : view(tensor, batch, q0, positions, head);
+  // The group's heads are adjacent: [positions, group, D], head-major for
+  // bhsd and transposed back to position-major.
+  auto type = cast<MemRefType>(tensor.getType());
+  int64_t dim = type.getShape().back();
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  OpFoldResult heads = b.getIndexAttr(group), width = b.getIndexAttr(dim);
+  SmallVector<OpFoldResult> offsets, sizes;
+  SmallVector<int64_t> shape = {ShapedType::kDynamic, group, dim};
+  bool headMajor = layout == Layout::bhsd;
+  if (ragged) {
+    offsets = {first, head, zero};
+    sizes = {positions, heads, width};
+  } else if (headMajor) {
+    offsets = {batch, head, q0, zero};
+    sizes = {one, heads, positions, width};
+    shape = {group, ShapedType::kDynamic, dim};
+  } else {
+    offsets = {batch, q0, head, zero};
+    sizes = {one, positions, heads, width};
+  }
+  SmallVector<OpFoldResult> strides(offsets.size(), one);
+  auto viewType = memref::SubViewOp::inferRankReducedResultType(
+      shape, type, offsets, sizes, strides);
+  Value result =
+      memref::SubViewOp::create(b, viewType, tensor, offsets, sizes, strides);
+  if (headMajor)
+    result = memref::TransposeOp::create(
+        b, result,
+        AffineMapAttr::get(AffineMap::getPermutationMap(
+            ArrayRef<unsigned>{1, 0, 2}, b.getContext())));
+  return result;
+}
+
+Value TileBuilder::lseView() {
+  // lse: [B, Hq, Lq], or [Hq, tokens] with ragged storage.
+  bool ragged = storage == KVStorage::ragged;
+  OpFoldResult one = b.getIndexAttr(1);
+  OpFoldResult heads = b.getIndexAttr(group);
+  Value first = ragged ? arith::AddIOp::create(b, qBase, q0).getResult() : q0;
+  SmallVector<OpFoldResult> offsets, sizes;
+  if (ragged) {
+    offsets = {head, first};
+    sizes = {heads, positions};
+  } else {
+    offsets = {batch, head, first};
+    sizes = {one, heads, positions};
+  }
+  SmallVector<OpFoldResult> strides(offsets.size(), one);
+  SmallVector<int64_t> shape = {ShapedType::kDynamic};
+  if (group > 1)
+    shape = {group, ShapedType::kDynamic};
+  auto type = memref::SubViewOp::inferRankReducedResultType(
+      shape, cast<MemRefType>(lse.getType()), offsets, sizes, strides);
+  Value result =
+      memref::SubViewOp::create(b, type, lse, offsets, sizes, strides);
+  if (group > 1) // [group, positions] to the rows' [positions, group]
+    result = memref::TransposeOp::create(
+        b, result,
+        AffineMapAttr::get(AffineMap::getPermutationMap(
+            ArrayRef<unsigned>{1, 0}, b.getContext())));
+  return result;
 }
 
 Value TileBuilder::keyView(Value tensor, Value k0, Value cols) {
@@ -212,15 +312,20 @@ void TileBuilder::emitWorkItem(Value item) {
                            b, loadInt(cuQ, {next(s)}), loadInt(cuQ, {s}));
                        return {maxIndex(longest[0], len)};
                      })[0];
-    numQTiles = arith::CeilDivSIOp::create(b, maxLen, idx(BQ));
+    numQTiles = arith::CeilDivSIOp::create(b, maxLen, idx(BQPositions));
   } else {
     numQTiles = arith::CeilDivSIOp::create(
-        b, memref::DimOp::create(b, q, seqAxis), idx(BQ));
+        b, memref::DimOp::create(b, q, seqAxis), idx(BQPositions));
   }
+  // Items are (batch, head group, q tile); a group is one head unless the
+  // tile packs a GQA group.
+  int64_t numGroups = Hq / group;
   qTile = arith::RemSIOp::create(b, item, numQTiles);
   Value bh = arith::DivSIOp::create(b, item, numQTiles);
-  head = arith::RemSIOp::create(b, bh, idx(Hq));
-  batch = arith::DivSIOp::create(b, bh, idx(Hq));
+  head = arith::RemSIOp::create(b, bh, idx(numGroups));
+  if (group > 1)
+    head = arith::MulIOp::create(b, head, idx(group));
+  batch = arith::DivSIOp::create(b, bh, idx(numGroups));
   kvHead = arith::DivSIOp::create(b, head, idx(Hq / Hkv));
   // The item's sequence lengths.
   if (storage == KVStorage::ragged) {
@@ -235,11 +340,13 @@ void TileBuilder::emitWorkItem(Value item) {
                 : memref::DimOp::create(b, k, seqAxis).getResult();
   }
   offset = arith::SubIOp::create(b, kvLen, qLen);
-  q0 = arith::MulIOp::create(b, qTile, idx(BQ));
-  rows = minIndex(idx(BQ), arith::SubIOp::create(b, qLen, q0));
+  q0 = arith::MulIOp::create(b, qTile, idx(BQPositions));
+  positions = minIndex(idx(BQPositions), arith::SubIOp::create(b, qLen, q0));
   // Short sequences leave some q tiles of a ragged batch without rows.
   if (storage == KVStorage::ragged)
-    rows = maxIndex(rows, idx(0));
+    positions = maxIndex(positions, idx(0));
+  rows = group > 1 ? arith::MulIOp::create(b, positions, idx(group)).getResult()
+                   : positions;
 }
 
 //===----------------------------------------------------------------------===//
@@ -247,7 +354,7 @@ void TileBuilder::emitWorkItem(Value item) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult TileBuilder::emitScoreModOp(Value k0, Value cols) {
-  auto modOp = TileScoreModOp::create(b, scores, q0, k0, rows, cols);
+  auto modOp = TileScoreModOp::create(b, scores, q0, k0, rows, cols, group);
   OpBuilder::InsertionGuard guard(b);
   Type index = b.getIndexType();
   Block *body =
@@ -262,7 +369,7 @@ LogicalResult TileBuilder::emitScoreModOp(Value k0, Value cols) {
 }
 
 LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
-  auto maskOp = TileMaskOp::create(b, scores, q0, k0, rows, cols);
+  auto maskOp = TileMaskOp::create(b, scores, q0, k0, rows, cols, group);
   OpBuilder::InsertionGuard guard(b);
   Type index = b.getIndexType();
   Block *body = b.createBlock(&maskOp.getBody(), {}, {index, index},
@@ -352,27 +459,12 @@ LogicalResult TileBuilder::emitDisjunctTiles(
 
 void TileBuilder::emitFinalize() {
   Value outView = queryView(out);
-  Value lseView;
-  if (lse) {
-    // lse: [B, Hq, Lq], or [Hq, tokens] with ragged storage.
-    OpFoldResult one = b.getIndexAttr(1);
-    SmallVector<OpFoldResult> offsets = {batch, head, q0};
-    SmallVector<OpFoldResult> sizes = {one, one, rows};
-    if (storage == KVStorage::ragged) {
-      offsets = {head, arith::AddIOp::create(b, qBase, q0).getResult()};
-      sizes = {one, rows};
-    }
-    SmallVector<OpFoldResult> strides(offsets.size(), one);
-    auto type = memref::SubViewOp::inferRankReducedResultType(
-        {ShapedType::kDynamic}, cast<MemRefType>(lse.getType()), offsets, sizes,
-        strides);
-    lseView = memref::SubViewOp::create(b, type, lse, offsets, sizes, strides);
-  }
+  Value lseRows = lse ? lseView() : Value();
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
   Value sink;
   if (normalizer.getKind() == NormalizerKind::softmax_with_sink)
     sink = loadF32(operands.lookup(OperandKind::sink), {head});
-  TileFinalizeOp::create(b, acc, rowMax, rowSum, outView, lseView, sink,
+  TileFinalizeOp::create(b, acc, rowMax, rowSum, outView, lseRows, sink,
                          normalizer);
 }
 
@@ -408,6 +500,8 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   Hq = shape.numQHeads;
   Hkv = shape.numKVHeads;
   std::tie(BQ, BK) = getTileSizes(op, options);
+  group = getHeadGroup(op, options);
+  BQPositions = BQ / group;
   if (op.getMaskAttr())
     mask = simplifyMask(op.getMaskAttr());
 

@@ -58,12 +58,18 @@ private:
   Layout layout = Layout::bshd;
   KVStorage storage = KVStorage::contiguous;
   int64_t pageSize = 0;   ///< keys per page, for paged storage
+  /// Query heads packed into one q tile (a GQA group, see getHeadGroup), and
+  /// the query positions a q tile holds: BQ / group.
+  int64_t group = 1, BQPositions = 0;
   MaskAttrInterface mask; ///< in normal form; null when there is none
 
   // Kernel arguments and per-item values.
   Value q, k, v, out, lse;
   llvm::DenseMap<OperandKind, Value> operands;
-  Value batch, head, kvHead, qTile, q0, rows, qLen, kvLen, offset;
+  /// `head` is the first query head of the item; `q0` its first query
+  /// position, `positions` how many it holds, `rows` its tile rows
+  /// (positions x group).
+  Value batch, head, kvHead, qTile, q0, positions, rows, qLen, kvLen, offset;
   /// Ragged storage: the first packed token of the item's q and kv sequence.
   Value qBase, kvBase;
   Value tileKinds; ///< the runtime's tile table, for masks without bounds
@@ -114,8 +120,12 @@ private:
   /// The 2-D view of `len` packed tokens from `token` at head `h` of a
   /// ragged [tokens, heads, dim] tensor.
   Value packedView(Value tensor, Value token, Value len, Value h);
-  /// The view of the current q tile's rows of q or out.
+  /// The view of the current q tile's rows of q or out: [positions, D], or
+  /// [positions, group, D] for a packed GQA group.
   Value queryView(Value tensor);
+  /// The view of the current q tile's lse: [positions] or
+  /// [positions, group].
+  Value lseView();
   /// The view of the keys [k0, k0 + cols) of k or v, wherever the storage
   /// keeps them (a tile never crosses a page: block_kv divides page_size).
   Value keyView(Value tensor, Value k0, Value cols);

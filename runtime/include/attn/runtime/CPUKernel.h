@@ -90,7 +90,8 @@ private:
   std::string kvStorage = "contiguous"; ///< contiguous, paged or ragged
   std::vector<ParamSpec> paramSpecs;
   int64_t numQHeads = 0, numKVHeads = 0, headDimQK = 0, headDimV = 0;
-  int64_t blockQSize = 0;
+  int64_t blockQSize = 0; ///< query positions per tile
+  int64_t headGroup = 1;  ///< query heads per work item
   std::vector<std::string> biasAxes;
   int64_t sparseBlockQ = 0, sparseBlockKV = 0;
   int64_t blockKVSize = 0;

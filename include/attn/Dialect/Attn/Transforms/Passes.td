@@ -58,9 +58,13 @@ def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
   let description = [{
     Rewrites every function whose body is one `attn.attention` on its
     arguments (what `attn-compile` imports from a spec) into the tile-level
-    kernel of one work item: a (batch, head, q-tile) triple numbered
-    `((b * Hq) + h) * ceil(Lq / block_q) + q_tile` (Lq: the longest
-    sequence with ragged storage). Paged storage reads each sequence's
+    kernel of one work item: a (batch, head group, q-tile) triple numbered
+    `((b * Hq / G) + g) * ceil(Lq / (block_q / G)) + q_tile` (Lq: the
+    longest sequence with ragged storage). `G` (getHeadGroup) packs the
+    query heads of a GQA group into the rows of one tile, row
+    `position * G + head`, when nothing depends on the head; the q, out and
+    lse views are then `[positions, G, D]` (`memref.transpose`d for bhsd) and
+    the element regions see `q_start + row / G`. Otherwise `G = 1`. Paged storage reads each sequence's
     length from `cache_seqlens` and views each kv tile in the page
     `block_table` names (`block_kv` divides the page size); ragged storage
     views the packed tokens from `cu_seqlens`. Tensors become strided

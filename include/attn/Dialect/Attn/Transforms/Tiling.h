@@ -31,6 +31,14 @@ struct TilingOptions {
 std::pair<int64_t, int64_t> getTileSizes(AttentionOp op,
                                          const TilingOptions &options);
 
+/// The query heads one q tile packs: a GQA group (Hq / Hkv) when nothing
+/// depends on the head (no on_heads, vertical-slash or block-sparse mask, no
+/// ALiBi, per-head bias, head-reading score_mod or sink normalizer) and the
+/// group divides block_q; else 1. A packed tile holds block_q / group query
+/// positions of every head of its group, so each kv tile is loaded once per
+/// group rather than once per head.
+int64_t getHeadGroup(AttentionOp op, const TilingOptions &options);
+
 /// The keys per page of `op`'s paged kv storage; 0 for other storage.
 int64_t getPageSize(AttentionOp op);
 
