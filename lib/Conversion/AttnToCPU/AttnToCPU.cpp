@@ -45,17 +45,16 @@ bool mlir::attn::usesTileTable(AttentionOp op,
 namespace {
 
 /// Lowers the tile ops of one kernel function.
-class TileLowering {
+class TileLowering : KernelCodeBuilder {
 public:
   TileLowering(func::FuncOp func, int64_t vectorWidth)
-      : func(func), b(func.getLoc(), func.getContext()),
+      : KernelCodeBuilder(func.getLoc(), func.getContext()), func(func),
         vectorWidth(vectorWidth) {}
 
   LogicalResult run();
 
 private:
   func::FuncOp func;
-  ImplicitLocOpBuilder b;
   int64_t vectorWidth;
   /// Staging buffers of the K^T and V tiles in f32, one per role and shape,
   /// made once per kernel.
@@ -65,15 +64,10 @@ private:
   // Helpers
   //===------------------------------------------------------------------===//
 
-  Value idx(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
-  Value f32(double value) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
-  }
   Value negInf() { return f32(-std::numeric_limits<double>::infinity()); }
   Value splat(VectorType type, Value scalar) {
     return vector::BroadcastOp::create(b, type, scalar);
   }
-  Value minIndex(Value a, Value c) { return arith::MinSIOp::create(b, a, c); }
   Value dim(Value memref, int64_t d) {
     return memref::DimOp::create(b, memref, d);
   }
@@ -81,24 +75,11 @@ private:
     return cast<MemRefType>(memref.getType()).getDimSize(d);
   }
 
-  Value loadF32(Value memref, ValueRange indices) {
-    return buildLoadF32(b, memref, indices);
-  }
   void storeF32(Value value, Value memref, ValueRange indices) {
     Type type = cast<MemRefType>(memref.getType()).getElementType();
     if (type != value.getType())
       value = arith::TruncFOp::create(b, type, value);
     memref::StoreOp::create(b, value, memref, indices);
-  }
-
-  void forLoop(Value lb, Value ub, int64_t step,
-               function_ref<void(Value)> body) {
-    buildFor(b, lb, ub, step, body);
-  }
-  SmallVector<Value>
-  forLoopCarry(Value lb, Value ub, int64_t step, ValueRange inits,
-               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    return buildForCarry(b, lb, ub, step, inits, body);
   }
 
   /// The largest of {max, max/2, ..., 1} that divides `n`.

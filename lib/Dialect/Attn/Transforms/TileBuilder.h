@@ -39,10 +39,11 @@ boundedDisjuncts(MaskAttrInterface mask);
 VerticalSlashAttr listedVerticalSlash(MaskAttrInterface mask);
 
 /// Builds the tile-level kernel of one attn.attention.
-class TileBuilder {
+class TileBuilder : KernelCodeBuilder {
 public:
   TileBuilder(AttentionOp op, func::FuncOp kernel, const TilingOptions &options)
-      : op(op), b(op.getLoc(), kernel.getContext()), options(options) {
+      : KernelCodeBuilder(op.getLoc(), kernel.getContext()), op(op),
+        options(options) {
     b.setInsertionPointToStart(&kernel.getBody().front());
   }
 
@@ -50,14 +51,13 @@ public:
 
 private:
   AttentionOp op;
-  ImplicitLocOpBuilder b;
   TilingOptions options;
 
   // Problem constants.
   int64_t BQ = 0, BK = 0, D = 0, Dv = 0, Hq = 0, Hkv = 0;
   Layout layout = Layout::bshd;
   KVStorage storage = KVStorage::contiguous;
-  int64_t pageSize = 0;   ///< keys per page, for paged storage
+  int64_t pageSize = 0; ///< keys per page, for paged storage
   /// Query heads packed into one q tile (a GQA group, see getHeadGroup), and
   /// the query positions a q tile holds: BQ / group.
   int64_t group = 1, BQPositions = 0;
@@ -82,36 +82,10 @@ private:
   // Small helpers
   //===------------------------------------------------------------------===//
 
-  Value idx(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
-  Value f32(double value) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
-  }
-  Value boolean(bool value) {
-    return arith::ConstantOp::create(b, b.getBoolAttr(value));
-  }
-  Value minIndex(Value a, Value c) { return arith::MinSIOp::create(b, a, c); }
-  Value maxIndex(Value a, Value c) { return arith::MaxSIOp::create(b, a, c); }
-  Value cmp(arith::CmpIPredicate pred, Value a, Value c) {
-    return arith::CmpIOp::create(b, pred, a, c);
-  }
-  Value loadF32(Value memref, ValueRange indices) {
-    return buildLoadF32(b, memref, indices);
-  }
   Value loadInt(Value memref, ValueRange indices);
   /// The index into `memref`'s dimension `dim` for `value`, or 0 when that
   /// dimension broadcasts (size 1).
   Value broadcastIndex(Value memref, int64_t dim, Value value);
-
-  void forLoop(Value lb, Value ub, int64_t step,
-               function_ref<void(Value)> body) {
-    buildFor(b, lb, ub, step, body);
-  }
-  SmallVector<Value>
-  forLoopCarry(Value lb, Value ub, int64_t step, ValueRange inits,
-               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    return buildForCarry(b, lb, ub, step, inits, body);
-  }
-  void ifThen(Value cond, function_ref<void()> then) { buildIf(b, cond, then); }
 
   /// The 2-D view [len, head dim] of `tensor` (q, k, v or out) at batch
   /// `bIdx`, sequence position `s0` and head `h` (a rank-4 tensor in the

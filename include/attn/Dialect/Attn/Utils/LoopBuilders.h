@@ -1,12 +1,12 @@
-//===- LoopBuilders.h - scf loops built from callbacks ----------*- C++ -*-===//
+//===- LoopBuilders.h - The base of the kernel builders ---------*- C++ -*-===//
 //
 // Part of the Attn project: an MLIR-based attention compiler.
 //
 //===----------------------------------------------------------------------===//
 //
-// The small builders that attn-tile and the CPU lowering share: scf.for and
-// scf.if whose bodies a callback fills at the builder's insertion point, and
-// loads that widen to f32.
+// The builder base that attn-tile and the CPU lowering share: scf.for and
+// scf.if whose bodies a callback fills at the builder's insertion point,
+// constants, index arithmetic and loads that widen to f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,51 +20,70 @@
 
 namespace mlir::attn {
 
-/// for (iv = lb; iv < ub; iv += step) body(iv)
-inline void buildFor(ImplicitLocOpBuilder &b, Value lb, Value ub, int64_t step,
-                     function_ref<void(Value)> body) {
-  auto loop =
-      scf::ForOp::create(b, lb, ub, arith::ConstantIndexOp::create(b, step));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  body(loop.getInductionVar());
-}
+/// An ImplicitLocOpBuilder with the helpers kernel builders use: index and
+/// f32 constants, index min/max/compare, scf loops and ifs whose bodies a
+/// callback fills at the insertion point, and loads widened to f32.
+class KernelCodeBuilder {
+protected:
+  KernelCodeBuilder(Location loc, MLIRContext *context) : b(loc, context) {}
 
-/// A loop carrying `inits` through `body`, which returns the next values;
-/// returns the final values.
-inline SmallVector<Value>
-buildForCarry(ImplicitLocOpBuilder &b, Value lb, Value ub, int64_t step,
-              ValueRange inits,
-              function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  auto loop = scf::ForOp::create(
-      b, lb, ub, arith::ConstantIndexOp::create(b, step), inits,
-      [&](OpBuilder &nested, Location loc, Value iv, ValueRange iter) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        SmallVector<Value> next = body(iv, iter);
-        scf::YieldOp::create(b, next);
-      });
-  return SmallVector<Value>(loop.getResults());
-}
+  ImplicitLocOpBuilder b;
 
-/// if (cond) then()
-inline void buildIf(ImplicitLocOpBuilder &b, Value cond,
-                    function_ref<void()> then) {
-  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  then();
-}
+  Value idx(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
+  Value f32(double value) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
+  }
+  Value boolean(bool value) {
+    return arith::ConstantOp::create(b, b.getBoolAttr(value));
+  }
+  Value minIndex(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value maxIndex(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  Value cmp(arith::CmpIPredicate pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, pred, x, y);
+  }
 
-/// memref[indices], extended to f32 when narrower.
-inline Value buildLoadF32(ImplicitLocOpBuilder &b, Value memref,
-                          ValueRange indices) {
-  Value value = memref::LoadOp::create(b, memref, indices);
-  if (!value.getType().isF32())
-    value = arith::ExtFOp::create(b, b.getF32Type(), value);
-  return value;
-}
+  /// memref[indices], extended to f32 when narrower.
+  Value loadF32(Value memref, ValueRange indices) {
+    Value value = memref::LoadOp::create(b, memref, indices);
+    if (!value.getType().isF32())
+      value = arith::ExtFOp::create(b, b.getF32Type(), value);
+    return value;
+  }
+
+  /// for (iv = lb; iv < ub; iv += step) body(iv)
+  void forLoop(Value lb, Value ub, int64_t step,
+               function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, lb, ub, idx(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
+  }
+
+  /// A loop carrying `inits` through `body`, which returns the next values;
+  /// returns the final values.
+  SmallVector<Value>
+  forLoopCarry(Value lb, Value ub, int64_t step, ValueRange inits,
+               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto loop = scf::ForOp::create(
+        b, lb, ub, idx(step), inits,
+        [&](OpBuilder &nested, Location loc, Value iv, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          SmallVector<Value> next = body(iv, iter);
+          scf::YieldOp::create(b, next);
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// if (cond) then()
+  void ifThen(Value cond, function_ref<void()> then) {
+    auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    then();
+  }
+};
 
 } // namespace mlir::attn
 
