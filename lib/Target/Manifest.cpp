@@ -116,7 +116,7 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
   auto func = op->getParentOfType<func::FuncOp>();
   std::string name = func ? func.getName().str() : "attention";
   return llvm::json::Object{
-      {"format", 1},
+      {"format", 2},
       {"name", name},
       {"entry", "_mlir_ciface_" + name},
       {"target", info.target},

@@ -20,7 +20,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("f32 lanes per vector (8: AVX2, 16: AVX-512)"),
       llvm::cl::init(8)};
   PassOptions::Option<int64_t> blockQ{
-      *this, "block-q", llvm::cl::desc("queries per work item"),
+      *this, "block-q", llvm::cl::desc("rows per q tile (query positions x the GQA group packed into it)"),
       llvm::cl::init(128)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv", llvm::cl::desc("keys per tile"), llvm::cl::init(64)};

@@ -137,7 +137,9 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
   }
   std::unique_ptr<CPUKernel> kernel(new CPUKernel());
   try {
-    if (m.value("format", 0) != 1) {
+    // Format 2 added work.head_group (block_q counts query positions); a
+    // format-1 manifest is the same with a head group of 1.
+    if (int format = m.value("format", 0); format != 1 && format != 2) {
       error = "the manifest has an unknown format (expected 1)";
       return nullptr;
     }

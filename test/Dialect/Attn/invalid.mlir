@@ -1142,3 +1142,19 @@ func.func @tile_finalize_lse_rows(%acc: memref<16x64xf32>, %max: memref<16xf32>,
   attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<8x64xf32>, memref<4xf32>
   return
 }
+
+// -----
+
+func.func @tile_group_dynamic(%q: memref<?x?x64xf32>, %qs: memref<16x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_q' op the q view packs a head group of dynamic size; dimension 1 must be static}}
+  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<?x?x64xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_group_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x2x64xf32>, %z: f32) {
+  // expected-error @+1 {{'attn.tile.finalize' op a packed head group has one sink logit per head; a scalar sink needs a rank-2 output view}}
+  attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax_with_sink> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x2x64xf32>
+  return
+}

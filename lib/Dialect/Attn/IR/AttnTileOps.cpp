@@ -98,6 +98,17 @@ static LogicalResult verifyFits(Operation *op, Value view, StringRef viewName,
                            << tileName;
 }
 
+/// A rank-3 view [positions, heads, D] packs a GQA group: its head count
+/// must be static (the lowering walks it).
+static LogicalResult verifyGroupView(Operation *op, Value view,
+                                     StringRef name) {
+  auto type = cast<MemRefType>(view.getType());
+  if (type.getRank() == 3 && type.isDynamicDim(1))
+    return op->emitOpError() << name << " packs a head group of dynamic "
+                             << "size; dimension 1 must be static";
+  return success();
+}
+
 /// The last dimension (the head dim) of a view.
 static unsigned lastDim(Value view) {
   return cast<MemRefType>(view.getType()).getRank() - 1;
@@ -105,6 +116,7 @@ static unsigned lastDim(Value view) {
 
 LogicalResult TileLoadQOp::verify() {
   if (failed(verifyStaticTile(*this, getTile(), "the q tile")) ||
+      failed(verifyGroupView(*this, getSource(), "the q view")) ||
       failed(verifyFits(*this, getSource(), "the q view", getTile(),
                         "the q tile", 0)))
     return failure();
@@ -179,6 +191,7 @@ LogicalResult TilePVOp::verify() {
 
 LogicalResult TileFinalizeOp::verify() {
   if (failed(verifyState(*this, getAcc(), getMax(), getSum())) ||
+      failed(verifyGroupView(*this, getOut(), "the output view")) ||
       failed(verifySameDim(*this, getOut(), "the output view",
                            lastDim(getOut()), getAcc(), "the accumulator",
                            1)) ||
@@ -201,6 +214,9 @@ LogicalResult TileFinalizeOp::verify() {
     return emitOpError() << "normalizer " << normalizer
                          << " defines no log-sum-exp; drop the lse view";
   bool needsSink = normalizer.getKind() == NormalizerKind::softmax_with_sink;
+  if (getSink() && cast<MemRefType>(getOut().getType()).getRank() == 3)
+    return emitOpError() << "a packed head group has one sink logit per "
+                            "head; a scalar sink needs a rank-2 output view";
   if (needsSink != static_cast<bool>(getSink()))
     return emitOpError() << (needsSink ? "softmax_with_sink needs a sink logit"
                                        : "only softmax_with_sink takes a sink "

@@ -103,7 +103,7 @@ private:
   /// The view of the keys [k0, k0 + cols) of k or v, wherever the storage
   /// keeps them (a tile never crosses a page: block_kv divides page_size).
   Value keyView(Value tensor, Value k0, Value cols);
-  /// Sets batch, head, q tile, lengths and bases from the work item.
+  /// Sets batch, head group, q tile, lengths and bases from the work item.
   void emitWorkItem(Value item);
 
   //===------------------------------------------------------------------===//

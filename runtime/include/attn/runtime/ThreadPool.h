@@ -4,9 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// CPU kernels are split into independent work items (batch, head, q-tile);
-// parallelFor hands them out over a fixed set of threads, dynamically, so
-// that items of unequal cost (causal, sparse) balance.
+// CPU kernels are split into independent work items (batch, head group,
+// q-tile); parallelFor hands them out over a fixed set of threads,
+// dynamically, so that items of unequal cost (causal, sparse) balance.
 //
 //===----------------------------------------------------------------------===//
 

@@ -115,7 +115,8 @@ def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"128",
-           "queries per work item, unless the op's schedule says otherwise">,
+           "rows per q tile (query positions x the GQA group it packs), "
+           "unless the op's schedule says otherwise">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
            "keys per tile, unless the op's schedule says otherwise">
   ];
