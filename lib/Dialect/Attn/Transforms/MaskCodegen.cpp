@@ -253,6 +253,22 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
         Value vert = operands.lookup(OperandKind::vertical);
         Value slash = operands.lookup(OperandKind::slash);
         Value p = aligned(qi, false);
+        if (vsColumns) {
+          // The tile's listed columns and diagonals (prepareVerticalSlash).
+          auto isSet = [&](Value buffer, Value index) {
+            Value flag = memref::LoadOp::create(b, buffer, index);
+            Value zero = arith::ConstantOp::create(b, b.getI8IntegerAttr(0));
+            return arith::CmpIOp::create(b, arith::CmpIPredicate::ne, flag,
+                                         zero)
+                .getResult();
+          };
+          Value column = arith::SubIOp::create(b, ki, vsK0);
+          Value diagonal = arith::SubIOp::create(
+              b, arith::SubIOp::create(b, p, ki), vsDiagMin);
+          return arith::OrIOp::create(b, isSet(vsColumns, column),
+                                      isSet(vsDiagonals, diagonal))
+              .getResult();
+        }
         auto prefix = [&](Value memref) {
           return SmallVector<Value>{broadcastIndex(memref, 0, batch),
                                     broadcastIndex(memref, 1, head)};
@@ -481,4 +497,57 @@ Value TileBuilder::verticalSlashHits(Value k0, Value k1) {
                  return arith::AndIOp::create(b, reaches, starts).getResult();
                });
   return arith::OrIOp::create(b, anyVertical, anySlash);
+}
+
+void TileBuilder::prepareVerticalSlash(Value k0, Value cols) {
+  Value vert = operands.lookup(OperandKind::vertical);
+  Value slash = operands.lookup(OperandKind::slash);
+  Value zero = arith::ConstantOp::create(b, b.getI8IntegerAttr(0));
+  Value one = arith::ConstantOp::create(b, b.getI8IntegerAttr(1));
+  auto clear = [&](Value buffer) {
+    forLoop(idx(0), memref::DimOp::create(b, buffer, 0), 1, [&](Value i) {
+      memref::StoreOp::create(b, zero, buffer, i);
+    });
+  };
+  clear(vsColumns);
+  clear(vsDiagonals);
+  auto prefix = [&](Value memref) {
+    return SmallVector<Value>{broadcastIndex(memref, 0, batch),
+                              broadcastIndex(memref, 1, head)};
+  };
+  // Listed keys inside the tile.
+  SmallVector<Value> at = prefix(vert);
+  Value k1 = arith::AddIOp::create(b, k0, cols);
+  forLoop(idx(0), memref::DimOp::create(b, vert, 2), 1, [&](Value e) {
+    Value key = loadInt(vert, {at[0], at[1], e});
+    Value after = cmp(arith::CmpIPredicate::sge, key, k0);
+    Value before = cmp(arith::CmpIPredicate::slt, key, k1);
+    ifThen(arith::AndIOp::create(b, after, before), [&] {
+      memref::StoreOp::create(b, one, vsColumns,
+                              ValueRange{arith::SubIOp::create(b, key, k0)});
+    });
+  });
+  // Listed diagonals p - k the tile spans: from pFirst - (k1 - 1) to
+  // pLast - k0.
+  Value pFirst = aligned(q0, false);
+  Value pLast = aligned(
+      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions),
+                            idx(1)),
+      false);
+  Value diagMin =
+      arith::SubIOp::create(b, pFirst, arith::SubIOp::create(b, k1, idx(1)));
+  Value diagMax = arith::SubIOp::create(b, pLast, k0);
+  at = prefix(slash);
+  forLoop(idx(0), memref::DimOp::create(b, slash, 2), 1, [&](Value e) {
+    Value s = loadInt(slash, {at[0], at[1], e});
+    Value above = cmp(arith::CmpIPredicate::sge, s, diagMin);
+    Value below = cmp(arith::CmpIPredicate::sle, s, diagMax);
+    ifThen(arith::AndIOp::create(b, above, below), [&] {
+      memref::StoreOp::create(
+          b, one, vsDiagonals,
+          ValueRange{arith::SubIOp::create(b, s, diagMin)});
+    });
+  });
+  vsK0 = k0;
+  vsDiagMin = diagMin;
 }

@@ -369,6 +369,8 @@ LogicalResult TileBuilder::emitScoreModOp(Value k0, Value cols) {
 }
 
 LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
+  if (vsColumns)
+    prepareVerticalSlash(k0, cols);
   auto maskOp = TileMaskOp::create(b, scores, q0, k0, rows, cols, group);
   OpBuilder::InsertionGuard guard(b);
   Type index = b.getIndexType();
@@ -533,6 +535,15 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   acc = tile({BQ, Dv});
   rowMax = tile({BQ});
   rowSum = tile({BQ});
+  bool hasVerticalSlash = false;
+  if (mask)
+    mask.walk([&](VerticalSlashAttr) { hasVerticalSlash = true; });
+  if (hasVerticalSlash) {
+    Type i8 = b.getI8Type();
+    vsColumns = memref::AllocaOp::create(b, MemRefType::get({BK}, i8));
+    vsDiagonals = memref::AllocaOp::create(
+        b, MemRefType::get({BQPositions + BK}, i8));
+  }
 
   emitWorkItem(item);
 

@@ -77,6 +77,11 @@ private:
 
   // Tiles.
   Value qs, scores, acc, rowMax, rowSum;
+  /// Vertical-slash masks: per partial tile, which of its keys are listed
+  /// verticals (i8 [block_kv], from key vsK0) and which diagonals p - k are
+  /// listed slashes (i8 [positions + block_kv], from diagonal vsDiagMin), so
+  /// that the element code reads two bytes instead of searching the lists.
+  Value vsColumns, vsDiagonals, vsK0, vsDiagMin;
 
   //===------------------------------------------------------------------===//
   // Small helpers
@@ -141,6 +146,8 @@ private:
   /// any other conjunct.
   Value tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0, Value k1);
 
+  /// Fills vsColumns and vsDiagonals for the tile of keys [k0, k0 + cols).
+  void prepareVerticalSlash(Value k0, Value cols);
   /// Whether a vertical-slash mask can show any key of [k0, k1) to the q
   /// tile: a listed vertical key inside it, or a listed diagonal crossing it
   /// (from the index operands, O(verticals + slashes)).
