@@ -247,7 +247,13 @@ func.func @union(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<
 // CHECK: %[[HIT:.*]] = arith.ori %[[VHIT]], %[[SHIT]]
 // CHECK: scf.if %[[HIT]] {
 // CHECK: attn.tile.qk
+// A partial tile first marks its listed columns and diagonals, so that the
+// element code reads two flags instead of searching the lists.
+// CHECK: memref.store %{{.*}}, %[[COLS:.*]][%{{.*}}] : memref<16xi8>
+// CHECK: memref.store %{{.*}}, %[[DIAGS:.*]][%{{.*}}] : memref<48xi8>
 // CHECK: attn.tile.mask
+// CHECK: memref.load %[[COLS]]
+// CHECK: memref.load %[[DIAGS]]
 func.func @vertical_slash(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %vert: tensor<?x?x?xi32>, %slash: tensor<?x?x?xi32>) -> tensor<?x?x2x32xf32> {
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) vertical(%vert : tensor<?x?x?xi32>) slash(%slash : tensor<?x?x?xi32>) mask(and<causal, vertical_slash>) -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>

@@ -265,9 +265,9 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
           Value column = arith::SubIOp::create(b, ki, vsK0);
           Value diagonal = arith::SubIOp::create(
               b, arith::SubIOp::create(b, p, ki), vsDiagMin);
-          return arith::OrIOp::create(b, isSet(vsColumns, column),
-                                      isSet(vsDiagonals, diagonal))
-              .getResult();
+          Value inVertical = isSet(vsColumns, column);
+          Value inSlash = isSet(vsDiagonals, diagonal);
+          return arith::OrIOp::create(b, inVertical, inSlash).getResult();
         }
         auto prefix = [&](Value memref) {
           return SmallVector<Value>{broadcastIndex(memref, 0, batch),
