@@ -120,7 +120,7 @@ LogicalResult compile(ModuleOp module, AttentionOp op,
   options.vectorWidth = cpu.vectorWidth;
   CPUKernelOptions kernelOptions{options.vectorWidth, options.blockQ,
                                  options.blockKV};
-  auto [blockQ, blockKV] = getCPUBlockSizes(op, kernelOptions);
+  auto [blockQ, blockKV] = getTileSizes(op, kernelOptions.tiling());
   // The key covers the spec, the compiler build and every code-gen choice.
   std::string target = "cpu:" + cpu.name + ":" + cpu.features +
                        ":vw" + std::to_string(options.vectorWidth) + ":bq" +
@@ -367,7 +367,7 @@ int main(int argc, char **argv) {
 
   if (explain) {
     TileCounts counts;
-    int64_t blockKV = getCPUBlockSizes(op, CPUKernelOptions{}).second;
+    int64_t blockKV = kernel.blockKV();
     if (MaskAttrInterface mask = op.getMaskAttr()) {
       // Operand-dependent masks are classified for batch 0, head 0.
       counts = countTiles(buildMaskModel(mask),
@@ -392,8 +392,7 @@ int main(int argc, char **argv) {
     std::string svg =
         drawMaskSvg(buildMaskModel(op.getMaskAttr()),
                     maskData(tensors, geometry.qLens[0], geometry.kvLens[0]),
-                    0, 0, kernel.blockQ(),
-                    getCPUBlockSizes(op, CPUKernelOptions{}).second);
+                    0, 0, kernel.blockQ(), kernel.blockKV());
     std::error_code ec;
     llvm::raw_fd_ostream file(maskSvg, ec);
     if (ec)

@@ -32,16 +32,6 @@ namespace mlir::attn {
 using namespace mlir;
 using namespace mlir::attn;
 
-std::pair<int64_t, int64_t>
-mlir::attn::getCPUBlockSizes(AttentionOp op, const CPUKernelOptions &options) {
-  return getTileSizes(op, options.tiling());
-}
-
-bool mlir::attn::usesTileTable(AttentionOp op,
-                               const CPUKernelOptions &options) {
-  return usesTileTable(op, options.tiling());
-}
-
 namespace {
 
 /// Lowers the tile ops of one kernel function.

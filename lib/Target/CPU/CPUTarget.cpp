@@ -48,7 +48,7 @@ llvm::json::Object mlir::attn::buildCPUManifest(AttentionOp op,
                                                 const CPUKernelOptions &options,
                                                 const HostCPU &cpu,
                                                 llvm::StringRef specHash) {
-  auto [blockQ, blockKV] = getCPUBlockSizes(op, options);
+  auto [blockQ, blockKV] = getTileSizes(op, options.tiling());
   int64_t group = getHeadGroup(op, options.tiling());
   ManifestInfo info{"cpu",
                     cpu.name,
@@ -56,7 +56,7 @@ llvm::json::Object mlir::attn::buildCPUManifest(AttentionOp op,
                     blockQ / group,
                     blockKV,
                     group,
-                    usesTileTable(op, options)};
+                    usesTileTable(op, options.tiling())};
   return buildManifest(op, info);
 }
 

@@ -22,14 +22,6 @@ struct CPUKernelOptions {
   TilingOptions tiling() const { return {blockQ, blockKV}; }
 };
 
-/// The tile table decision of attn-tile (see usesTileTable(AttentionOp,
-/// const TilingOptions &)) for the CPU's tile sizes.
-bool usesTileTable(AttentionOp op, const CPUKernelOptions &options);
-
-/// The tile sizes the CPU kernel of `op` uses (the schedule's when set).
-std::pair<int64_t, int64_t> getCPUBlockSizes(AttentionOp op,
-                                             const CPUKernelOptions &options);
-
 } // namespace mlir::attn
 
 #endif // ATTN_CONVERSION_ATTNTOCPU_ATTNTOCPU_H

@@ -51,6 +51,7 @@ public:
   const std::vector<ParamSpec> &params() const { return paramSpecs; }
   const std::string &manifestText() const { return manifest; }
   int64_t blockQ() const { return blockQSize; }
+  int64_t blockKV() const { return blockKVSize; }
 
   /// Checks the arguments (by parameter name) without running anything.
   bool validate(const std::map<std::string, attn_tensor> &args,
