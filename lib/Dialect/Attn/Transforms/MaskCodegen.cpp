@@ -160,12 +160,11 @@ TileBuilder::BlockList TileBuilder::blockListOf(BlockSparseAttr sparse,
   Value numBlocks = operands.lookup(OperandKind::kv_num_blocks);
   Value indices = operands.lookup(OperandKind::kv_indices);
   Value qb = arith::DivUIOp::create(b, qi, idx(sparse.getBlockQ()));
-  Value count = loadInt(numBlocks, {broadcastIndex(numBlocks, 0, batch),
-                                    broadcastIndex(numBlocks, 1, head), qb});
-  return {indices,
-          {broadcastIndex(indices, 0, batch),
-           broadcastIndex(indices, 1, head), qb},
-          count};
+  SmallVector<Value, 4> countAt = batchHeadIndices(numBlocks);
+  countAt.push_back(qb);
+  SmallVector<Value, 4> rowAt = batchHeadIndices(indices);
+  rowAt.push_back(qb);
+  return {indices, rowAt, loadInt(numBlocks, countAt)};
 }
 
 FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
@@ -269,18 +268,16 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
           Value inSlash = isSet(vsDiagonals, diagonal);
           return arith::OrIOp::create(b, inVertical, inSlash).getResult();
         }
-        auto prefix = [&](Value memref) {
-          return SmallVector<Value>{broadcastIndex(memref, 0, batch),
-                                    broadcastIndex(memref, 1, head)};
-        };
         Value inVertical =
-            anyMatch(vert, prefix(vert), memref::DimOp::create(b, vert, 2),
+            anyMatch(vert, batchHeadIndices(vert),
+                     memref::DimOp::create(b, vert, 2),
                      [&](Value e) {
                        return cmp(arith::CmpIPredicate::eq, e, ki);
                      });
         Value diag = arith::SubIOp::create(b, p, ki);
         Value inSlash =
-            anyMatch(slash, prefix(slash), memref::DimOp::create(b, slash, 2),
+            anyMatch(slash, batchHeadIndices(slash),
+                     memref::DimOp::create(b, slash, 2),
                      [&](Value e) {
                        return cmp(arith::CmpIPredicate::eq, e, diag);
                      });
@@ -467,13 +464,9 @@ Value TileBuilder::tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0,
 Value TileBuilder::verticalSlashHits(Value k0, Value k1) {
   Value vert = operands.lookup(OperandKind::vertical);
   Value slash = operands.lookup(OperandKind::slash);
-  auto prefix = [&](Value memref) {
-    return SmallVector<Value>{broadcastIndex(memref, 0, batch),
-                              broadcastIndex(memref, 1, head)};
-  };
   // A vertical key inside [k0, k1).
   Value anyVertical =
-      anyMatch(vert, prefix(vert), memref::DimOp::create(b, vert, 2),
+      anyMatch(vert, batchHeadIndices(vert), memref::DimOp::create(b, vert, 2),
                [&](Value e) {
                  Value after = cmp(arith::CmpIPredicate::sge, e, k0);
                  Value before = cmp(arith::CmpIPredicate::slt, e, k1);
@@ -488,8 +481,8 @@ Value TileBuilder::verticalSlashHits(Value k0, Value k1) {
       false);
   Value kLast = arith::SubIOp::create(b, k1, idx(1));
   Value anySlash =
-      anyMatch(slash, prefix(slash), memref::DimOp::create(b, slash, 2),
-               [&](Value s) {
+      anyMatch(slash, batchHeadIndices(slash),
+               memref::DimOp::create(b, slash, 2), [&](Value s) {
                  Value first = arith::SubIOp::create(b, pFirst, s);
                  Value last = arith::SubIOp::create(b, pLast, s);
                  Value reaches = cmp(arith::CmpIPredicate::sle, first, kLast);
@@ -511,12 +504,8 @@ void TileBuilder::prepareVerticalSlash(Value k0, Value cols) {
   };
   clear(vsColumns);
   clear(vsDiagonals);
-  auto prefix = [&](Value memref) {
-    return SmallVector<Value>{broadcastIndex(memref, 0, batch),
-                              broadcastIndex(memref, 1, head)};
-  };
   // Listed keys inside the tile.
-  SmallVector<Value> at = prefix(vert);
+  SmallVector<Value, 4> at = batchHeadIndices(vert);
   Value k1 = arith::AddIOp::create(b, k0, cols);
   forLoop(idx(0), memref::DimOp::create(b, vert, 2), 1, [&](Value e) {
     Value key = loadInt(vert, {at[0], at[1], e});
@@ -537,7 +526,7 @@ void TileBuilder::prepareVerticalSlash(Value k0, Value cols) {
   Value diagMin =
       arith::SubIOp::create(b, pFirst, arith::SubIOp::create(b, k1, idx(1)));
   Value diagMax = arith::SubIOp::create(b, pLast, k0);
-  at = prefix(slash);
+  at = batchHeadIndices(slash);
   forLoop(idx(0), memref::DimOp::create(b, slash, 2), 1, [&](Value e) {
     Value s = loadInt(slash, {at[0], at[1], e});
     Value above = cmp(arith::CmpIPredicate::sge, s, diagMin);

@@ -610,9 +610,9 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
       }
       // The runtime classified every tile: skip the empty ones, and run the
       // mask code on partial ones only.
-      Value kind =
-          loadInt(tileKinds, {broadcastIndex(tileKinds, 0, batch),
-                              broadcastIndex(tileKinds, 1, head), qTile, kt});
+      SmallVector<Value, 4> at = batchHeadIndices(tileKinds);
+      at.append({qTile, kt});
+      Value kind = loadInt(tileKinds, at);
       ifThen(cmp(arith::CmpIPredicate::ne, kind, idx(0)), [&] {
         result = emitKVTile(kt, [&](Value, Value) {
           return cmp(arith::CmpIPredicate::eq, kind, idx(1));

@@ -91,6 +91,12 @@ private:
   /// The index into `memref`'s dimension `dim` for `value`, or 0 when that
   /// dimension broadcasts (size 1).
   Value broadcastIndex(Value memref, int64_t dim, Value value);
+  /// The indices of the item's (batch, head) row of an operand laid out
+  /// [B|1, H|1, ...] (block-sparse lists, vertical-slash lists, the tile
+  /// table), size-1 axes broadcast.
+  SmallVector<Value, 4> batchHeadIndices(Value memref) {
+    return {broadcastIndex(memref, 0, batch), broadcastIndex(memref, 1, head)};
+  }
 
   /// The 2-D view [len, head dim] of `tensor` (q, k, v or out) at batch
   /// `bIdx`, sequence position `s0` and head `h` (a rank-4 tensor in the
@@ -158,7 +164,7 @@ private:
   /// axes broadcast) and the number of listed blocks.
   struct BlockList {
     Value indices;
-    SmallVector<Value, 3> prefix;
+    SmallVector<Value, 4> prefix;
     Value count;
   };
   BlockList blockListOf(BlockSparseAttr sparse, Value qi);
