@@ -178,20 +178,17 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
                 "' must be positive, got " + std::to_string(value);
         return nullptr;
       }
-    if (kernel->numQHeads % kernel->headGroup != 0) {
-      error = "the manifest is inconsistent: 'heads.q' (" +
-              std::to_string(kernel->numQHeads) +
-              ") must be a multiple of 'work.head_group' (" +
-              std::to_string(kernel->headGroup) + ")";
-      return nullptr;
-    }
-    if (kernel->numQHeads % kernel->numKVHeads != 0) {
-      error = "the manifest is inconsistent: 'heads.q' (" +
-              std::to_string(kernel->numQHeads) +
-              ") must be a multiple of 'heads.kv' (" +
-              std::to_string(kernel->numKVHeads) + ")";
-      return nullptr;
-    }
+    for (auto [name, divisor] :
+         {std::pair<const char *, int64_t>{"work.head_group",
+                                           kernel->headGroup},
+          {"heads.kv", kernel->numKVHeads}})
+      if (kernel->numQHeads % divisor != 0) {
+        error = "the manifest is inconsistent: 'heads.q' (" +
+                std::to_string(kernel->numQHeads) +
+                ") must be a multiple of '" + name + "' (" +
+                std::to_string(divisor) + ")";
+        return nullptr;
+      }
     if (m.contains("checks")) {
       const json &checks = m["checks"];
       if (checks.contains("bias_axes"))
@@ -617,9 +614,7 @@ bool CPUKernel::validateStorage(const std::map<std::string, attn_tensor> &args,
       }
     }
     // Per-key operands cover the longest sequence.
-    int64_t longest = 0;
-    for (int64_t b = 0; b < B; ++b)
-      longest = std::max<int64_t>(longest, readInt(seqlens, {b}));
+    int64_t longest = sequencesOf(args).longestKV;
     if (has("doc_q") && !expectShape("doc_q", {B, Lq}))
       return false;
     if (has("doc_kv")) {
@@ -670,15 +665,9 @@ bool CPUKernel::validateStorage(const std::map<std::string, attn_tensor> &args,
       (has("doc_kv") && !expectShape("doc_kv", {tokensKV})))
     return false;
   // Per-position operands cover the longest sequences.
-  int64_t batch = cuQ.shape[0] - 1, longestQ = 0, longestKV = 0;
-  const attn_tensor &cuKV = args.at("cu_seqlens_kv");
-  for (int64_t b = 0; b < batch; ++b) {
-    longestQ = std::max<int64_t>(longestQ,
-                                 readInt(cuQ, {b + 1}) - readInt(cuQ, {b}));
-    longestKV = std::max<int64_t>(
-        longestKV, readInt(cuKV, {b + 1}) - readInt(cuKV, {b}));
-  }
-  Sizes sizes{batch, longestQ, longestKV};
+  Sequences seqs = sequencesOf(args);
+  int64_t batch = cuQ.shape[0] - 1;
+  Sizes sizes{batch, seqs.longestQ, seqs.longestKV};
   return checkSequenceOperands(args, batch, error) &&
          checkBroadcastOperands(args, sizes, error) &&
          checkValues(args, sizes, error);
@@ -712,17 +701,41 @@ bool CPUKernel::checkSequenceOperands(
   return true;
 }
 
+CPUKernel::Sequences
+CPUKernel::sequencesOf(const std::map<std::string, attn_tensor> &args) const {
+  Sequences seqs;
+  auto add = [&](int64_t q, int64_t kv, int64_t qStart, int64_t kvStart) {
+    seqs.qLens.push_back(q);
+    seqs.kvLens.push_back(kv);
+    seqs.qStarts.push_back(qStart);
+    seqs.kvStarts.push_back(kvStart);
+    seqs.longestQ = std::max(seqs.longestQ, q);
+    seqs.longestKV = std::max(seqs.longestKV, kv);
+  };
+  if (kvStorage == "paged") {
+    const attn_tensor &q = args.at("q"), &seqlens = args.at("cache_seqlens");
+    for (int64_t b = 0; b < q.shape[0]; ++b)
+      add(q.shape[layout == "bhsd" ? 2 : 1], readInt(seqlens, {b}), 0, 0);
+  } else if (kvStorage == "ragged") {
+    const attn_tensor &cuQ = args.at("cu_seqlens_q"),
+                      &cuKV = args.at("cu_seqlens_kv");
+    for (int64_t b = 0; b + 1 < cuQ.shape[0]; ++b) {
+      int64_t qStart = readInt(cuQ, {b}), kvStart = readInt(cuKV, {b});
+      add(readInt(cuQ, {b + 1}) - qStart, readInt(cuKV, {b + 1}) - kvStart,
+          qStart, kvStart);
+    }
+  }
+  return seqs;
+}
+
 int64_t
 CPUKernel::numItems(const std::map<std::string, attn_tensor> &args) const {
   auto tiles = [&](int64_t len) { return (len + blockQSize - 1) / blockQSize; };
   if (kvStorage == "ragged") {
     // Items cover the longest sequence; shorter ones leave items idle.
-    const attn_tensor &cu = args.at("cu_seqlens_q");
-    int64_t batch = cu.shape[0] - 1, longest = 0;
-    for (int64_t b = 0; b < batch; ++b)
-      longest = std::max<int64_t>(longest,
-                                  readInt(cu, {b + 1}) - readInt(cu, {b}));
-    return batch * (numQHeads / headGroup) * tiles(longest);
+    Sequences seqs = sequencesOf(args);
+    return int64_t(seqs.qLens.size()) * (numQHeads / headGroup) *
+           tiles(seqs.longestQ);
   }
   const attn_tensor &q = args.at("q");
   return q.shape[0] * (numQHeads / headGroup) *
@@ -740,31 +753,15 @@ void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,
   // Paged and ragged storage: every sequence has its own lengths (and, for
   // ragged, its first packed tokens), so the table is per batch entry and
   // sized for the longest sequence.
-  std::vector<int64_t> qLens, kvLens, qStarts, kvStarts;
-  if (kvStorage == "paged") {
-    const attn_tensor &seqlens = args.at("cache_seqlens");
-    for (int64_t b = 0; b < q.shape[0]; ++b) {
-      qLens.push_back(data.qLen);
-      kvLens.push_back(readInt(seqlens, {b}));
-      qStarts.push_back(0);
-      kvStarts.push_back(0);
-    }
-  } else if (kvStorage == "ragged") {
-    const attn_tensor &cuQ = args.at("cu_seqlens_q"),
-                      &cuKV = args.at("cu_seqlens_kv");
-    for (int64_t b = 0; b + 1 < cuQ.shape[0]; ++b) {
-      qStarts.push_back(readInt(cuQ, {b}));
-      kvStarts.push_back(readInt(cuKV, {b}));
-      qLens.push_back(readInt(cuQ, {b + 1}) - qStarts.back());
-      kvLens.push_back(readInt(cuKV, {b + 1}) - kvStarts.back());
-    }
-  }
   bool varlen = kvStorage != "contiguous";
+  Sequences seqs;
   if (varlen) {
-    data.qLen = qLens.empty() ? 0 : *std::max_element(qLens.begin(), qLens.end());
-    data.kvLen =
-        kvLens.empty() ? 0 : *std::max_element(kvLens.begin(), kvLens.end());
+    seqs = sequencesOf(args);
+    data.qLen = seqs.longestQ;
+    data.kvLen = seqs.longestKV;
   }
+  const std::vector<int64_t> &qLens = seqs.qLens, &kvLens = seqs.kvLens,
+                             &qStarts = seqs.qStarts, &kvStarts = seqs.kvStarts;
   data.docQ = intView(args, "doc_q");
   data.docKV = intView(args, "doc_kv");
   data.cuSeqlensQ = intView(args, "cu_seqlens_q");

@@ -82,6 +82,13 @@ private:
   /// vertical-slash lists) of a paged or ragged launch of `batch` sequences.
   bool checkSequenceOperands(const std::map<std::string, attn_tensor> &args,
                              int64_t batch, std::string &error) const;
+  /// The sequences of a paged or ragged launch: per batch entry the query
+  /// and key lengths and (ragged) first packed tokens, and the longest.
+  struct Sequences {
+    std::vector<int64_t> qLens, kvLens, qStarts, kvStarts;
+    int64_t longestQ = 0, longestKV = 0;
+  };
+  Sequences sequencesOf(const std::map<std::string, attn_tensor> &args) const;
   /// The number of work items of a launch on validated `args`.
   int64_t numItems(const std::map<std::string, attn_tensor> &args) const;
 
