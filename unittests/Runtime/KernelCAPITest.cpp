@@ -91,6 +91,33 @@ attn_arg makeArg(const char *name, void *data, attn_dtype dtype,
   return a;
 }
 
+/// A kernel compiled from a spec into a fresh directory and loaded through
+/// the C API; freed and removed at the end of the test.
+struct LoadedKernel {
+  LoadedKernel(const char *spec, const std::string &name) { load(spec, name); }
+  ~LoadedKernel() {
+    attn_kernel_free(kernel);
+    if (!directory.empty())
+      llvm::sys::fs::remove_directories(directory);
+  }
+  attn_kernel *kernel = nullptr;
+  std::string directory;
+
+private:
+  void load(const char *spec, const std::string &name) {
+    llvm::SmallString<128> dir;
+    ASSERT_FALSE(
+        llvm::sys::fs::createUniqueDirectory("attn-capi-" + name, dir));
+    directory = dir.str().str();
+    compileKernel(spec, directory, name);
+    ASSERT_EQ(attn_kernel_load((directory + "/" + name + ".so").c_str(),
+                               (directory + "/" + name + ".so.json").c_str(),
+                               &kernel),
+              ATTN_OK)
+        << attn_last_error();
+  }
+};
+
 /// Builds the kernel once for all tests.
 class KernelCAPITest : public ::testing::Test {
 protected:
@@ -103,12 +130,14 @@ protected:
     compileKernel(kSpec, directory, "kernel");
   }
 
-  static void TearDownTestSuite() { llvm::sys::fs::remove_directories(directory); }
+  static void TearDownTestSuite() {
+    llvm::sys::fs::remove_directories(directory);
+  }
 
   void SetUp() override {
-    ASSERT_EQ(attn_kernel_load(libraryPath.c_str(), manifestPath.c_str(),
-                               &kernel),
-              ATTN_OK)
+    ASSERT_EQ(
+        attn_kernel_load(libraryPath.c_str(), manifestPath.c_str(), &kernel),
+        ATTN_OK)
         << attn_last_error();
     // B = 1, L = 40: 3 q blocks and 3 kv blocks of 16.
     q.assign(1 * 40 * 2 * 32, 0.5f);
@@ -237,12 +266,12 @@ TEST_F(KernelCAPITest, ErrorsNameTheArgument) {
 
 TEST_F(KernelCAPITest, OutputsMayNotOverlapInputs) {
   // Writing over k while other work items still read it.
-  byName("out").tensor = arg("out", k.data() + 32, ATTN_F32, {1, 40, 2, 32})
-                             .tensor;
+  byName("out").tensor =
+      arg("out", k.data() + 32, ATTN_F32, {1, 40, 2, 32}).tensor;
   EXPECT_EQ(launchError(), "operand 'out' overlaps 'k' in memory; give the "
                            "kernel a separate output buffer");
-  byName("out").tensor = arg("out", out.data(), ATTN_F32, {1, 40, 2, 32})
-                             .tensor;
+  byName("out").tensor =
+      arg("out", out.data(), ATTN_F32, {1, 40, 2, 32}).tensor;
   byName("lse").tensor.data = out.data() + 100;
   EXPECT_EQ(launchError(), "operand 'out' overlaps 'lse' in memory; give the "
                            "kernel a separate output buffer");
@@ -261,8 +290,7 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
   std::string path = directory + "/bad.json";
   std::ofstream(path) << edited;
   attn_kernel *bad = nullptr;
-  EXPECT_NE(attn_kernel_load(libraryPath.c_str(), path.c_str(), &bad),
-            ATTN_OK);
+  EXPECT_NE(attn_kernel_load(libraryPath.c_str(), path.c_str(), &bad), ATTN_OK);
   EXPECT_STREQ(attn_last_error(), "the manifest is inconsistent: "
                                   "'work.block_q' must be positive, got 0");
 }
@@ -274,24 +302,18 @@ TEST_F(KernelCAPITest, LoadFailuresAreReported) {
             ATTN_ERROR_NOT_FOUND);
   EXPECT_NE(std::string(attn_last_error()).find("cannot load"),
             std::string::npos);
-  EXPECT_EQ(attn_kernel_load(libraryPath.c_str(), "/nonexistent.json",
-                             &missing),
-            ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(
+      attn_kernel_load(libraryPath.c_str(), "/nonexistent.json", &missing),
+      ATTN_ERROR_NOT_FOUND);
   EXPECT_EQ(attn_kernel_launch(nullptr, nullptr, 0, 0),
             ATTN_ERROR_INVALID_ARGUMENT);
 }
 
 TEST(KernelCAPIValues, VerticalSlashIndicesAreChecked) {
-  llvm::SmallString<128> dir;
-  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-vs", dir));
-  std::string directory = dir.str().str();
-  compileKernel("name: vs\nhead_dim: 32\nheads: 2\nmask: vertical_slash\n",
-                directory, "vs");
-  attn_kernel *kernel = nullptr;
-  ASSERT_EQ(attn_kernel_load((directory + "/vs.so").c_str(),
-                             (directory + "/vs.so.json").c_str(), &kernel),
-            ATTN_OK)
-      << attn_last_error();
+  LoadedKernel loaded(
+      "name: vs\nhead_dim: 32\nheads: 2\nmask: vertical_slash\n", "vs");
+  ASSERT_NE(loaded.kernel, nullptr);
+  attn_kernel *kernel = loaded.kernel;
   std::vector<float> q(1 * 20 * 2 * 32, 0.1f), out(q.size());
   std::vector<int32_t> vertical = {0, 3, 19, 0}, slash = {0, 1, 2, 0};
   auto arg = makeArg;
@@ -315,22 +337,14 @@ TEST(KernelCAPIValues, VerticalSlashIndicesAreChecked) {
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "operand 'slash' holds -1 at [0, 0, 1], "
                                   "expected a non-negative diagonal offset");
-  attn_kernel_free(kernel);
-  llvm::sys::fs::remove_directories(directory);
 }
 
 TEST(KernelCAPIValues, PagedOperandsAreChecked) {
-  llvm::SmallString<128> dir;
-  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-paged", dir));
-  std::string directory = dir.str().str();
-  compileKernel("name: paged\nhead_dim: 32\nheads: 2\nmask: causal\n"
-                "kv_storage: {paged: {page_size: 4}}\n",
-                directory, "paged");
-  attn_kernel *kernel = nullptr;
-  ASSERT_EQ(attn_kernel_load((directory + "/paged.so").c_str(),
-                             (directory + "/paged.so.json").c_str(), &kernel),
-            ATTN_OK)
-      << attn_last_error();
+  LoadedKernel loaded("name: paged\nhead_dim: 32\nheads: 2\nmask: causal\n"
+                      "kv_storage: {paged: {page_size: 4}}\n",
+                      "paged");
+  ASSERT_NE(loaded.kernel, nullptr);
+  attn_kernel *kernel = loaded.kernel;
   // Two sequences of up to 3 pages of 4 keys in a cache of 5 pages.
   std::vector<float> q(2 * 1 * 2 * 32, 0.1f), out(q.size()),
       cache(5 * 4 * 2 * 32, 0.2f);
@@ -366,34 +380,25 @@ TEST(KernelCAPIValues, PagedOperandsAreChecked) {
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'v' has shape [4, 4, 2, 32], expected [5, 4, 2, 32]");
-  attn_kernel_free(kernel);
-  llvm::sys::fs::remove_directories(directory);
 }
 
 TEST(KernelCAPIValues, RaggedOperandsAreChecked) {
-  llvm::SmallString<128> dir;
-  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-ragged", dir));
-  std::string directory = dir.str().str();
-  compileKernel("name: ragged\nhead_dim: 32\nheads: 2\nmask: causal\n"
-                "kv_storage: ragged\noutputs: [out, lse]\n",
-                directory, "ragged");
-  attn_kernel *kernel = nullptr;
-  ASSERT_EQ(attn_kernel_load((directory + "/ragged.so").c_str(),
-                             (directory + "/ragged.so.json").c_str(), &kernel),
-            ATTN_OK)
-      << attn_last_error();
+  LoadedKernel loaded("name: ragged\nhead_dim: 32\nheads: 2\nmask: causal\n"
+                      "kv_storage: ragged\noutputs: [out, lse]\n",
+                      "ragged");
+  ASSERT_NE(loaded.kernel, nullptr);
+  attn_kernel *kernel = loaded.kernel;
   // Sequences of 3 and 7 tokens packed back to back.
   std::vector<float> x(10 * 2 * 32, 0.3f), out(x.size()), lse(2 * 10);
   std::vector<int32_t> cu = {0, 3, 10};
   auto arg = makeArg;
-  std::vector<attn_arg> args = {
-      arg("q", x.data(), ATTN_F32, {10, 2, 32}),
-      arg("k", x.data(), ATTN_F32, {10, 2, 32}),
-      arg("v", x.data(), ATTN_F32, {10, 2, 32}),
-      arg("cu_seqlens_q", cu.data(), ATTN_I32, {3}),
-      arg("cu_seqlens_kv", cu.data(), ATTN_I32, {3}),
-      arg("out", out.data(), ATTN_F32, {10, 2, 32}),
-      arg("lse", lse.data(), ATTN_F32, {2, 10})};
+  std::vector<attn_arg> args = {arg("q", x.data(), ATTN_F32, {10, 2, 32}),
+                                arg("k", x.data(), ATTN_F32, {10, 2, 32}),
+                                arg("v", x.data(), ATTN_F32, {10, 2, 32}),
+                                arg("cu_seqlens_q", cu.data(), ATTN_I32, {3}),
+                                arg("cu_seqlens_kv", cu.data(), ATTN_I32, {3}),
+                                arg("out", out.data(), ATTN_F32, {10, 2, 32}),
+                                arg("lse", lse.data(), ATTN_F32, {2, 10})};
   EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1), ATTN_OK)
       << attn_last_error();
   // Token 3 starts the second sequence: it sees one key, so lse = its score.
@@ -410,23 +415,15 @@ TEST(KernelCAPIValues, RaggedOperandsAreChecked) {
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'lse' has shape [2, 9], expected [2, 10]");
-  attn_kernel_free(kernel);
-  llvm::sys::fs::remove_directories(directory);
 }
 
 TEST(KernelCAPIValues, PagedVerticalSlashOperandsAreChecked) {
-  llvm::SmallString<128> dir;
-  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-capi-pvs", dir));
-  std::string directory = dir.str().str();
-  compileKernel("name: pvs\nhead_dim: 32\nheads: 2\n"
-                "mask: [causal, vertical_slash]\n"
-                "kv_storage: {paged: {page_size: 8}}\n",
-                directory, "pvs");
-  attn_kernel *kernel = nullptr;
-  ASSERT_EQ(attn_kernel_load((directory + "/pvs.so").c_str(),
-                             (directory + "/pvs.so.json").c_str(), &kernel),
-            ATTN_OK)
-      << attn_last_error();
+  LoadedKernel loaded("name: pvs\nhead_dim: 32\nheads: 2\n"
+                      "mask: [causal, vertical_slash]\n"
+                      "kv_storage: {paged: {page_size: 8}}\n",
+                      "pvs");
+  ASSERT_NE(loaded.kernel, nullptr);
+  attn_kernel *kernel = loaded.kernel;
   // Three sequences of one query over up to 2 pages of 8 keys.
   std::vector<float> q(3 * 1 * 2 * 32, 0.1f), out(q.size()),
       cache(6 * 8 * 2 * 32, 0.2f);
@@ -456,8 +453,6 @@ TEST(KernelCAPIValues, PagedVerticalSlashOperandsAreChecked) {
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "operand 'slash' holds -2 at [1, 0, 1], "
                                   "expected a non-negative diagonal offset");
-  attn_kernel_free(kernel);
-  llvm::sys::fs::remove_directories(directory);
 }
 
 } // namespace
