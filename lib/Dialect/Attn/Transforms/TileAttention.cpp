@@ -179,76 +179,50 @@ Value TileBuilder::broadcastIndex(Value memref, int64_t dim, Value value) {
   return arith::SelectOp::create(b, isOne, idx(0), value);
 }
 
-Value TileBuilder::view(Value tensor, Value bIdx, Value s0, Value len,
-                        Value h) {
-  auto type = cast<MemRefType>(tensor.getType());
-  int64_t dim = type.getDimSize(3);
-  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
-  SmallVector<OpFoldResult> offsets, sizes;
-  if (layout == Layout::bhsd) {
-    offsets = {bIdx, h, s0, zero};
-    sizes = {one, one, len, b.getIndexAttr(dim)};
-  } else {
-    offsets = {bIdx, s0, h, zero};
-    sizes = {one, len, one, b.getIndexAttr(dim)};
-  }
-  SmallVector<OpFoldResult> strides(4, one);
-  auto viewType = memref::SubViewOp::inferRankReducedResultType(
-      {ShapedType::kDynamic, dim}, type, offsets, sizes, strides);
-  return memref::SubViewOp::create(b, viewType, tensor, offsets, sizes,
-                                   strides);
-}
-
-Value TileBuilder::packedView(Value tensor, Value token, Value len, Value h) {
-  auto type = cast<MemRefType>(tensor.getType());
-  int64_t dim = type.getDimSize(2);
-  OpFoldResult one = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> offsets = {token, h, b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {len, one, b.getIndexAttr(dim)};
-  SmallVector<OpFoldResult> strides(3, one);
-  auto viewType = memref::SubViewOp::inferRankReducedResultType(
-      {ShapedType::kDynamic, dim}, type, offsets, sizes, strides);
-  return memref::SubViewOp::create(b, viewType, tensor, offsets, sizes,
-                                   strides);
-}
-
-Value TileBuilder::queryView(Value tensor) {
-  bool ragged = storage == KVStorage::ragged;
-  Value first = ragged ? arith::AddIOp::create(b, qBase, q0).getResult() : q0;
-  if (group == 1)
-    return ragged ? packedView(tensor, first, positions, head)
-                  : view(tensor, batch, q0, positions, head);
-  // The group's heads are adjacent: [positions, group, D], head-major for
-  // bhsd and transposed back to position-major.
+Value TileBuilder::view(Value tensor, Value bIdx, Value s0, Value len, Value h,
+                        int64_t heads) {
+  // q, k, v and out are [B, L, H, D] (bshd), [B, H, L, D] (bhsd) or packed
+  // [tokens, H, D] (ragged storage, where s0 is a token and bIdx unused).
   auto type = cast<MemRefType>(tensor.getType());
   int64_t dim = type.getShape().back();
   OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
-  OpFoldResult heads = b.getIndexAttr(group), width = b.getIndexAttr(dim);
+  OpFoldResult width = b.getIndexAttr(dim), count = b.getIndexAttr(heads);
   SmallVector<OpFoldResult> offsets, sizes;
-  SmallVector<int64_t> shape = {ShapedType::kDynamic, group, dim};
-  bool headMajor = layout == Layout::bhsd;
-  if (ragged) {
-    offsets = {first, head, zero};
-    sizes = {positions, heads, width};
-  } else if (headMajor) {
-    offsets = {batch, head, q0, zero};
-    sizes = {one, heads, positions, width};
-    shape = {group, ShapedType::kDynamic, dim};
+  bool headMajor = false;
+  if (type.getRank() == 3) {
+    offsets = {s0, h, zero};
+    sizes = {len, count, width};
+  } else if (layout == Layout::bhsd) {
+    offsets = {bIdx, h, s0, zero};
+    sizes = {one, count, len, width};
+    headMajor = heads > 1;
   } else {
-    offsets = {batch, q0, head, zero};
-    sizes = {one, positions, heads, width};
+    offsets = {bIdx, s0, h, zero};
+    sizes = {one, len, count, width};
   }
+  SmallVector<int64_t> shape = {ShapedType::kDynamic, dim};
+  if (heads > 1)
+    shape = headMajor
+                ? SmallVector<int64_t>{heads, ShapedType::kDynamic, dim}
+                : SmallVector<int64_t>{ShapedType::kDynamic, heads, dim};
   SmallVector<OpFoldResult> strides(offsets.size(), one);
   auto viewType = memref::SubViewOp::inferRankReducedResultType(
       shape, type, offsets, sizes, strides);
   Value result =
       memref::SubViewOp::create(b, viewType, tensor, offsets, sizes, strides);
-  if (headMajor)
+  if (headMajor) // [heads, len, D] to position-major rows
     result = memref::TransposeOp::create(
         b, result,
         AffineMapAttr::get(AffineMap::getPermutationMap(
             ArrayRef<unsigned>{1, 0, 2}, b.getContext())));
   return result;
+}
+
+Value TileBuilder::queryView(Value tensor) {
+  Value first = storage == KVStorage::ragged
+                    ? arith::AddIOp::create(b, qBase, q0).getResult()
+                    : q0;
+  return view(tensor, batch, first, positions, head, group);
 }
 
 Value TileBuilder::lseView() {
@@ -283,8 +257,8 @@ Value TileBuilder::lseView() {
 
 Value TileBuilder::keyView(Value tensor, Value k0, Value cols) {
   if (storage == KVStorage::ragged)
-    return packedView(tensor, arith::AddIOp::create(b, kvBase, k0), cols,
-                      kvHead);
+    return view(tensor, batch, arith::AddIOp::create(b, kvBase, k0), cols,
+                kvHead);
   if (storage == KVStorage::paged) {
     // Key k0 is slot k0 % page_size of page block_table[b, k0 / page_size].
     Value page = loadInt(operands.lookup(OperandKind::block_table),

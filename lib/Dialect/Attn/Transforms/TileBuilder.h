@@ -98,13 +98,12 @@ private:
     return {broadcastIndex(memref, 0, batch), broadcastIndex(memref, 1, head)};
   }
 
-  /// The 2-D view [len, head dim] of `tensor` (q, k, v or out) at batch
-  /// `bIdx`, sequence position `s0` and head `h` (a rank-4 tensor in the
-  /// op's layout).
-  Value view(Value tensor, Value bIdx, Value s0, Value len, Value h);
-  /// The 2-D view of `len` packed tokens from `token` at head `h` of a
-  /// ragged [tokens, heads, dim] tensor.
-  Value packedView(Value tensor, Value token, Value len, Value h);
+  /// The view of `len` sequence positions from `s0` of `tensor` (q, k, v or
+  /// out) at batch `bIdx` and heads [h, h + heads): [len, D] for one head,
+  /// [len, heads, D] (position-major, transposed for bhsd) for more. For a
+  /// packed [tokens, H, D] tensor (ragged storage) `s0` is a token.
+  Value view(Value tensor, Value bIdx, Value s0, Value len, Value h,
+             int64_t heads = 1);
   /// The view of the current q tile's rows of q or out: [positions, D], or
   /// [positions, group, D] for a packed GQA group.
   Value queryView(Value tensor);
