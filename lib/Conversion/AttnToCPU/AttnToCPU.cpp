@@ -72,20 +72,16 @@ private:
     memref::StoreOp::create(b, value, memref, indices);
   }
 
-  /// The largest of {max, max/2, ..., 1} that divides `n`.
-  static int64_t blockingFor(int64_t n, int64_t max) {
-    int64_t f = max;
-    while (f > 1 && n % f != 0)
-      f /= 2;
-    return f;
-  }
   /// f32 lanes for loops over `n` elements: the widest power of two up to
   /// the vector width that divides `n`.
   VectorType lanesFor(int64_t n) {
-    return VectorType::get({blockingFor(n, vectorWidth)}, b.getF32Type());
+    return VectorType::get({largestHalvingDivisor(n, vectorWidth)},
+                           b.getF32Type());
   }
   /// Rows of Q per micro-kernel for tiles of `blockQ` rows.
-  static int64_t rowBlocking(int64_t blockQ) { return blockingFor(blockQ, 4); }
+  static int64_t rowBlocking(int64_t blockQ) {
+    return largestHalvingDivisor(blockQ, 4);
+  }
   /// `rows` rounded up to the row blocking: the micro-kernels compute on the
   /// padding rows, which load_q fills with zeros.
   Value paddedRows(Value rows, int64_t blockQ) {
@@ -136,7 +132,7 @@ private:
   /// Vectors per micro-kernel row for `n` columns of `vecType`.
   int64_t vectorsPerRow(int64_t n, VectorType vecType) {
     int64_t w = vecType.getNumElements();
-    return blockingFor(n / w, w >= 16 ? 4 : 2);
+    return largestHalvingDivisor(n / w, w >= 16 ? 4 : 2);
   }
 
   //===------------------------------------------------------------------===//

@@ -37,14 +37,8 @@ mlir::attn::getTileSizes(AttentionOp op, const TilingOptions &options) {
   MaskAttrInterface mask =
       op.getMaskAttr() ? simplifyMask(op.getMaskAttr()) : MaskAttrInterface();
   if (auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask)) {
-    auto divisor = [](int64_t block, int64_t limit) {
-      int64_t size = limit;
-      while (size > 1 && block % size != 0)
-        size /= 2;
-      return size;
-    };
-    int64_t q = divisor(sparse.getBlockQ(), blockQ);
-    int64_t kv = divisor(sparse.getBlockKv(), blockKV);
+    int64_t q = largestHalvingDivisor(sparse.getBlockQ(), blockQ);
+    int64_t kv = largestHalvingDivisor(sparse.getBlockKv(), blockKV);
     if (q >= 4 && kv >= 8) {
       blockQ = q;
       blockKV = kv;
@@ -52,10 +46,8 @@ mlir::attn::getTileSizes(AttentionOp op, const TilingOptions &options) {
   }
   // A kv tile must not cross a page: the largest power of two up to the
   // option that divides the page size.
-  if (int64_t pageSize = getPageSize(op)) {
-    while (blockKV > 1 && pageSize % blockKV != 0)
-      blockKV /= 2;
-  }
+  if (int64_t pageSize = getPageSize(op))
+    blockKV = largestHalvingDivisor(pageSize, blockKV);
   if (ScheduleAttr schedule = op.getScheduleAttr()) {
     if (schedule.getBlockQ())
       blockQ = schedule.getBlockQ();

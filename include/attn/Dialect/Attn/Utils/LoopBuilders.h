@@ -20,6 +20,15 @@
 
 namespace mlir::attn {
 
+/// The largest of {max, max/2, max/4, ..., 1} that divides `n`: a tile or
+/// vector size no larger than `max` that `n` is a multiple of.
+inline int64_t largestHalvingDivisor(int64_t n, int64_t max) {
+  int64_t size = max;
+  while (size > 1 && n % size != 0)
+    size /= 2;
+  return size;
+}
+
 /// An ImplicitLocOpBuilder with the helpers kernel builders use: index and
 /// f32 constants, index min/max/compare, scf loops and ifs whose bodies a
 /// callback fills at the insertion point, and loads widened to f32.
