@@ -676,27 +676,13 @@ bool CPUKernel::validateStorage(const std::map<std::string, attn_tensor> &args,
 bool CPUKernel::checkSequenceOperands(
     const std::map<std::string, attn_tensor> &args, int64_t batch,
     std::string &error) const {
-  // Operands per batch entry or head, for paged and ragged storage.
+  // Per-batch operands of paged and ragged storage (the per-head ones are
+  // checkBroadcastOperands').
   auto it = args.find("prefix_len");
   if (it != args.end() && it->second.shape[0] != batch) {
     error = "operand 'prefix_len' has shape " + shapeText(it->second) +
             ", expected [" + std::to_string(batch) + "]";
     return false;
-  }
-  for (const char *name : {"vertical", "slash"}) {
-    auto found = args.find(name);
-    if (found == args.end())
-      continue;
-    const attn_tensor &t = found->second;
-    int64_t full[2] = {batch, numQHeads};
-    for (int i = 0; i < 2; ++i)
-      if (t.shape[i] != 1 && t.shape[i] != full[i]) {
-        error = std::string("operand '") + name + "' has size " +
-                std::to_string(t.shape[i]) + " in dimension " +
-                std::to_string(i) + ", expected 1 or " +
-                std::to_string(full[i]);
-        return false;
-      }
   }
   return true;
 }

@@ -78,8 +78,7 @@ private:
   /// The shapes and index operands of paged and ragged kv storage.
   bool validateStorage(const std::map<std::string, attn_tensor> &args,
                        std::string &error) const;
-  /// Shapes of the per-batch and per-head operands (prefix lengths,
-  /// vertical-slash lists) of a paged or ragged launch of `batch` sequences.
+  /// The prefix lengths of a paged or ragged launch of `batch` sequences.
   bool checkSequenceOperands(const std::map<std::string, attn_tensor> &args,
                              int64_t batch, std::string &error) const;
   /// The sequences of a paged or ragged launch: per batch entry the query
