@@ -73,6 +73,30 @@ TEST(ArtifactCache, DirectoriesOthersCanWriteAreNotUsed) {
   EXPECT_EQ(info.st_mode & 0777, 0700u);
 }
 
+TEST(ArtifactCache, DirectoriesOfOthersAndFilesAreNotUsed) {
+  TempDir tmp;
+  std::string error;
+  std::string file = tmp.path + "/plain";
+  std::ofstream(file) << "x";
+  ArtifactCache notDirectory(file);
+  EXPECT_FALSE(notDirectory.store("k", "code", &error));
+  EXPECT_EQ(error, "the cache directory '" + file +
+                       "' is not a directory; its entries would be loaded "
+                       "as code, so it is not used: make it yours and not "
+                       "group- or world-writable (chmod go-w), or point "
+                       "ATTN_CACHE_DIR elsewhere");
+  // Another user's directory (only root can give one away here).
+  std::string theirs = tmp.path + "/theirs";
+  ASSERT_EQ(mkdir(theirs.c_str(), 0700), 0);
+  if (chown(theirs.c_str(), geteuid() + 1, static_cast<gid_t>(-1)) != 0)
+    GTEST_SKIP() << "cannot give a directory to another user";
+  ArtifactCache others(theirs);
+  EXPECT_FALSE(others.load("k"));
+  EXPECT_FALSE(others.store("k", "code", &error));
+  EXPECT_NE(error.find("' belongs to another user;"), std::string::npos)
+      << error;
+}
+
 TEST(ArtifactCache, TruncatedOrCorruptEntriesAreMissesAndRemoved) {
   TempDir tmp;
   ArtifactCache cache(tmp.path);

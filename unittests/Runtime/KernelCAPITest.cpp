@@ -282,17 +282,30 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
   std::ifstream in(manifestPath);
   std::string text((std::istreambuf_iterator<char>(in)),
                    std::istreambuf_iterator<char>());
-  size_t at = text.find("\"block_q\"", text.find("\"work\""));
-  ASSERT_NE(at, std::string::npos);
-  size_t digits = text.find_first_of("0123456789", at);
-  size_t end = text.find_first_not_of("0123456789", digits);
-  std::string edited = text.substr(0, digits) + "0" + text.substr(end);
-  std::string path = directory + "/bad.json";
-  std::ofstream(path) << edited;
-  attn_kernel *bad = nullptr;
-  EXPECT_NE(attn_kernel_load(libraryPath.c_str(), path.c_str(), &bad), ATTN_OK);
-  EXPECT_STREQ(attn_last_error(), "the manifest is inconsistent: "
-                                  "'work.block_q' must be positive, got 0");
+  // Loads the manifest with the value of `key` (after "work") replaced.
+  auto loadEdited = [&](const std::string &key, const std::string &value) {
+    size_t at = text.find("\"" + key + "\"", text.find("\"work\""));
+    if (key == "kv_storage")
+      at = text.find("\"kv_storage\"");
+    EXPECT_NE(at, std::string::npos) << key;
+    size_t start = text.find(':', at) + 1;
+    size_t end = text.find_first_of(",\n}", start);
+    std::string edited = text.substr(0, start) + value + text.substr(end);
+    std::string path = directory + "/bad.json";
+    std::ofstream(path) << edited;
+    attn_kernel *bad = nullptr;
+    EXPECT_NE(attn_kernel_load(libraryPath.c_str(), path.c_str(), &bad),
+              ATTN_OK);
+    return std::string(attn_last_error());
+  };
+  EXPECT_EQ(loadEdited("block_q", "0"), "the manifest is inconsistent: "
+                                        "'work.block_q' must be positive, "
+                                        "got 0");
+  EXPECT_EQ(loadEdited("head_group", "3"),
+            "the manifest is inconsistent: 'heads.q' (2) must be a multiple "
+            "of 'work.head_group' (3)");
+  EXPECT_EQ(loadEdited("kv_storage", "\"striped\""),
+            "the manifest has an unknown kv_storage 'striped'");
 }
 
 TEST_F(KernelCAPITest, LoadFailuresAreReported) {
@@ -415,6 +428,46 @@ TEST(KernelCAPIValues, RaggedOperandsAreChecked) {
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'lse' has shape [2, 9], expected [2, 10]");
+  args[6] = arg("lse", lse.data(), ATTN_F32, {2, 10});
+  args[3] = arg("cu_seqlens_q", cu.data(), ATTN_I32, {0});
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "operand 'cu_seqlens_q' has shape [0], "
+                                  "expected [batch + 1] (at least one entry)");
+}
+
+TEST(KernelCAPIValues, PagedDocumentIdsCoverTheLongestSequence) {
+  LoadedKernel loaded("name: pdoc\nhead_dim: 32\nheads: 2\n"
+                      "mask: [causal, document]\n"
+                      "kv_storage: {paged: {page_size: 8}}\n",
+                      "pdoc");
+  ASSERT_NE(loaded.kernel, nullptr);
+  attn_kernel *kernel = loaded.kernel;
+  // Two sequences of one query over 13 and 4 keys in pages of 8.
+  std::vector<float> q(2 * 1 * 2 * 32, 0.1f), out(q.size()),
+      cache(4 * 8 * 2 * 32, 0.2f);
+  std::vector<int32_t> table = {0, 1, 2, 3}, seqlens = {13, 4};
+  std::vector<int32_t> docQ = {0, 0}, docKV(2 * 16, 0);
+  auto arg = makeArg;
+  std::vector<attn_arg> args = {
+      arg("q", q.data(), ATTN_F32, {2, 1, 2, 32}),
+      arg("k", cache.data(), ATTN_F32, {4, 8, 2, 32}),
+      arg("v", cache.data(), ATTN_F32, {4, 8, 2, 32}),
+      arg("doc_q", docQ.data(), ATTN_I32, {2, 1}),
+      arg("doc_kv", docKV.data(), ATTN_I32, {2, 16}),
+      arg("block_table", table.data(), ATTN_I32, {2, 2}),
+      arg("cache_seqlens", seqlens.data(), ATTN_I32, {2}),
+      arg("out", out.data(), ATTN_F32, {2, 1, 2, 32})};
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1), ATTN_OK)
+      << attn_last_error();
+  EXPECT_NEAR(out[0], 0.2f, 1e-6);
+  // Ids for 12 keys cannot cover a sequence of 13.
+  args[4] = arg("doc_kv", docKV.data(), ATTN_I32, {2, 12});
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "operand 'doc_kv' has shape [2, 12], expected [2, L] with L at "
+               "least 13 (the longest cache_seqlens)");
 }
 
 TEST(KernelCAPIValues, PagedVerticalSlashOperandsAreChecked) {

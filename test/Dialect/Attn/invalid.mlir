@@ -1158,3 +1158,31 @@ func.func @tile_group_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: 
   attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax_with_sink> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x2x64xf32>
   return
 }
+
+// -----
+
+func.func @tile_group_zero(%s: memref<16x16xf32>, %i: index) {
+  // expected-error @+1 {{'attn.tile.mask' op group must be positive, got 0}}
+  attn.tile.mask %s q(%i) k(%i) rows(%i) cols(%i) {group = 0 : i64} : memref<16x16xf32> {
+  ^bb0(%q: index, %k: index):
+    %t = arith.constant true
+    attn.yield %t : i1
+  }
+  return
+}
+
+// -----
+
+func.func @tile_finalize_lse_rank(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x2x64xf32>, %lse: memref<?xf32>) {
+  // expected-error @+1 {{'attn.tile.finalize' op the lse view must have one dimension less than the output view}}
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x2x64xf32>, memref<?xf32>
+  return
+}
+
+// -----
+
+func.func @tile_finalize_stray_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x64xf32>, %z: f32) {
+  // expected-error @+1 {{'attn.tile.finalize' op only softmax_with_sink takes a sink logit}}
+  attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>
+  return
+}
