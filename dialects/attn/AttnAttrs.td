@@ -376,4 +376,42 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
   let genVerifyDecl = 1;
 }
 
+def Attn_TilingAttr : Attn_Attr<"Tiling", "tiling"> {
+  let summary = "the schedule's decisions for one attention kernel";
+  let description = [{
+    What `attn-schedule` decided, once, for an `attn.attention`; `attn-tile`,
+    the target lowerings, the manifest and the runtime read it and recompute
+    nothing. Units are named:
+    - `rows`: rows of a q tile, `query positions x head_group`;
+    - `head_group`: query heads packed into one q tile (a GQA group whose
+      heads share every kv tile, or 1);
+    - `block_kv`: keys per kv tile;
+    - `kv_tiles`: how a work item finds its kv tiles (`bounds`, `disjuncts`,
+      `listed_blocks`, `vertical_slash`, `tile_table`);
+    - `split_kv`: chunks a work item's kv range is split into (1: none).
+
+    Work items are `(batch, head group, q tile)` in row-major order:
+    `batch x (heads.q / head_group) x ceil(Lq / (rows / head_group))`
+    (Lq: the longest sequence with ragged storage).
+
+    ```mlir
+    #attn.tiling<rows = 128, head_group = 4, block_kv = 64, kv_tiles = bounds, split_kv = 1>
+    ```
+  }];
+  let parameters = (ins "int64_t":$rows, "int64_t":$head_group,
+                        "int64_t":$block_kv,
+                        "::mlir::attn::KVTileWalk":$kv_tiles,
+                        "int64_t":$split_kv);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Query positions per q tile: rows / head_group.
+    int64_t getQueryPositions() const { return getRows() / getHeadGroup(); }
+    /// Whether the kernel takes the runtime's `tile_kinds` table.
+    bool usesTileTable() const {
+      return getKvTiles() == ::mlir::attn::KVTileWalk::tile_table;
+    }
+  }];
+}
+
 #endif // ATTN_DIALECT_ATTN_ATTNATTRS_TD

@@ -44,6 +44,24 @@ def Attn_KVStorageAttr : EnumAttr<Attn_Dialect, Attn_KVStorage, "kv_storage"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Attn_KVTileWalk : I32EnumAttr<"KVTileWalk",
+    "how a work item finds the kv tiles it visits (decided by attn-schedule)", [
+      // Loop bounds from the mask's interval and neighborhood conjuncts
+      // (every tile when there is no mask), with an analytic full-tile test.
+      I32EnumAttrCase<"bounds", 0>,
+      // An `or` of interval conjunctions: each disjunct's range once.
+      I32EnumAttrCase<"disjuncts", 1>,
+      // The kv blocks a block-sparse mask lists for the q tile.
+      I32EnumAttrCase<"listed_blocks", 2>,
+      // Tiles a listed vertical key or slash diagonal reaches.
+      I32EnumAttrCase<"vertical_slash", 3>,
+      // Each tile's kind from the `tile_kinds` table the runtime computes.
+      I32EnumAttrCase<"tile_table", 4>
+    ]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+
 def Attn_DocumentSource : I32EnumAttr<"DocumentSource",
     "where document boundaries come from", [
       I32EnumAttrCase<"ids", 0>,

@@ -107,7 +107,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [
       DefaultValuedAttr<Attn_LayoutAttr, "::mlir::attn::Layout::bshd">:$layout,
       DefaultValuedAttr<Attn_KVStorageAttr,
                         "::mlir::attn::KVStorage::contiguous">:$kv_storage,
-      OptionalAttr<Attn_ScheduleAttr>:$schedule);
+      OptionalAttr<Attn_ScheduleAttr>:$schedule,
+      OptionalAttr<Attn_TilingAttr>:$tiling);
   let results = (outs AnyRankedTensor:$out, Optional<AnyRankedTensor>:$lse);
   let regions = (region AnyRegion:$score_mod);
 

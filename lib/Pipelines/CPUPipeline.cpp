@@ -8,6 +8,7 @@
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -19,23 +20,35 @@ void mlir::attn::buildTilePipeline(OpPassManager &pm,
                                    const TilingOptions &options) {
   pm.addPass(createAttnSimplifyMaskPass());
   pm.addPass(createAttnMaterializeDefaultsPass());
-  AttnTilePassOptions tiling;
-  tiling.blockQ = options.blockQ;
-  tiling.blockKV = options.blockKV;
-  pm.addPass(createAttnTilePass(tiling));
+  AttnSchedulePassOptions schedule;
+  schedule.target = options.target;
+  schedule.rows = options.rows;
+  schedule.blockKV = options.blockKV;
+  pm.addPass(createAttnSchedulePass(schedule));
+  pm.addPass(createAttnTilePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
 
 void mlir::attn::buildCPUPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
-  buildTilePipeline(pm, TilingOptions{options.blockQ, options.blockKV});
+  buildTilePipeline(pm, TilingOptions{"cpu", options.rows, options.blockKV});
+  buildCPUKernelPipeline(pm, options.vectorWidth);
+}
+
+void mlir::attn::buildCPUKernelPipeline(OpPassManager &pm,
+                                        int64_t vectorWidth) {
   ConvertAttnToCPUPassOptions kernel;
-  kernel.vectorWidth = options.vectorWidth;
+  kernel.vectorWidth = vectorWidth;
   pm.addPass(createConvertAttnToCPUPass(kernel));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createAttnApproximateMathPass());
+  // bf16 conversions as integer code: without AVX-512 BF16, LLVM would call
+  // __truncsfbf2, which GCC 12's libgcc (Debian 12) does not have.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -1167,6 +1167,12 @@ LogicalResult SpecImporter::readSchedule(const SpecNode *node) {
       if (failed(v))
         return failure();
       values[i] = *v;
+      // Fields no target reads yet are refused rather than ignored.
+      if (key == "warps" || key == "stages" || (key == "split_kv" && *v > 1))
+        return errorAt(value)()
+               << "is not read by any target yet (the CPU target has no "
+                  "warps or pipeline stages and does not split the kv "
+                  "range); remove it";
       if (failed(ScheduleAttr::verify(errorAt(value), i == 0 ? *v : 0,
                                       i == 1 ? *v : 0, i == 2 ? *v : 0,
                                       i == 3 ? *v : 0, i == 4 ? *v : 0)))
@@ -1372,7 +1378,7 @@ OwningOpRef<ModuleOp> SpecImporter::build(const SpecNode *root) {
           : normalizer,
       scale ? builder.getF64FloatAttr(*scale) : FloatAttr(),
       LayoutAttr::get(ctx, layout), KVStorageAttr::get(ctx, storage),
-      schedule);
+      schedule, TilingAttr());
   if (markerAdded && failed(buildScoreRegion(op, loc)))
     return nullptr;
   func::ReturnOp::create(builder, loc, op->getResults());

@@ -6,11 +6,15 @@
 
 #include "attn/Target/Manifest.h"
 #include "attn/Analysis/MaskAnalysis.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinTypes.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::attn;
+
+/// The manifest's format: 3 names the tile's units (rows, query positions,
+/// keys) and gives the work items as counts instead of formulas.
+static constexpr int kManifestFormat = 3;
 
 static std::string dtypeName(Type type) {
   if (type.isF32())
@@ -27,19 +31,25 @@ static std::string dtypeName(Type type) {
   return text;
 }
 
-static llvm::json::Object param(StringRef name, Value value,
-                                bool innerContiguous) {
-  auto type = cast<RankedTensorType>(value.getType());
+/// A parameter record of attn.interface as the manifest's JSON.
+static llvm::json::Object paramToJson(DictionaryAttr record) {
+  auto type = cast<RankedTensorType>(
+      cast<TypeAttr>(record.get("type")).getValue());
   llvm::json::Array shape;
   for (int64_t d : type.getShape())
     shape.push_back(ShapedType::isDynamic(d) ? int64_t(-1) : d);
-  return llvm::json::Object{{"name", name},
-                            {"dtype", dtypeName(type.getElementType())},
-                            {"shape", std::move(shape)},
-                            {"inner_contiguous", innerContiguous}};
+  llvm::json::Object param{
+      {"name", cast<StringAttr>(record.get("name")).getValue()},
+      {"dtype", dtypeName(type.getElementType())},
+      {"shape", std::move(shape)},
+      {"inner_contiguous",
+       cast<BoolAttr>(record.get("inner_contiguous")).getValue()}};
+  if (cast<BoolAttr>(record.get("internal")).getValue())
+    param["internal"] = true;
+  return param;
 }
 
-/// The mask model as JSON, read back by the runtime (CPUKernel.cpp).
+/// The mask model as JSON, read back by the runtime (runtime/lib/common).
 static llvm::json::Value maskToJson(const attnrt::mask::Node &node) {
   llvm::json::Array children;
   for (const attnrt::mask::Node &child : node.children)
@@ -66,38 +76,49 @@ static llvm::json::Value maskToJson(const attnrt::mask::Node &node) {
                             {"children", std::move(children)}};
 }
 
-llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
-                                             const ManifestInfo &info) {
-  llvm::json::Array params;
-  params.push_back(param("q", op.getQ(), true));
-  params.push_back(param("k", op.getK(), true));
-  params.push_back(param("v", op.getV(), true));
-  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i) {
-    auto kind = static_cast<OperandKind>(i);
-    if (Value operand = op.getOptionalOperand(kind))
-      params.push_back(param(stringifyOperandKind(kind), operand, false));
-  }
-  if (info.tileTable) {
-    llvm::json::Object table{{"name", "tile_kinds"},
-                             {"dtype", "i32"},
-                             {"shape", llvm::json::Array{-1, -1, -1, -1}},
-                             {"inner_contiguous", false},
-                             {"internal", true}};
-    params.push_back(std::move(table));
-  }
-  params.push_back(param("out", op.getOut(), true));
-  if (Value lse = op.getLse())
-    params.push_back(param("lse", lse, false));
+llvm::Expected<llvm::json::Object>
+mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
+  FunctionOpInterface kernel;
+  unsigned found = 0;
+  module.walk([&](FunctionOpInterface func) {
+    // The C interface wrapper (_mlir_ciface_) carries the same attributes.
+    if (func->hasAttr("attn.interface") &&
+        !func.getName().starts_with("_mlir_ciface_")) {
+      kernel = func;
+      ++found;
+    }
+  });
+  if (found != 1)
+    return llvm::createStringError(
+        "the module must hold exactly one attention kernel (a function with "
+        "attn.tiling and attn.interface, as attn-tile builds), found " +
+        std::to_string(found));
+  auto tiling = kernel->getAttrOfType<TilingAttr>("attn.tiling");
+  auto iface = kernel->getAttrOfType<DictionaryAttr>("attn.interface");
+  if (!tiling || !iface)
+    return llvm::createStringError("kernel '" + kernel.getName().str() +
+                                   "' has a malformed attn.tiling or "
+                                   "attn.interface");
 
-  ProblemShape shape = op.getProblemShape();
-  std::string mask;
-  if (MaskAttrInterface attr = op.getMaskAttr()) {
-    llvm::raw_string_ostream os(mask);
-    attr.print(os);
+  llvm::json::Array params;
+  std::string dtype;
+  for (Attribute param : cast<ArrayAttr>(iface.get("params"))) {
+    auto record = cast<DictionaryAttr>(param);
+    params.push_back(paramToJson(record));
+    if (cast<StringAttr>(record.get("name")).getValue() == "q")
+      dtype = dtypeName(
+          cast<RankedTensorType>(cast<TypeAttr>(record.get("type")).getValue())
+              .getElementType());
+  }
+  auto mask = dyn_cast_or_null<MaskAttrInterface>(iface.get("mask"));
+  std::string maskText;
+  if (mask) {
+    llvm::raw_string_ostream os(maskText);
+    mask.print(os);
   }
   // What the runtime needs to check operand values and broadcasts.
   llvm::json::Object checks;
-  if (ArrayAttr mods = op.getScoreModsAttr())
+  if (auto mods = dyn_cast_or_null<ArrayAttr>(iface.get("score_mods")))
     for (Attribute mod : mods)
       if (auto bias = dyn_cast<BiasAttr>(mod)) {
         llvm::json::Array axes;
@@ -105,50 +126,60 @@ llvm::json::Object mlir::attn::buildManifest(AttentionOp op,
           axes.push_back(stringifyBiasDim(d));
         checks["bias_axes"] = std::move(axes);
       }
-  if (info.tileTable)
-    checks["tile_table_mask"] = maskToJson(buildMaskModel(op.getMaskAttr()));
-  if (MaskAttrInterface attr = op.getMaskAttr())
-    attr.walk([&](BlockSparseAttr sparse) {
+  if (tiling.usesTileTable())
+    checks["tile_table_mask"] = maskToJson(buildMaskModel(mask));
+  if (mask)
+    mask.walk([&](BlockSparseAttr sparse) {
       checks["block_sparse"] = llvm::json::Object{
           {"block_q", sparse.getBlockQ()}, {"block_kv", sparse.getBlockKv()}};
     });
 
-  auto func = op->getParentOfType<func::FuncOp>();
-  std::string name = func ? func.getName().str() : "attention";
+  auto heads = cast<DenseI64ArrayAttr>(iface.get("heads"));
+  auto headDims = cast<DenseI64ArrayAttr>(iface.get("head_dims"));
+  auto storage = cast<KVStorageAttr>(iface.get("kv_storage")).getValue();
+  std::string name = kernel.getName().str();
   return llvm::json::Object{
-      {"format", 2},
+      {"format", kManifestFormat},
       {"name", name},
       {"entry", "_mlir_ciface_" + name},
       {"target", info.target},
       {"target_detail", info.targetDetail},
       {"spec_hash", info.specHash},
-      {"layout", stringifyLayout(op.getLayout())},
-      {"kv_storage", stringifyKVStorage(op.getKvStorage())},
-      {"dtype", dtypeName(op.getQ().getType().getElementType())},
-      {"heads",
-       llvm::json::Object{{"q", shape.numQHeads}, {"kv", shape.numKVHeads}}},
+      {"layout",
+       stringifyLayout(cast<LayoutAttr>(iface.get("layout")).getValue())},
+      {"kv_storage", stringifyKVStorage(storage)},
+      {"dtype", dtype},
+      {"heads", llvm::json::Object{{"q", heads[0]}, {"kv", heads[1]}}},
       {"head_dim",
-       llvm::json::Object{{"qk", shape.headDimQK}, {"v", shape.headDimV}}},
+       llvm::json::Object{{"qk", headDims[0]}, {"v", headDims[1]}}},
       {"normalizer",
-       stringifyNormalizerKind(op.getNormalizerOrDefault().getKind())},
-      {"mask", mask},
+       stringifyNormalizerKind(
+           cast<NormalizerAttr>(iface.get("normalizer")).getKind())},
+      {"mask", maskText},
       {"params", std::move(params)},
       {"checks", std::move(checks)},
       {"abi", "each parameter is a pointer to an MLIR strided memref "
               "descriptor {allocated, aligned, offset, sizes[rank], "
               "strides[rank]}; a final int64 is the work item"},
+      {"tile",
+       llvm::json::Object{{"rows", tiling.getRows()},
+                          {"query_positions", tiling.getQueryPositions()},
+                          {"head_group", tiling.getHeadGroup()},
+                          {"keys", tiling.getBlockKv()},
+                          {"kv_tiles", stringifyKVTileWalk(
+                                           tiling.getKvTiles())}}},
+      // Work items are the row-major grid of these axes; q_tiles is
+      // ceil(sequence / query_positions) of the q sequence (the longest
+      // one with ragged storage).
       {"work",
        llvm::json::Object{
-           {"block_q", info.blockQ},
-           {"block_kv", info.blockKV},
-           {"head_group", info.headGroup},
-           {"items", op.getKvStorage() == KVStorage::ragged
-                         ? "batch * (heads.q / head_group) * ceil(longest q "
-                           "sequence / block_q), batch = len(cu_seqlens_q) - 1"
-                         : "batch * (heads.q / head_group) * ceil(q_len / "
-                           "block_q)"},
-           {"item", "((b * (heads.q / head_group)) + g) * (items / (batch * "
-                    "(heads.q / head_group))) + q_tile; item g computes "
-                    "query heads g * head_group .. + head_group - 1, block_q "
-                    "query positions each"}}}};
+           {"grid", llvm::json::Array{"batch", "head_groups", "q_tiles",
+                                      "kv_splits"}},
+           {"head_groups", heads[0] / tiling.getHeadGroup()},
+           {"q_tiles", llvm::json::Object{
+                           {"of", storage == KVStorage::ragged
+                                      ? "longest_q_sequence"
+                                      : "q_len"},
+                           {"query_positions", tiling.getQueryPositions()}}},
+           {"kv_splits", tiling.getSplitKv()}}}};
 }

@@ -13,29 +13,20 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Conversion/Passes.h"
-#include "attn/InitAll.h"
-#include "attn/Pipelines/Pipelines.h"
-#include "attn/Spec/SpecImport.h"
-#include "attn/Target/CPU/CPUTarget.h"
-#include "attn/Target/Manifest.h"
-#include "attn/runtime/ArtifactCache.h"
+#include "attn/Driver/Driver.h"
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
+using attn::EmitKind;
+
 namespace {
-enum class EmitKind { MLIR, Tile, Kernel, LLVM, Object, SharedLibrary };
 enum class TargetKind { CPU };
 
 cl::OptionCategory category("attn-compile options");
@@ -80,7 +71,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   registerAsmPrinterCLOptions();
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "attn-compile (Attn " << ATTN_VERSION << ", LLVM/MLIR "
+    os << "attn-compile (Attn " << attn::compilerBuildId() << ", LLVM/MLIR "
        << LLVM_VERSION_STRING << ")\n";
   });
   cl::HideUnrelatedOptions(category);
@@ -99,81 +90,33 @@ int main(int argc, char **argv) {
       openInputFile(inputFilename, &errorMessage);
   if (!input)
     return fail(errorMessage);
-  std::string specText = input->getBuffer().str();
 
-  DialectRegistry registry;
-  attn::registerAllDialects(registry);
-  MLIRContext context(registry);
-  // Diagnostics point at the spec; a dump of the IR would not help there.
-  context.printOpOnDiagnostic(false);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-
-  OwningOpRef<ModuleOp> module = attn::importSpec(sourceMgr, &context);
-  if (!module)
+  attn::SpecCompiler compiler(llvm::errs());
+  if (failed(compiler.import(std::move(input))))
     return 1;
-
-  std::string bytes;
-  llvm::raw_string_ostream os(bytes);
-  if (emitKind == EmitKind::MLIR) {
-    module->print(os);
-  } else {
-    attn::HostCPU cpu = attn::detectHostCPU();
-    attn::AttentionOp op;
-    module->walk([&](attn::AttentionOp found) { op = found; });
-    attn::CPUPipelineOptions options;
-    options.vectorWidth = cpu.vectorWidth;
-    attn::CPUKernelOptions kernelOptions{options.vectorWidth, options.blockQ,
-                                         options.blockKV};
-    llvm::json::Object manifest = attn::buildCPUManifest(
-        op, kernelOptions, cpu,
-        attnrt::cacheKey(specText, ATTN_BUILD_ID, "cpu:" + cpu.name));
-
-    PassManager pm(&context);
-    if (emitKind == EmitKind::Tile)
-      attn::buildTilePipeline(pm, kernelOptions.tiling());
-    else
-      attn::buildCPUPipeline(pm, options);
-    if (failed(pm.run(*module)))
-      return 1;
-    if (emitKind == EmitKind::Kernel || emitKind == EmitKind::Tile) {
-      module->print(os);
-    } else {
-      llvm::Expected<std::string> emitted =
-          attn::emitCPUModule(*module, cpu, emitKind != EmitKind::LLVM);
-      if (!emitted)
-        return fail(llvm::toString(emitted.takeError()));
-      if (emitKind == EmitKind::SharedLibrary) {
-        if (llvm::Error err =
-                attn::linkSharedLibrary(*emitted, outputFilename))
-          return fail(llvm::toString(std::move(err)));
-      } else {
-        bytes = std::move(*emitted);
-      }
-    }
-    if (binary) {
-      std::string path = manifestFilename.empty()
-                             ? outputFilename + ".json"
-                             : manifestFilename.getValue();
-      std::unique_ptr<llvm::ToolOutputFile> file =
-          openOutputFile(path, &errorMessage);
-      if (!file)
-        return fail(errorMessage);
-      file->os() << llvm::formatv("{0:2}",
-                                  llvm::json::Value(std::move(manifest)))
-                 << "\n";
-      file->keep();
-    }
-    if (emitKind == EmitKind::SharedLibrary)
-      return 0;
+  llvm::Expected<attn::Artifact> artifact =
+      compiler.compile(emitKind, attn::TargetOptions());
+  if (!artifact) {
+    std::string message = llvm::toString(artifact.takeError());
+    return message.empty() ? 1 : fail(message);
   }
 
+  if (binary) {
+    std::string path = manifestFilename.empty()
+                           ? outputFilename + ".json"
+                           : manifestFilename.getValue();
+    std::unique_ptr<llvm::ToolOutputFile> file =
+        openOutputFile(path, &errorMessage);
+    if (!file)
+      return fail(errorMessage);
+    file->os() << artifact->manifest;
+    file->keep();
+  }
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFilename, &errorMessage);
   if (!output)
     return fail(errorMessage);
-  output->os() << bytes;
+  output->os() << artifact->bytes;
   output->keep();
   return 0;
 }

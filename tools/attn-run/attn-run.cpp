@@ -17,26 +17,18 @@
 #include "MaskSvg.h"
 #include "NpyIO.h"
 #include "attn/Analysis/MaskAnalysis.h"
-#include "attn/Conversion/Passes.h"
-#include "attn/InitAll.h"
-#include "attn/Pipelines/Pipelines.h"
+#include "attn/Driver/Driver.h"
 #include "attn/Reference/RandomInputs.h"
 #include "attn/Reference/Reference.h"
-#include "attn/Spec/SpecImport.h"
-#include "attn/Target/CPU/CPUTarget.h"
-#include "attn/Target/Manifest.h"
 #include "attn/runtime/ArtifactCache.h"
 #include "attn/runtime/CPUKernel.h"
 #include "attn/runtime/ThreadPool.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
 #include <algorithm>
@@ -111,83 +103,30 @@ struct CompiledKernel {
   }
 };
 
-/// Compiles `module` (a copy is lowered) or takes it from the cache.
-LogicalResult compile(ModuleOp module, AttentionOp op,
-                      const std::string &specText, CompiledKernel &out,
+/// Compiles the spec for the host CPU or takes it from the cache, and loads
+/// it.
+LogicalResult compile(SpecCompiler &compiler, CompiledKernel &out,
                       std::string &error) {
-  HostCPU cpu = detectHostCPU();
-  CPUPipelineOptions options;
-  options.vectorWidth = cpu.vectorWidth;
-  CPUKernelOptions kernelOptions{options.vectorWidth, options.blockQ,
-                                 options.blockKV};
-  auto [blockQ, blockKV] = getTileSizes(op, kernelOptions.tiling());
-  // The key covers the spec, the compiler build and every code-gen choice.
-  std::string target = "cpu:" + cpu.name + ":" + cpu.features +
-                       ":vw" + std::to_string(options.vectorWidth) + ":bq" +
-                       std::to_string(blockQ) + ":bk" + std::to_string(blockKV);
-  // The compiler is linked into this binary: its size and modification
-  // time tell builds apart even when the version and commit do not.
-  llvm::sys::fs::file_status self;
-  std::string build = ATTN_BUILD_ID;
-  if (!llvm::sys::fs::status(
-          llvm::sys::fs::getMainExecutable(nullptr, nullptr), self))
-    build += ":" + std::to_string(self.getSize()) + ":" +
-             std::to_string(self.getLastModificationTime()
-                                .time_since_epoch()
-                                .count());
-  std::string key = attnrt::cacheKey(specText, build, target);
   attnrt::ArtifactCache cache(cacheDir);
-  std::optional<std::string> library = cache.load(key + ".so");
-  std::optional<std::string> manifest = cache.load(key + ".json");
-  if (!library || !manifest) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    os << llvm::formatv(
-        "{0:2}",
-        llvm::json::Value(buildCPUManifest(op, kernelOptions, cpu, key)));
-    manifest = text;
-    OwningOpRef<ModuleOp> copy = module.clone();
-    PassManager pm(module.getContext());
-    buildCPUPipeline(pm, options);
-    if (failed(pm.run(*copy)))
-      return failure();
-    llvm::Expected<std::string> object = emitCPUModule(*copy, cpu, true);
-    if (!object) {
-      error = llvm::toString(object.takeError());
-      return failure();
-    }
-    llvm::SmallString<128> soPath;
-    if (llvm::sys::fs::createTemporaryFile("attn-kernel", "so", soPath)) {
-      error = "cannot create a temporary file";
-      return failure();
-    }
-    if (llvm::Error err = linkSharedLibrary(*object, soPath)) {
-      error = llvm::toString(std::move(err));
-      return failure();
-    }
-    auto buffer = llvm::MemoryBuffer::getFile(soPath);
-    llvm::sys::fs::remove(soPath);
-    if (!buffer) {
-      error = "cannot read the linked library";
-      return failure();
-    }
-    library = (*buffer)->getBuffer().str();
-    std::string storeError;
-    if (!cache.store(key + ".so", *library, &storeError) ||
-        !cache.store(key + ".json", *manifest, &storeError))
-      llvm::WithColor::warning(llvm::errs(), "attn-run")
-          << "not cached: " << storeError << "\n";
+  std::string warning;
+  llvm::Expected<Artifact> artifact =
+      compiler.compileCached(TargetOptions(), cache, &warning);
+  if (!artifact) {
+    error = llvm::toString(artifact.takeError());
+    return failure();
   }
+  if (!warning.empty())
+    llvm::WithColor::warning(llvm::errs(), "attn-run") << warning << "\n";
   // Load from memory: an anonymous file holds the library for dlopen.
   out.memfd = memfd_create("attn-kernel", 0);
   if (out.memfd < 0 ||
-      write(out.memfd, library->data(), library->size()) !=
-          static_cast<ssize_t>(library->size())) {
+      write(out.memfd, artifact->bytes.data(), artifact->bytes.size()) !=
+          static_cast<ssize_t>(artifact->bytes.size())) {
     error = "cannot stage the kernel for loading";
     return failure();
   }
   out.kernel = attnrt::CPUKernel::load(
-      "/proc/self/fd/" + std::to_string(out.memfd), *manifest, error);
+      "/proc/self/fd/" + std::to_string(out.memfd), artifact->manifest, error);
   return success(out.kernel != nullptr);
 }
 
@@ -228,26 +167,16 @@ int main(int argc, char **argv) {
     return fail(error);
   std::string specText = input->getBuffer().str();
 
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
   SpecOverrides overrides;
   overrides.dtype = dtypeOverride;
   if (!overrides.dtype.empty() && overrides.dtype != "f32" &&
       overrides.dtype != "f16" && overrides.dtype != "bf16")
     return fail("--dtype must be f32, f16 or bf16, got '" + overrides.dtype +
                 "'");
-  // The cache key covers the override too.
-  specText += "\n# dtype override: " + overrides.dtype;
-  OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context, overrides);
-  if (!module)
+  SpecCompiler compiler(llvm::errs());
+  if (failed(compiler.import(std::move(input), overrides)))
     return 1;
-  AttentionOp op;
-  module->walk([&](AttentionOp found) { op = found; });
+  AttentionOp op = compiler.op();
 
   // With --load, the sizes come from the saved q and k.
   if (!loadDir.empty()) {
@@ -315,7 +244,7 @@ int main(int argc, char **argv) {
                 "non-negative");
 
   CompiledKernel compiled;
-  if (failed(compile(*module, op, specText, compiled, error)))
+  if (failed(compile(compiler, compiled, error)))
     return error.empty() ? 1 : fail(error);
   attnrt::CPUKernel &kernel = *compiled.kernel;
 
@@ -413,7 +342,7 @@ int main(int argc, char **argv) {
     llvm::raw_fd_ostream spec(saveDir + "/spec.yaml", ec);
     if (ec)
       return fail("cannot write the spec into '" + saveDir + "'");
-    spec << specText.substr(0, specText.rfind("\n# dtype override: "));
+    spec << specText;
     if (!dtypeOverride.empty())
       spec << "\n# attn-run --dtype " << dtypeOverride << "\n";
   }

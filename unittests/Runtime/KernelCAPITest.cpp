@@ -10,17 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Conversion/Passes.h"
-#include "attn/InitAll.h"
-#include "attn/Pipelines/Pipelines.h"
-#include "attn/Spec/SpecImport.h"
-#include "attn/Target/CPU/CPUTarget.h"
-#include "attn/Target/Manifest.h"
+#include "attn/Driver/Driver.h"
 #include "attn/runtime/attn_runtime.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/SourceMgr.h"
 #include "gtest/gtest.h"
 
 #include <fstream>
@@ -45,32 +37,15 @@ outputs: [out, lse]
 /// manifest beside it (as attn-compile --emit=so does).
 void compileKernel(const char *spec, const std::string &directory,
                    const std::string &name) {
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(spec, name + ".yaml"), SMLoc());
-  OwningOpRef<ModuleOp> module = importSpec(sourceMgr, &context);
-  ASSERT_TRUE(module);
-  AttentionOp op;
-  module->walk([&](AttentionOp found) { op = found; });
-  HostCPU cpu = detectHostCPU();
-  CPUPipelineOptions options;
-  options.vectorWidth = cpu.vectorWidth;
-  std::string manifest;
-  llvm::raw_string_ostream os(manifest);
-  os << llvm::json::Value(buildCPUManifest(
-      op,
-      CPUKernelOptions{options.vectorWidth, options.blockQ, options.blockKV},
-      cpu, "test"));
-  PassManager pm(&context);
-  buildCPUPipeline(pm, options);
-  ASSERT_TRUE(succeeded(pm.run(*module)));
-  llvm::Expected<std::string> object = emitCPUModule(*module, cpu, true);
-  ASSERT_TRUE(!!object);
-  ASSERT_FALSE(!!linkSharedLibrary(*object, directory + "/" + name + ".so"));
-  std::ofstream(directory + "/" + name + ".so.json") << manifest;
+  SpecCompiler compiler(llvm::errs());
+  ASSERT_TRUE(succeeded(compiler.import(
+      llvm::MemoryBuffer::getMemBufferCopy(spec, name + ".yaml"))));
+  llvm::Expected<Artifact> artifact =
+      compiler.compile(EmitKind::SharedLibrary, TargetOptions());
+  ASSERT_TRUE(!!artifact) << llvm::toString(artifact.takeError());
+  std::ofstream(directory + "/" + name + ".so", std::ios::binary)
+      << artifact->bytes;
+  std::ofstream(directory + "/" + name + ".so.json") << artifact->manifest;
 }
 
 /// A contiguous CPU tensor argument.

@@ -19,16 +19,21 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "vector-width",
       llvm::cl::desc("f32 lanes per vector (8: AVX2, 16: AVX-512)"),
       llvm::cl::init(8)};
-  PassOptions::Option<int64_t> blockQ{
-      *this, "block-q", llvm::cl::desc("rows per q tile (query positions x the GQA group packed into it)"),
+  PassOptions::Option<int64_t> rows{
+      *this, "rows",
+      llvm::cl::desc(
+          "rows per q tile (query positions x the GQA group packed into it)"),
       llvm::cl::init(128)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv", llvm::cl::desc("keys per tile"), llvm::cl::init(64)};
 };
 
 /// attn (spec level) -> the tile level: simplify the mask, write defaults
-/// out, attn-tile.
+/// out, decide the tiling (attn-schedule), attn-tile.
 void buildTilePipeline(OpPassManager &pm, const TilingOptions &options);
+
+/// The tile-level kernels of `module` -> the LLVM dialect for the CPU.
+void buildCPUKernelPipeline(OpPassManager &pm, int64_t vectorWidth);
 
 /// attn (spec level) -> the tile level -> CPU kernel -> LLVM dialect, ready for translation.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);

@@ -7,33 +7,34 @@
 // A compiled artifact travels with a JSON manifest that tells the runtime
 // how to call it without MLIR: the entry symbol, the parameters in call
 // order (name, dtype, shape with -1 for sizes given at run time), the layout
-// and the work decomposition. docs/runtime.md documents the fields.
+// and the work decomposition in numbers. It is written from the lowered
+// module: the kernel function's `attn.tiling` and `attn.interface`, which
+// attn-tile records and every later pass keeps. docs/runtime.md documents
+// the fields.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_TARGET_MANIFEST_H
 #define ATTN_TARGET_MANIFEST_H
 
-#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
 namespace mlir::attn {
 
+/// What the manifest says about where the kernel was compiled for.
 struct ManifestInfo {
   std::string target;       ///< "cpu"
   std::string targetDetail; ///< the CPU name
-  std::string specHash;     ///< the cache key of the spec
-  /// Query positions and keys per tile.
-  int64_t blockQ = 0, blockKV = 0;
-  /// Query heads per work item (a packed GQA group; see getHeadGroup).
-  int64_t headGroup = 1;
-  /// The kernel takes a `tile_kinds` table the runtime computes from the
-  /// mask (see usesTileTable); the manifest then carries the mask's model.
-  bool tileTable = false;
+  std::string specHash;     ///< the cache key of the spec (see Driver.h)
 };
 
-/// The manifest of the kernel compiled from `op` (before lowering).
-llvm::json::Object buildManifest(AttentionOp op, const ManifestInfo &info);
+/// The manifest of the one attention kernel in `module`, at any level from
+/// the tile level down to the LLVM dialect. Fails when the module holds no
+/// kernel function with `attn.tiling` and `attn.interface`, or several.
+llvm::Expected<llvm::json::Object> buildManifest(ModuleOp module,
+                                                 const ManifestInfo &info);
 
 } // namespace mlir::attn
 

@@ -5,7 +5,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Target/CPU/CPUTarget.h"
-#include "attn/Target/Manifest.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -16,6 +15,8 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -42,22 +43,6 @@ HostCPU mlir::attn::detectHostCPU() {
   else if (features.lookup("avx"))
     cpu.vectorWidth = 8;
   return cpu;
-}
-
-llvm::json::Object mlir::attn::buildCPUManifest(AttentionOp op,
-                                                const CPUKernelOptions &options,
-                                                const HostCPU &cpu,
-                                                llvm::StringRef specHash) {
-  auto [blockQ, blockKV] = getTileSizes(op, options.tiling());
-  int64_t group = getHeadGroup(op, options.tiling());
-  ManifestInfo info{"cpu",
-                    cpu.name,
-                    specHash.str(),
-                    blockQ / group,
-                    blockKV,
-                    group,
-                    usesTileTable(op, options.tiling())};
-  return buildManifest(op, info);
 }
 
 llvm::Expected<std::string>
@@ -116,29 +101,39 @@ mlir::attn::emitCPUModule(ModuleOp module, const HostCPU &cpu, bool asObject) {
   return std::string(buffer.begin(), buffer.end());
 }
 
-llvm::Error mlir::attn::linkSharedLibrary(llvm::StringRef object,
-                                          llvm::StringRef path) {
+llvm::Expected<std::string>
+mlir::attn::linkSharedLibrary(llvm::StringRef object) {
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return llvm::createStringError(
         "cannot find 'cc' on PATH to link the shared library; install a C "
         "compiler or use --emit=obj");
-  llvm::SmallString<128> objectPath;
+  llvm::SmallString<128> objectPath, libraryPath;
   int fd;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
           "attn-kernel", "o", fd, objectPath))
     return llvm::createStringError(ec, "cannot create a temporary object");
+  llvm::FileRemover removeObject(objectPath);
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << object;
   }
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "attn-kernel", "so", libraryPath))
+    return llvm::createStringError(ec, "cannot create a temporary library");
+  llvm::FileRemover removeLibrary(libraryPath);
   std::string message;
-  llvm::StringRef args[] = {*cc, "-shared", "-o", path, objectPath, "-lm"};
+  llvm::StringRef args[] = {*cc, "-shared", "-o", libraryPath, objectPath,
+                            "-lm"};
   int status =
       llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);
-  llvm::sys::fs::remove(objectPath);
   if (status != 0)
-    return llvm::createStringError("linking '" + path.str() + "' failed" +
+    return llvm::createStringError("linking the shared library failed" +
                                    (message.empty() ? "" : ": " + message));
-  return llvm::Error::success();
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> library =
+      llvm::MemoryBuffer::getFile(libraryPath);
+  if (!library)
+    return llvm::createStringError(library.getError(),
+                                   "cannot read the linked library");
+  return (*library)->getBuffer().str();
 }

@@ -137,10 +137,12 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
   }
   std::unique_ptr<CPUKernel> kernel(new CPUKernel());
   try {
-    // Format 2 added work.head_group (block_q counts query positions); a
-    // format-1 manifest is the same with a head group of 1.
-    if (int format = m.value("format", 0); format != 1 && format != 2) {
-      error = "the manifest has an unknown format (expected 1)";
+    // Format 3 names the tile's units and counts the work items; older
+    // manifests come from compilers whose kernels this runtime does not
+    // call.
+    if (int format = m.value("format", 0); format != 3) {
+      error = "the manifest has format " + std::to_string(format) +
+              ", expected 3; recompile the kernel with this version of Attn";
       return nullptr;
     }
     if (m.value("target", "") != "cpu") {
@@ -161,25 +163,38 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
               "'";
       return nullptr;
     }
-    kernel->blockQSize = m.at("work").at("block_q").get<int64_t>();
-    kernel->blockKVSize = m.at("work").at("block_kv").get<int64_t>();
-    kernel->headGroup = m.at("work").value("head_group", int64_t(1));
+    const json &tile = m.at("tile"), &work = m.at("work");
+    kernel->blockQSize = tile.at("query_positions").get<int64_t>();
+    kernel->blockKVSize = tile.at("keys").get<int64_t>();
+    kernel->headGroup = tile.at("head_group").get<int64_t>();
+    kernel->numHeadGroups = work.at("head_groups").get<int64_t>();
+    kernel->numKVSplits = work.at("kv_splits").get<int64_t>();
+    kernel->qTilesOfLongest =
+        work.at("q_tiles").at("of").get<std::string>() == "longest_q_sequence";
+    if (work.at("q_tiles").at("query_positions").get<int64_t>() !=
+        kernel->blockQSize) {
+      error = "the manifest is inconsistent: 'work.q_tiles.query_positions' "
+              "differs from 'tile.query_positions'";
+      return nullptr;
+    }
     // The launch divides by these; a hand-edited manifest must not crash it.
     for (auto [name, value] :
          {std::pair<const char *, int64_t>{"heads.q", kernel->numQHeads},
           {"heads.kv", kernel->numKVHeads},
           {"head_dim.qk", kernel->headDimQK},
           {"head_dim.v", kernel->headDimV},
-          {"work.block_q", kernel->blockQSize},
-          {"work.block_kv", kernel->blockKVSize},
-          {"work.head_group", kernel->headGroup}})
+          {"tile.query_positions", kernel->blockQSize},
+          {"tile.keys", kernel->blockKVSize},
+          {"tile.head_group", kernel->headGroup},
+          {"work.head_groups", kernel->numHeadGroups},
+          {"work.kv_splits", kernel->numKVSplits}})
       if (value < 1) {
         error = std::string("the manifest is inconsistent: '") + name +
                 "' must be positive, got " + std::to_string(value);
         return nullptr;
       }
     for (auto [name, divisor] :
-         {std::pair<const char *, int64_t>{"work.head_group",
+         {std::pair<const char *, int64_t>{"tile.head_group",
                                            kernel->headGroup},
           {"heads.kv", kernel->numKVHeads}})
       if (kernel->numQHeads % divisor != 0) {
@@ -716,16 +731,17 @@ CPUKernel::sequencesOf(const std::map<std::string, attn_tensor> &args) const {
 
 int64_t
 CPUKernel::numItems(const std::map<std::string, attn_tensor> &args) const {
+  // The manifest's grid: batch x head groups x q tiles x kv splits.
   auto tiles = [&](int64_t len) { return (len + blockQSize - 1) / blockQSize; };
-  if (kvStorage == "ragged") {
+  if (qTilesOfLongest) {
     // Items cover the longest sequence; shorter ones leave items idle.
     Sequences seqs = sequencesOf(args);
-    return int64_t(seqs.qLens.size()) * (numQHeads / headGroup) *
-           tiles(seqs.longestQ);
+    return int64_t(seqs.qLens.size()) * numHeadGroups * tiles(seqs.longestQ) *
+           numKVSplits;
   }
   const attn_tensor &q = args.at("q");
-  return q.shape[0] * (numQHeads / headGroup) *
-         tiles(q.shape[layout == "bhsd" ? 2 : 1]);
+  return q.shape[0] * numHeadGroups * tiles(q.shape[layout == "bhsd" ? 2 : 1]) *
+         numKVSplits;
 }
 
 void CPUKernel::computeTileTable(const std::map<std::string, attn_tensor> &args,

@@ -1,13 +1,5 @@
 // RUN: attn-opt %s --attn-tile -split-input-file -verify-diagnostics
 
-func.func @paged_block_kv(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf32>, %v: tensor<?x16x2x32xf32>, %bt: tensor<?x?xi32>, %sl: tensor<?xi32>) -> tensor<?x1x2x32xf32> {
-  // expected-error @+1 {{block_kv 32 must divide the page size 16, so that a kv tile never crosses a page}}
-  %out = attn.attention q(%q : tensor<?x1x2x32xf32>) k(%k : tensor<?x16x2x32xf32>) v(%v : tensor<?x16x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) {kv_storage = #attn.kv_storage<paged>, schedule = #attn.schedule<block_kv = 32>} -> tensor<?x1x2x32xf32>
-  return %out : tensor<?x1x2x32xf32>
-}
-
-// -----
-
 // expected-error @+1 {{attn-tile expects a function whose body is one attn.attention on the function's arguments, returning its results}}
 func.func @not_spec_shaped(%q: tensor<1x8x2x32xf32>, %k: tensor<1x8x2x32xf32>, %v: tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32> {
   %out = attn.attention q(%q : tensor<1x8x2x32xf32>) k(%k : tensor<1x8x2x32xf32>) v(%v : tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32>
@@ -17,16 +9,8 @@ func.func @not_spec_shaped(%q: tensor<1x8x2x32xf32>, %k: tensor<1x8x2x32xf32>, %
 
 // -----
 
-func.func @paged_dynamic_page(%q: tensor<?x1x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %bt: tensor<?x?xi32>, %sl: tensor<?xi32>) -> tensor<?x1x2x32xf32> {
-  // expected-error @+1 {{paged storage needs a static page size}}
-  %out = attn.attention q(%q : tensor<?x1x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) {kv_storage = #attn.kv_storage<paged>} -> tensor<?x1x2x32xf32>
-  return %out : tensor<?x1x2x32xf32>
-}
-
-// -----
-
-func.func @dynamic_heads(%q: tensor<?x?x?x32xf32>, %k: tensor<?x?x?x32xf32>, %v: tensor<?x?x?x32xf32>) -> tensor<?x?x?x32xf32> {
-  // expected-error @+1 {{tiling needs static head counts and head dims}}
-  %out = attn.attention q(%q : tensor<?x?x?x32xf32>) k(%k : tensor<?x?x?x32xf32>) v(%v : tensor<?x?x?x32xf32>) -> tensor<?x?x?x32xf32>
-  return %out : tensor<?x?x?x32xf32>
+func.func @unscheduled(%q: tensor<1x8x2x32xf32>, %k: tensor<1x8x2x32xf32>, %v: tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32> {
+  // expected-error @+1 {{has no #attn.tiling; run attn-schedule before attn-tile}}
+  %out = attn.attention q(%q : tensor<1x8x2x32xf32>) k(%k : tensor<1x8x2x32xf32>) v(%v : tensor<1x8x2x32xf32>) -> tensor<1x8x2x32xf32>
+  return %out : tensor<1x8x2x32xf32>
 }

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s -split-input-file --attn-tile="block-q=32 block-kv=16" | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-schedule="rows=32 block-kv=16" --attn-tile | FileCheck %s
 
 // The kernel of one work item: memref arguments with run-time strides and a
 // contiguous inner dimension, then the work item index.
@@ -8,7 +8,11 @@
 // CHECK-SAME: %[[V:[a-z0-9]+]]: memref<?x?x2x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
 // CHECK-SAME: %[[O:[a-z0-9]+]]: memref<?x?x4x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
 // CHECK-SAME: %[[LSE:[a-z0-9]+]]: memref<?x4x?xf32, strided<[?, ?, ?], offset: ?>>,
-// CHECK-SAME: %[[ITEM:[a-z0-9]+]]: index) {
+// CHECK-SAME: %[[ITEM:[a-z0-9]+]]: index) attributes {
+// The kernel records what it is for the manifest: its interface and the
+// schedule's decisions, which survive lowering.
+// CHECK-SAME: attn.interface = {head_dims = array<i64: 64, 64>, heads = array<i64: 4, 2>, kv_storage = #attn.kv_storage<contiguous>, layout = #attn.layout<bshd>, mask = #attn.causal, normalizer = #attn.normalizer<softmax>, params = [{inner_contiguous = true, internal = false, name = "q", type = tensor<?x?x4x64xf32>}, {{.*}}, {inner_contiguous = false, internal = false, name = "lse", type = tensor<?x4x?xf32>}]},
+// CHECK-SAME: attn.tiling = #attn.tiling<rows = 32, head_group = 2, block_kv = 16, kv_tiles = bounds, split_kv = 1>} {
 // f32 tiles: Q, S, O, row max, row sum.
 // CHECK: %[[QS:.*]] = memref.alloca() : memref<32x64xf32>
 // CHECK: %[[S:.*]] = memref.alloca() : memref<32x16xf32>
@@ -95,6 +99,7 @@ func.func @sink(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?
 // the listed kv blocks (FlexAttention's BlockMask), without element masks
 // on their full tiles.
 // CHECK-LABEL: func.func @listed_blocks(
+// CHECK-SAME: kv_tiles = listed_blocks
 // CHECK: %[[COUNT:.*]] = arith.index_cast %{{.*}} : i32 to index
 // CHECK: scf.for %[[J:.*]] = %{{.*}} to %[[COUNT]] step %{{.*}} {
 // CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]]
@@ -111,6 +116,7 @@ func.func @listed_blocks(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v:
 
 // A neighborhood bounds the kv tiles by the windows of the q tile's rows.
 // CHECK-LABEL: func.func @neighborhood_bounds(
+// CHECK-SAME: kv_tiles = tile_table
 // CHECK: %[[RANGE:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (index, index)
 // CHECK: arith.minsi
 // CHECK: arith.maxsi
@@ -134,6 +140,8 @@ func.func @neighborhood_bounds(%q: tensor<?x256x2x32xf32>, %k: tensor<?x256x2x32
 // CHECK-LABEL: func.func @tile_table(
 // CHECK-SAME: %[[TABLE:[a-z0-9]+]]: memref<?x?x?x?xi32, strided<[?, ?, ?, ?], offset: ?>>,
 // CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32
+// CHECK-SAME: {inner_contiguous = false, internal = true, name = "tile_kinds", type = tensor<?x?x?x?xi32>}
+// CHECK-SAME: kv_tiles = tile_table
 // CHECK: %[[KIND:.*]] = memref.load %[[TABLE]]
 // CHECK: %[[K:.*]] = arith.index_cast %[[KIND]] : i32 to index
 // CHECK: %[[NONEMPTY:.*]] = arith.cmpi ne, %[[K]], %{{.*}}
@@ -211,7 +219,7 @@ func.func @ragged(%q: tensor<?x2x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // table: each disjunct's kv-tile range is walked, skipping the tiles an
 // earlier range holds, and a tile is full when some disjunct proves it.
 // CHECK-LABEL: func.func @union(
-// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>, %{{[a-z0-9]+}}: index) {
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>, %{{[a-z0-9]+}}: index) attributes {{.*}}kv_tiles = disjuncts
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[HI0:.*]] step
 // CHECK: attn.tile.qk
 // CHECK: scf.if
@@ -238,7 +246,7 @@ func.func @union(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<
 // CHECK-SAME: %[[VERT:[a-z0-9]+]]: memref<?x?x?xi32, strided<[?, ?, ?], offset: ?>>,
 // CHECK-SAME: %[[SLASH:[a-z0-9]+]]: memref<?x?x?xi32, strided<[?, ?, ?], offset: ?>>,
 // CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
-// CHECK-SAME: %{{[a-z0-9]+}}: index) {
+// CHECK-SAME: %{{[a-z0-9]+}}: index) attributes {{.*}}kv_tiles = vertical_slash
 // CHECK: scf.for %[[KT:.*]] =
 // CHECK: %[[VHIT:.*]] = scf.for {{.*}} -> (i1)
 // CHECK: memref.load %[[VERT]]

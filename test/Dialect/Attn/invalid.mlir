@@ -1186,3 +1186,59 @@ func.func @tile_finalize_stray_sink(%acc: memref<16x64xf32>, %max: memref<16xf32
   attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>
   return
 }
+
+// -----
+
+func.func @tiling_rows_not_groups(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x2x8xf32>, %v: tensor<2x16x2x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling rows (6) must be a multiple of head_group (4): a q tile holds whole groups of query heads}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x2x8xf32>) v(%v : tensor<2x16x2x8xf32>) {tiling = #attn.tiling<rows = 6, head_group = 4, block_kv = 16, kv_tiles = bounds, split_kv = 1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_zero_block_kv(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x2x8xf32>, %v: tensor<2x16x2x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling block_kv must be positive, got 0}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x2x8xf32>) v(%v : tensor<2x16x2x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 0, kv_tiles = bounds, split_kv = 1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_head_group_not_gqa(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x2x8xf32>, %v: tensor<2x16x2x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling head_group 4 must be 1 or the GQA group (query heads / kv heads)}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x2x8xf32>) v(%v : tensor<2x16x2x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 4, block_kv = 16, kv_tiles = bounds, split_kv = 1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_listed_without_sparse(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling kv_tiles = listed_blocks needs a block_sparse mask whose blocks the tiles divide; use kv_tiles = tile_table}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(causal) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = listed_blocks, split_kv = 1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_disjuncts_without_or(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling kv_tiles = disjuncts needs an 'or' mask; use kv_tiles = bounds}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(causal) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = disjuncts, split_kv = 1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_vertical_slash_without_mask(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling kv_tiles = vertical_slash needs a vertical_slash mask}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = vertical_slash, split_kv = 1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_crosses_page(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf32>, %v: tensor<?x16x2x32xf32>, %bt: tensor<?x?xi32>, %sl: tensor<?xi32>) -> tensor<?x1x2x32xf32> {
+  // expected-error @+1 {{tiling block_kv 32 must divide the page size 16, so that a kv tile never crosses a page}}
+  %out = attn.attention q(%q : tensor<?x1x2x32xf32>) k(%k : tensor<?x16x2x32xf32>) v(%v : tensor<?x16x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) {kv_storage = #attn.kv_storage<paged>, tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 32, kv_tiles = bounds, split_kv = 1>} -> tensor<?x1x2x32xf32>
+  return %out : tensor<?x1x2x32xf32>
+}

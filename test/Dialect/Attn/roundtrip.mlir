@@ -689,3 +689,11 @@ func.func @tile_ops(%q: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
   attn.tile.finalize %acc, %max, %sum into %out normalizer<none> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>
   return
 }
+
+// The schedule's record parses and prints back.
+// CHECK-LABEL: func.func @tiling(
+// CHECK: {tiling = #attn.tiling<rows = 128, head_group = 2, block_kv = 64, kv_tiles = bounds, split_kv = 1>} -> tensor<2x128x8x64xf16>
+func.func @tiling(%q: tensor<2x128x8x64xf16>, %k: tensor<2x128x4x64xf16>, %v: tensor<2x128x4x64xf16>) -> tensor<2x128x8x64xf16> {
+  %0 = attn.attention q(%q : tensor<2x128x8x64xf16>) k(%k : tensor<2x128x4x64xf16>) v(%v : tensor<2x128x4x64xf16>) mask(causal) {tiling = #attn.tiling<rows = 128, head_group = 2, block_kv = 64, kv_tiles = bounds, split_kv = 1>} -> tensor<2x128x8x64xf16>
+  return %0 : tensor<2x128x8x64xf16>
+}

@@ -7,10 +7,10 @@
 #ifndef ATTN_TARGET_CPU_CPUTARGET_H
 #define ATTN_TARGET_CPU_CPUTARGET_H
 
-#include "attn/Conversion/AttnToCPU/AttnToCPU.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
-#include "llvm/Support/JSON.h"
 #include <string>
 
 namespace mlir::attn {
@@ -23,21 +23,14 @@ struct HostCPU {
 };
 HostCPU detectHostCPU();
 
-/// The manifest of the CPU kernel of `op` (before lowering) compiled with
-/// `options` for `cpu`: block sizes and tile table as the kernel has them.
-llvm::json::Object buildCPUManifest(AttentionOp op,
-                                    const CPUKernelOptions &options,
-                                    const HostCPU &cpu,
-                                    llvm::StringRef specHash);
-
 /// Translates a module in the LLVM dialect to LLVM IR optimized (O3) for
 /// `cpu`, and returns it as text (`asObject` false) or as an ELF object.
 llvm::Expected<std::string> emitCPUModule(ModuleOp module, const HostCPU &cpu,
                                           bool asObject);
 
-/// Links an object into a shared library at `path` with the system C
-/// compiler driver (`cc -shared`).
-llvm::Error linkSharedLibrary(llvm::StringRef object, llvm::StringRef path);
+/// Links an object into a shared library with the system C compiler driver
+/// (`cc -shared`) and returns the library's bytes.
+llvm::Expected<std::string> linkSharedLibrary(llvm::StringRef object);
 
 } // namespace mlir::attn
 

@@ -660,3 +660,22 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   }
   return success();
 }
+
+LogicalResult TilingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t rows, int64_t headGroup,
+                                 int64_t blockKV, KVTileWalk kvTiles,
+                                 int64_t splitKV) {
+  (void)kvTiles;
+  for (auto [name, value] : {std::pair<StringRef, int64_t>{"rows", rows},
+                             {"head_group", headGroup},
+                             {"block_kv", blockKV},
+                             {"split_kv", splitKV}})
+    if (value < 1)
+      return emitError() << "tiling " << name << " must be positive, got "
+                         << value;
+  if (rows % headGroup != 0)
+    return emitError() << "tiling rows (" << rows
+                       << ") must be a multiple of head_group (" << headGroup
+                       << "): a q tile holds whole groups of query heads";
+  return success();
+}

@@ -351,6 +351,61 @@ static LogicalResult verifyOperandShapes(AttentionOp op,
   return success();
 }
 
+/// A recorded tiling (attn-schedule's, or written by hand) must fit the
+/// problem: the kernel would read out of bounds or skip keys otherwise.
+static LogicalResult verifyTiling(AttentionOp op, const ProblemShape &shape) {
+  TilingAttr tiling = op.getTilingAttr();
+  if (!tiling)
+    return success();
+  int64_t group = tiling.getHeadGroup();
+  if (group > 1 && (!ProblemShape::isKnown(shape.numQHeads) ||
+                    !ProblemShape::isKnown(shape.numKVHeads) ||
+                    shape.numQHeads != group * shape.numKVHeads))
+    return op.emitOpError()
+           << "tiling head_group " << group
+           << " must be 1 or the GQA group (query heads / kv heads)";
+  if (op.getKvStorage() == KVStorage::paged) {
+    int64_t pageSize = op.getK().getType().getDimSize(
+        op.getLayout() == Layout::bhsd ? 2 : 1);
+    if (!ShapedType::isDynamic(pageSize) &&
+        pageSize % tiling.getBlockKv() != 0)
+      return op.emitOpError()
+             << "tiling block_kv " << tiling.getBlockKv()
+             << " must divide the page size " << pageSize
+             << ", so that a kv tile never crosses a page";
+  }
+  MaskAttrInterface mask = op.getMaskAttr();
+  switch (tiling.getKvTiles()) {
+  case KVTileWalk::listed_blocks: {
+    auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask);
+    if (!sparse || sparse.getBlockQ() % tiling.getQueryPositions() != 0 ||
+        sparse.getBlockKv() % tiling.getBlockKv() != 0)
+      return op.emitOpError()
+             << "tiling kv_tiles = listed_blocks needs a block_sparse mask "
+                "whose blocks the tiles divide; use kv_tiles = tile_table";
+    break;
+  }
+  case KVTileWalk::disjuncts:
+    if (!isa_and_nonnull<OrAttr>(mask))
+      return op.emitOpError() << "tiling kv_tiles = disjuncts needs an 'or' "
+                                 "mask; use kv_tiles = bounds";
+    break;
+  case KVTileWalk::vertical_slash: {
+    bool found = false;
+    if (mask)
+      mask.walk([&](VerticalSlashAttr) { found = true; });
+    if (!found)
+      return op.emitOpError() << "tiling kv_tiles = vertical_slash needs a "
+                                 "vertical_slash mask";
+    break;
+  }
+  case KVTileWalk::bounds:
+  case KVTileWalk::tile_table:
+    break;
+  }
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   auto qType = getQ().getType();
   auto kType = getK().getType();
@@ -549,6 +604,8 @@ LogicalResult AttentionOp::verify() {
                            << "' is not read by any mask, score modifier, "
                               "normalizer or storage kind; remove it";
   }
+  if (failed(verifyTiling(*this, shape)))
+    return failure();
   return verifyOperandShapes(*this, shape);
 }
 

@@ -21,7 +21,7 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-SmallVector<MaskAttrInterface> mlir::attn::detail::conjuncts(MaskAttrInterface mask) {
+SmallVector<MaskAttrInterface> mlir::attn::conjuncts(MaskAttrInterface mask) {
   if (auto andAttr = dyn_cast_or_null<AndAttr>(mask))
     return SmallVector<MaskAttrInterface>(andAttr.getOperands());
   if (mask)

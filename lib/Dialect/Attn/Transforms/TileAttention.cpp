@@ -25,82 +25,8 @@ using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
 //===----------------------------------------------------------------------===//
-// Decisions shared with the manifest
+// Mask shapes the schedule and the loop agree on
 //===----------------------------------------------------------------------===//
-
-std::pair<int64_t, int64_t>
-mlir::attn::getTileSizes(AttentionOp op, const TilingOptions &options) {
-  int64_t blockQ = options.blockQ, blockKV = options.blockKV;
-  // Tiles that divide a block-sparse mask's blocks let the kernel walk the
-  // listed blocks only. Decisions read the mask in normal form, so that a
-  // manifest built before the pipeline agrees with the kernel.
-  MaskAttrInterface mask =
-      op.getMaskAttr() ? simplifyMask(op.getMaskAttr()) : MaskAttrInterface();
-  if (auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask)) {
-    int64_t q = largestHalvingDivisor(sparse.getBlockQ(), blockQ);
-    int64_t kv = largestHalvingDivisor(sparse.getBlockKv(), blockKV);
-    if (q >= 4 && kv >= 8) {
-      blockQ = q;
-      blockKV = kv;
-    }
-  }
-  // A kv tile must not cross a page: the largest power of two up to the
-  // option that divides the page size.
-  if (int64_t pageSize = getPageSize(op))
-    blockKV = largestHalvingDivisor(pageSize, blockKV);
-  if (ScheduleAttr schedule = op.getScheduleAttr()) {
-    if (schedule.getBlockQ())
-      blockQ = schedule.getBlockQ();
-    if (schedule.getBlockKv())
-      blockKV = schedule.getBlockKv();
-  }
-  return {blockQ, blockKV};
-}
-
-int64_t mlir::attn::getHeadGroup(AttentionOp op, const TilingOptions &options) {
-  ProblemShape shape = op.getProblemShape();
-  if (!ProblemShape::isKnown(shape.numQHeads) ||
-      !ProblemShape::isKnown(shape.numKVHeads) || shape.numKVHeads < 1)
-    return 1;
-  int64_t group = shape.numQHeads / shape.numKVHeads;
-  if (group <= 1 || getTileSizes(op, options).first % group != 0)
-    return 1;
-  // The heads of a group share a tile's kv loop and element code, so
-  // nothing may depend on the head.
-  if (MaskAttrInterface mask = op.getMaskAttr()) {
-    bool perHead = false;
-    mask.walk([&](MaskAttrInterface m) {
-      perHead |= isa<OnHeadsAttr, VerticalSlashAttr, BlockSparseAttr>(m);
-    });
-    if (perHead)
-      return 1;
-  }
-  if (ArrayAttr mods = op.getScoreModsAttr())
-    for (Attribute mod : mods) {
-      if (isa<AlibiAttr>(mod))
-        return 1;
-      if (auto bias = dyn_cast<BiasAttr>(mod);
-          bias && llvm::is_contained(bias.getDims(), BiasDim::h))
-        return 1;
-      if (isa<ScoreModMarkerAttr>(mod)) {
-        Block &body = op.getScoreMod().front();
-        if (body.getNumArguments() > 5 || !body.getArgument(2).use_empty())
-          return 1;
-      }
-    }
-  if (op.getNormalizerOrDefault().getKind() ==
-      NormalizerKind::softmax_with_sink)
-    return 1;
-  return group;
-}
-
-int64_t mlir::attn::getPageSize(AttentionOp op) {
-  if (op.getKvStorage() != KVStorage::paged)
-    return 0;
-  int64_t size =
-      op.getK().getType().getDimSize(op.getLayout() == Layout::bhsd ? 2 : 1);
-  return ShapedType::isDynamic(size) ? 0 : size;
-}
 
 /// Whether `m` is an interval around the query with analytic loop bounds
 /// and full-tile test.
@@ -111,7 +37,7 @@ static bool isBounded(MaskAttrInterface m) {
 }
 
 std::optional<SmallVector<SmallVector<MaskAttrInterface>>>
-mlir::attn::detail::boundedDisjuncts(MaskAttrInterface mask) {
+mlir::attn::boundedDisjuncts(MaskAttrInterface mask) {
   SmallVector<SmallVector<MaskAttrInterface>> result;
   SmallVector<MaskAttrInterface> operands;
   if (auto orAttr = dyn_cast_or_null<OrAttr>(mask))
@@ -128,7 +54,7 @@ mlir::attn::detail::boundedDisjuncts(MaskAttrInterface mask) {
 }
 
 VerticalSlashAttr
-mlir::attn::detail::listedVerticalSlash(MaskAttrInterface mask) {
+mlir::attn::listedVerticalSlash(MaskAttrInterface mask) {
   VerticalSlashAttr found;
   for (MaskAttrInterface part : conjuncts(mask)) {
     if (auto vs = dyn_cast<VerticalSlashAttr>(part); vs && !found)
@@ -137,23 +63,6 @@ mlir::attn::detail::listedVerticalSlash(MaskAttrInterface mask) {
       return {};
   }
   return found;
-}
-
-bool mlir::attn::usesTileTable(AttentionOp op, const TilingOptions &options) {
-  if (!op.getMaskAttr())
-    return false;
-  MaskAttrInterface mask = simplifyMask(op.getMaskAttr());
-  // Block-sparse masks whose blocks the tiles divide walk their lists.
-  auto [blockQ, blockKV] = getTileSizes(op, options);
-  if (auto sparse = dyn_cast<BlockSparseAttr>(mask))
-    if (sparse.getBlockQ() % blockQ == 0 && sparse.getBlockKv() % blockKV == 0)
-      return false;
-  // Conjunctions of masks with loop bounds and analytic full tiles, and
-  // unions of such conjunctions, need no table. Neighborhoods have loop
-  // bounds but no analytic full tiles, so they take the table (the runtime
-  // caches it per shape).
-  // A vertical-slash conjunct finds its tiles from its index lists.
-  return !boundedDisjuncts(mask) && !listedVerticalSlash(mask);
 }
 
 //===----------------------------------------------------------------------===//
@@ -467,11 +376,11 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   Dv = shape.headDimV;
   Hq = shape.numQHeads;
   Hkv = shape.numKVHeads;
-  std::tie(BQ, BK) = getTileSizes(op, options);
-  group = getHeadGroup(op, options);
-  BQPositions = BQ / group;
-  if (op.getMaskAttr())
-    mask = simplifyMask(op.getMaskAttr());
+  BQ = tiling.getRows();
+  BK = tiling.getBlockKv();
+  group = tiling.getHeadGroup();
+  BQPositions = tiling.getQueryPositions();
+  mask = op.getMaskAttr();
 
   // Arguments: q, k, v, optional operands (OperandKind order), [tile_kinds],
   // out, [lse], item.
@@ -484,7 +393,7 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
     if (op.getOptionalOperand(kind))
       operands[kind] = args[next++];
   }
-  if (usesTileTable(op, options))
+  if (tiling.usesTileTable())
     tileKinds = args[next++];
   out = args[next++];
   if (op.getLse())
@@ -546,23 +455,24 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   TileInitOp::create(b, acc, rowMax, rowSum, rows, normalizer);
 
   LogicalResult result = success();
-  auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask);
-  if (sparse && !tileKinds && sparse.getBlockQ() % BQ == 0 &&
-      sparse.getBlockKv() % BK == 0) {
-    result = emitListedBlocks(sparse);
-  } else if (auto disjuncts = boundedDisjuncts(mask);
-             disjuncts && isa_and_nonnull<OrAttr>(mask)) {
-    result = emitDisjunctTiles(*disjuncts);
-  } else {
+  switch (tiling.getKvTiles()) {
+  case KVTileWalk::listed_blocks:
+    result = emitListedBlocks(cast<BlockSparseAttr>(mask));
+    break;
+  case KVTileWalk::disjuncts:
+    result = emitDisjunctTiles(*boundedDisjuncts(mask));
+    break;
+  case KVTileWalk::bounds:
+  case KVTileWalk::vertical_slash:
+  case KVTileWalk::tile_table: {
     SmallVector<MaskAttrInterface> parts = conjuncts(mask);
     Value lo, hi;
     kvTileBounds(parts, lo, hi);
-    VerticalSlashAttr verticalSlash = listedVerticalSlash(mask);
     forLoop(lo, hi, 1, [&](Value kt) {
       auto isFull = [&](Value k0, Value k1) {
         return tileIsFull(parts, k0, k1);
       };
-      if (verticalSlash) {
+      if (tiling.getKvTiles() == KVTileWalk::vertical_slash) {
         // Only tiles that a listed vertical key or diagonal reaches.
         Value k0 = arith::MulIOp::create(b, kt, idx(BK));
         Value k1 = minIndex(arith::AddIOp::create(b, k0, idx(BK)), kvLen);
@@ -585,6 +495,8 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
         });
       });
     });
+    break;
+  }
   }
   if (failed(result))
     return failure();
@@ -610,8 +522,60 @@ static MemRefType kernelMemRefType(RankedTensorType type, bool innerUnit) {
   return MemRefType::get(type.getShape(), type.getElementType(), layout);
 }
 
-LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
-                                            const TilingOptions &options) {
+/// The parameter record of the manifest: name, tensor type (dtype and
+/// shape, -1 for sizes given at run time), whether the innermost dimension
+/// must be contiguous, and whether the runtime fills it itself.
+static DictionaryAttr paramRecord(Builder &b, StringRef name, Type type,
+                                  bool innerContiguous, bool internal) {
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("name", b.getStringAttr(name)),
+       b.getNamedAttr("type", TypeAttr::get(type)),
+       b.getNamedAttr("inner_contiguous", b.getBoolAttr(innerContiguous)),
+       b.getNamedAttr("internal", b.getBoolAttr(internal))});
+}
+
+/// What the kernel of `op` is, for the manifest: the problem it solves and
+/// its parameters in call order. Recorded on the kernel function (as
+/// `attn.interface`, beside `attn.tiling`) so that the manifest is written
+/// from the lowered module.
+static DictionaryAttr kernelInterface(AttentionOp op, TilingAttr tiling,
+                                      ArrayRef<Type> tensorTypes) {
+  Builder b(op.getContext());
+  SmallVector<Attribute> params;
+  unsigned next = 0;
+  auto add = [&](StringRef name, bool inner, bool internal = false) {
+    params.push_back(
+        paramRecord(b, name, tensorTypes[next++], inner, internal));
+  };
+  add("q", true);
+  add("k", true);
+  add("v", true);
+  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i)
+    if (op.getOptionalOperand(static_cast<OperandKind>(i)))
+      add(stringifyOperandKind(static_cast<OperandKind>(i)), false);
+  if (tiling.usesTileTable())
+    add("tile_kinds", false, /*internal=*/true);
+  add("out", true);
+  if (op.getLse())
+    add("lse", false);
+  ProblemShape shape = op.getProblemShape();
+  SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("layout", op.getLayoutAttr()),
+      b.getNamedAttr("kv_storage", op.getKvStorageAttr()),
+      b.getNamedAttr("heads", b.getDenseI64ArrayAttr(
+                                  {shape.numQHeads, shape.numKVHeads})),
+      b.getNamedAttr("head_dims", b.getDenseI64ArrayAttr(
+                                      {shape.headDimQK, shape.headDimV})),
+      b.getNamedAttr("normalizer", op.getNormalizerOrDefault()),
+      b.getNamedAttr("params", b.getArrayAttr(params))};
+  if (MaskAttrInterface mask = op.getMaskAttr())
+    fields.push_back(b.getNamedAttr("mask", mask));
+  if (ArrayAttr mods = op.getScoreModsAttr())
+    fields.push_back(b.getNamedAttr("score_mods", mods));
+  return b.getDictionaryAttr(fields);
+}
+
+LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func) {
   Block &body = func.getBody().front();
   auto op = dyn_cast<AttentionOp>(body.front());
   auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
@@ -623,52 +587,41 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func,
            << "attn-tile expects a function whose body is one attn.attention "
               "on the function's arguments, returning its results (as "
               "attn-compile imports a spec)";
-  ProblemShape shape = op.getProblemShape();
-  if (!ProblemShape::isKnown(shape.headDimQK) ||
-      !ProblemShape::isKnown(shape.headDimV) ||
-      !ProblemShape::isKnown(shape.numQHeads) ||
-      !ProblemShape::isKnown(shape.numKVHeads))
-    return op.emitOpError() << "tiling needs static head counts and head dims";
-  auto [blockQ, blockKV] = getTileSizes(op, options);
-  if (blockQ < 1 || blockKV < 1)
-    return op.emitOpError() << "tile sizes must be positive, got block_q "
-                            << blockQ << " and block_kv " << blockKV;
-  if (int64_t pageSize = getPageSize(op); pageSize && pageSize % blockKV)
+  TilingAttr tiling = op.getTilingAttr();
+  if (!tiling)
     return op.emitOpError()
-           << "block_kv " << blockKV << " must divide the page size "
-           << pageSize << ", so that a kv tile never crosses a page";
-  if (op.getKvStorage() == KVStorage::paged && !getPageSize(op))
-    return op.emitOpError() << "paged storage needs a static page size";
+           << "has no #attn.tiling; run attn-schedule before attn-tile";
 
-  // The kernel's signature.
-  SmallVector<Type> argTypes;
-  auto addTensor = [&](Value v, bool innerUnit) {
-    argTypes.push_back(
-        kernelMemRefType(cast<RankedTensorType>(v.getType()), innerUnit));
-  };
-  addTensor(op.getQ(), true);
-  addTensor(op.getK(), true);
-  addTensor(op.getV(), true);
+  // The kernel's signature: the tensors as strided memrefs, then the item.
+  SmallVector<Type> tensorTypes;
+  for (Value v : {op.getQ(), op.getK(), op.getV()})
+    tensorTypes.push_back(v.getType());
   for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i)
     if (Value operand = op.getOptionalOperand(static_cast<OperandKind>(i)))
-      addTensor(operand, false);
-  if (usesTileTable(op, options))
-    argTypes.push_back(kernelMemRefType(
+      tensorTypes.push_back(operand.getType());
+  if (tiling.usesTileTable())
+    tensorTypes.push_back(
         RankedTensorType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
-                              IntegerType::get(func.getContext(), 32)),
-        false));
-  addTensor(op.getOut(), true);
+                              IntegerType::get(func.getContext(), 32)));
+  unsigned outIndex = tensorTypes.size();
+  tensorTypes.push_back(op.getOut().getType());
   if (op.getLse())
-    addTensor(op.getLse(), false);
+    tensorTypes.push_back(op.getLse().getType());
+  SmallVector<Type> argTypes;
+  for (auto [i, type] : llvm::enumerate(tensorTypes))
+    argTypes.push_back(kernelMemRefType(cast<RankedTensorType>(type),
+                                        /*innerUnit=*/i < 3 || i == outIndex));
   OpBuilder builder(func);
   argTypes.push_back(builder.getIndexType());
 
   auto kernel = func::FuncOp::create(builder, func.getLoc(), func.getName(),
                                      builder.getFunctionType(argTypes, {}));
   kernel.setVisibility(func.getVisibility());
+  kernel->setAttr("attn.tiling", tiling);
+  kernel->setAttr("attn.interface", kernelInterface(op, tiling, tensorTypes));
   Block *entry = kernel.addEntryBlock();
   SmallVector<Value> args(entry->getArguments());
-  TileBuilder tb(op, kernel, options);
+  TileBuilder tb(op, kernel, tiling);
   if (failed(tb.build(kernel, args))) {
     kernel.erase();
     return failure();
@@ -681,7 +634,6 @@ namespace {
 struct AttnTilePass final : mlir::attn::impl::AttnTilePassBase<AttnTilePass> {
   using Base::Base;
   void runOnOperation() override {
-    TilingOptions options{blockQ, blockKV};
     SmallVector<func::FuncOp> funcs;
     getOperation().walk([&](func::FuncOp func) {
       if (!func.isExternal() &&
@@ -690,7 +642,7 @@ struct AttnTilePass final : mlir::attn::impl::AttnTilePassBase<AttnTilePass> {
         funcs.push_back(func);
     });
     for (func::FuncOp func : funcs)
-      if (failed(tileAttentionFunc(func, options)))
+      if (failed(tileAttentionFunc(func)))
         return signalPassFailure();
   }
 };

@@ -24,26 +24,12 @@
 
 namespace mlir::attn::detail {
 
-/// The conjuncts of `mask` (itself when it is not an `and`; none when null).
-SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask);
-
-/// The disjuncts of `mask` (an `or`, or a single operand) as conjunctions of
-/// interval masks with analytic bounds and full-tile tests (causal,
-/// sliding_window, sinks, chunked, constant prefix_lm); none when some part
-/// is not such an interval.
-std::optional<SmallVector<SmallVector<MaskAttrInterface>>>
-boundedDisjuncts(MaskAttrInterface mask);
-
-/// The vertical-slash conjunct of `mask` when the rest of the conjunction is
-/// bounded intervals: its kv tiles come from the index lists in the kernel.
-VerticalSlashAttr listedVerticalSlash(MaskAttrInterface mask);
-
 /// Builds the tile-level kernel of one attn.attention.
 class TileBuilder : KernelCodeBuilder {
 public:
-  TileBuilder(AttentionOp op, func::FuncOp kernel, const TilingOptions &options)
+  TileBuilder(AttentionOp op, func::FuncOp kernel, TilingAttr tiling)
       : KernelCodeBuilder(op.getLoc(), kernel.getContext()), op(op),
-        options(options) {
+        tiling(tiling) {
     b.setInsertionPointToStart(&kernel.getBody().front());
   }
 
@@ -51,15 +37,15 @@ public:
 
 private:
   AttentionOp op;
-  TilingOptions options;
+  TilingAttr tiling; ///< the schedule's decisions
 
   // Problem constants.
   int64_t BQ = 0, BK = 0, D = 0, Dv = 0, Hq = 0, Hkv = 0;
   Layout layout = Layout::bshd;
   KVStorage storage = KVStorage::contiguous;
   int64_t pageSize = 0; ///< keys per page, for paged storage
-  /// Query heads packed into one q tile (a GQA group, see getHeadGroup), and
-  /// the query positions a q tile holds: BQ / group.
+  /// Query heads packed into one q tile (the tiling's head group), and the
+  /// query positions a q tile holds: BQ / group.
   int64_t group = 1, BQPositions = 0;
   MaskAttrInterface mask; ///< in normal form; null when there is none
 

@@ -99,6 +99,10 @@ private:
   int64_t numQHeads = 0, numKVHeads = 0, headDimQK = 0, headDimV = 0;
   int64_t blockQSize = 0; ///< query positions per tile
   int64_t headGroup = 1;  ///< query heads per work item
+  /// The work grid: batch x numHeadGroups x q tiles x numKVSplits, the q
+  /// tiles of the longest sequence (ragged storage) or of q_len.
+  int64_t numHeadGroups = 0, numKVSplits = 1;
+  bool qTilesOfLongest = false;
   std::vector<std::string> biasAxes;
   int64_t sparseBlockQ = 0, sparseBlockKV = 0;
   int64_t blockKVSize = 0;

@@ -1,0 +1,112 @@
+//===- Driver.h - Spec to artifact and manifest -----------------*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// The one compile driver: imports a spec, lowers it for a target, writes the
+// artifact and its manifest (from the lowered module), and owns the spec
+// hash and the cache policy. attn-compile and attn-run are thin mains over
+// it; the C API and Python will be too.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DRIVER_DRIVER_H
+#define ATTN_DRIVER_DRIVER_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Spec/SpecImport.h"
+#include "attn/Target/CPU/CPUTarget.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include <memory>
+#include <string>
+
+namespace attnrt {
+class ArtifactCache;
+} // namespace attnrt
+
+namespace mlir {
+class SourceMgrDiagnosticHandler;
+} // namespace mlir
+
+namespace mlir::attn {
+
+/// What to produce.
+enum class EmitKind {
+  MLIR,          ///< the spec as attn IR
+  Tile,          ///< the tile level (attn-schedule, attn-tile)
+  Kernel,        ///< the target's kernel in the LLVM dialect
+  LLVM,          ///< optimized LLVM IR
+  Object,        ///< an object file
+  SharedLibrary, ///< a shared library with a C ABI
+};
+
+/// The target and the code-generation choices the artifact depends on,
+/// besides the spec: everything the spec hash covers.
+struct TargetOptions {
+  HostCPU cpu = detectHostCPU();
+  /// The schedule's defaults (attn-schedule's options).
+  int64_t rows = 128, blockKV = 64;
+
+  /// The target as the spec hash sees it.
+  std::string describe() const;
+};
+
+/// A compiled kernel and its manifest.
+struct Artifact {
+  std::string bytes;    ///< the artifact (IR text, object or library)
+  std::string manifest; ///< JSON; empty for the IR levels
+  std::string specHash;
+};
+
+/// The identity of this compiler build in spec hashes: the version, the
+/// commit and a hash of the compiler's sources at build time.
+llvm::StringRef compilerBuildId();
+
+/// One spec through the compiler. Owns the MLIR context and the source
+/// manager; located diagnostics (file:line:col) go to `diagnostics`.
+class SpecCompiler {
+public:
+  explicit SpecCompiler(llvm::raw_ostream &diagnostics);
+  ~SpecCompiler();
+
+  /// Imports the spec in `spec` (its buffer name is the file name errors
+  /// show). Fails after printing a located error.
+  LogicalResult import(std::unique_ptr<llvm::MemoryBuffer> spec,
+                       const SpecOverrides &overrides = {});
+
+  MLIRContext &context() { return ctx; }
+  /// The imported module and its attn.attention (spec level).
+  ModuleOp module() { return *specModule; }
+  AttentionOp op();
+
+  /// The spec hash: the spec's text, the overrides, the compiler build and
+  /// the target. The manifest carries it and the cache keys on it.
+  std::string specHash(const TargetOptions &target) const;
+
+  /// Lowers a copy of the imported module and emits `emit`. Errors from
+  /// the passes are printed (located); other errors are returned.
+  llvm::Expected<Artifact> compile(EmitKind emit, const TargetOptions &target);
+
+  /// A shared library and manifest for `target`: from `cache` when it holds
+  /// them under the spec hash, else compiled and stored (a store that fails
+  /// is reported through `warning`, not an error).
+  llvm::Expected<Artifact> compileCached(const TargetOptions &target,
+                                         const attnrt::ArtifactCache &cache,
+                                         std::string *warning = nullptr);
+
+private:
+  MLIRContext ctx;
+  llvm::SourceMgr sourceMgr;
+  std::unique_ptr<SourceMgrDiagnosticHandler> handler;
+  OwningOpRef<ModuleOp> specModule;
+  std::string specText;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_DRIVER_DRIVER_H

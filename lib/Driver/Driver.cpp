@@ -1,0 +1,134 @@
+//===- Driver.cpp - Spec to artifact and manifest -------------------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Driver/Driver.h"
+#include "attn/BuildId.h"
+#include "attn/InitAll.h"
+#include "attn/Pipelines/Pipelines.h"
+#include "attn/Target/Manifest.h"
+#include "attn/runtime/ArtifactCache.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+llvm::StringRef mlir::attn::compilerBuildId() {
+  return ATTN_VERSION "+" ATTN_GIT_DESCRIBE "+src." ATTN_SOURCE_HASH;
+}
+
+std::string TargetOptions::describe() const {
+  return llvm::formatv("cpu:{0}:{1}:vw{2}:rows{3}:bk{4}", cpu.name,
+                       cpu.features, cpu.vectorWidth, rows, blockKV)
+      .str();
+}
+
+static DialectRegistry makeRegistry() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  return registry;
+}
+
+SpecCompiler::SpecCompiler(llvm::raw_ostream &diagnostics)
+    : ctx(makeRegistry()) {
+  // Diagnostics point at the spec; a dump of the IR would not help there.
+  ctx.printOpOnDiagnostic(false);
+  handler = std::make_unique<SourceMgrDiagnosticHandler>(sourceMgr, &ctx,
+                                                         diagnostics);
+}
+
+SpecCompiler::~SpecCompiler() = default;
+
+LogicalResult SpecCompiler::import(std::unique_ptr<llvm::MemoryBuffer> spec,
+                                   const SpecOverrides &overrides) {
+  specText = spec->getBuffer().str();
+  // The hash covers the overrides too.
+  specText += "\n# dtype override: " + overrides.dtype;
+  sourceMgr.AddNewSourceBuffer(std::move(spec), llvm::SMLoc());
+  specModule = importSpec(sourceMgr, &ctx, overrides);
+  return success(static_cast<bool>(specModule));
+}
+
+AttentionOp SpecCompiler::op() {
+  AttentionOp found;
+  specModule->walk([&](AttentionOp op) { found = op; });
+  return found;
+}
+
+std::string SpecCompiler::specHash(const TargetOptions &target) const {
+  return attnrt::cacheKey(specText, compilerBuildId(), target.describe());
+}
+
+/// Pass failures have been reported (located) through the diagnostics.
+static llvm::Error reported() {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "");
+}
+
+llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
+                                               const TargetOptions &target) {
+  Artifact artifact;
+  artifact.specHash = specHash(target);
+  llvm::raw_string_ostream os(artifact.bytes);
+  if (emit == EmitKind::MLIR) {
+    specModule->print(os);
+    return artifact;
+  }
+  OwningOpRef<ModuleOp> module = specModule->clone();
+  PassManager pm(&ctx);
+  buildTilePipeline(pm, TilingOptions{"cpu", target.rows, target.blockKV});
+  if (emit != EmitKind::Tile)
+    buildCPUKernelPipeline(pm, target.cpu.vectorWidth);
+  if (failed(pm.run(*module)))
+    return reported();
+  if (emit == EmitKind::Tile || emit == EmitKind::Kernel) {
+    module->print(os);
+    return artifact;
+  }
+  // The manifest comes from the lowered module, before translation.
+  llvm::Expected<llvm::json::Object> manifest = buildManifest(
+      *module, ManifestInfo{"cpu", target.cpu.name, artifact.specHash});
+  if (!manifest)
+    return manifest.takeError();
+  llvm::raw_string_ostream(artifact.manifest)
+      << llvm::formatv("{0:2}", llvm::json::Value(std::move(*manifest)))
+      << "\n";
+  llvm::Expected<std::string> emitted =
+      emitCPUModule(*module, target.cpu, emit != EmitKind::LLVM);
+  if (!emitted)
+    return emitted.takeError();
+  if (emit != EmitKind::SharedLibrary) {
+    artifact.bytes = std::move(*emitted);
+    return artifact;
+  }
+  llvm::Expected<std::string> library = linkSharedLibrary(*emitted);
+  if (!library)
+    return library.takeError();
+  artifact.bytes = std::move(*library);
+  return artifact;
+}
+
+llvm::Expected<Artifact>
+SpecCompiler::compileCached(const TargetOptions &target,
+                            const attnrt::ArtifactCache &cache,
+                            std::string *warning) {
+  std::string key = specHash(target);
+  std::optional<std::string> library = cache.load(key + ".so");
+  std::optional<std::string> manifest = cache.load(key + ".json");
+  if (library && manifest)
+    return Artifact{std::move(*library), std::move(*manifest), key};
+  llvm::Expected<Artifact> artifact =
+      compile(EmitKind::SharedLibrary, target);
+  if (!artifact)
+    return artifact.takeError();
+  std::string storeError;
+  if ((!cache.store(key + ".so", artifact->bytes, &storeError) ||
+       !cache.store(key + ".json", artifact->manifest, &storeError)) &&
+      warning)
+    *warning = "not cached: " + storeError;
+  return artifact;
+}
