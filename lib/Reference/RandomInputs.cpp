@@ -227,36 +227,6 @@ void mlir::attn::fillBlockSparse(HostTensor &counts, HostTensor &indices,
   }
 }
 
-/// The mask operands among `tensors`, for the mask model.
-attnrt::mask::Data
-mlir::attn::maskData(std::map<std::string, HostTensor> &tensors, int64_t Lq,
-                     int64_t Lkv) {
-  attnrt::mask::Data data;
-  data.qLen = Lq;
-  data.kvLen = Lkv;
-  auto view = [&](const char *name) {
-    attnrt::mask::IntView v;
-    auto it = tensors.find(name);
-    if (it == tensors.end())
-      return v;
-    v.data = it->second.ints.data();
-    v.shape = it->second.shape;
-    v.strides.assign(v.shape.size(), 1);
-    for (size_t i = v.shape.size(); i-- > 1;)
-      v.strides[i - 1] = v.strides[i] * v.shape[i];
-    return v;
-  };
-  data.docQ = view("doc_q");
-  data.docKV = view("doc_kv");
-  data.cuSeqlensQ = view("cu_seqlens_q");
-  data.cuSeqlensKV = view("cu_seqlens_kv");
-  data.prefixLen = view("prefix_len");
-  data.kvNumBlocks = view("kv_num_blocks");
-  data.kvIndices = view("kv_indices");
-  data.vertical = view("vertical");
-  data.slash = view("slash");
-  return data;
-}
 
 double mlir::attn::relativeError(const std::vector<double> &got,
                                  const std::vector<double> &want,

@@ -220,16 +220,27 @@ static std::vector<double> alibiSlopes(int64_t n) {
   return slopes;
 }
 
-static mask::IntView intView(const HostTensor *t) {
-  mask::IntView v;
-  if (!t)
-    return v;
-  v.data = t->ints.data();
-  v.shape = t->shape;
-  v.strides.assign(t->shape.size(), 1);
-  for (size_t i = t->shape.size(); i-- > 1;)
-    v.strides[i - 1] = v.strides[i] * t->shape[i];
-  return v;
+mask::Data
+mlir::attn::maskData(const std::map<std::string, HostTensor> &tensors,
+                     int64_t Lq, int64_t Lkv) {
+  // Views of the int32 operands, as a launch would pass them.
+  attnrt::Args args;
+  for (const auto &[name, t] : tensors) {
+    if (t.dtype != ATTN_I32)
+      continue;
+    attn_tensor view{};
+    view.data = const_cast<int32_t *>(t.ints.data());
+    view.dtype = ATTN_I32;
+    view.rank = static_cast<int32_t>(t.shape.size());
+    int64_t stride = 1;
+    for (int32_t i = view.rank - 1; i >= 0; --i) {
+      view.shape[i] = t.shape[i];
+      view.strides[i] = stride;
+      stride *= t.shape[i];
+    }
+    args[name] = view;
+  }
+  return attnrt::maskData(args, Lq, Lkv);
 }
 
 /// Row-major offset of `index` in `shape`, broadcasting size-1 axes.
@@ -309,16 +320,7 @@ LogicalResult mlir::attn::computeReference(
   MaskAttrInterface maskAttr = op.getMaskAttr();
   if (maskAttr)
     maskModel = buildMaskModel(maskAttr);
-  mask::Data batchData;
-  batchData.docQ = intView(find("doc_q"));
-  batchData.docKV = intView(find("doc_kv"));
-  batchData.cuSeqlensQ = intView(find("cu_seqlens_q"));
-  batchData.cuSeqlensKV = intView(find("cu_seqlens_kv"));
-  batchData.prefixLen = intView(find("prefix_len"));
-  batchData.kvNumBlocks = intView(find("kv_num_blocks"));
-  batchData.kvIndices = intView(find("kv_indices"));
-  batchData.vertical = intView(find("vertical"));
-  batchData.slash = intView(find("slash"));
+  mask::Data batchData = maskData(tensors, 0, 0);
 
   // Ragged storage: the packed rows that no sequence covers are left to the
   // caller (NaN here: not compared); q may hold more tokens than cu_seqlens

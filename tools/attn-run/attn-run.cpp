@@ -21,8 +21,7 @@
 #include "attn/Reference/RandomInputs.h"
 #include "attn/Reference/Reference.h"
 #include "attn/runtime/ArtifactCache.h"
-#include "attn/runtime/CPUKernel.h"
-#include "attn/runtime/ThreadPool.h"
+#include "attn/runtime/Kernel.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -35,8 +34,7 @@
 #include <chrono>
 #include <cmath>
 #include <random>
-#include <sys/mman.h>
-#include <unistd.h>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -92,42 +90,21 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// A kernel compiled (or found in the cache) and loaded.
-struct CompiledKernel {
-  std::unique_ptr<attnrt::CPUKernel> kernel;
-  int memfd = -1;
-  ~CompiledKernel() {
-    kernel.reset();
-    if (memfd >= 0)
-      close(memfd);
-  }
-};
-
 /// Compiles the spec for the host CPU or takes it from the cache, and loads
 /// it.
-LogicalResult compile(SpecCompiler &compiler, CompiledKernel &out,
-                      std::string &error) {
+std::unique_ptr<attnrt::Kernel> compile(SpecCompiler &compiler,
+                                        std::string &error) {
   attnrt::ArtifactCache cache(cacheDir);
   std::string warning;
   llvm::Expected<Artifact> artifact =
       compiler.compileCached(TargetOptions(), cache, &warning);
   if (!artifact) {
     error = llvm::toString(artifact.takeError());
-    return failure();
+    return nullptr;
   }
   if (!warning.empty())
     llvm::WithColor::warning(llvm::errs(), "attn-run") << warning << "\n";
-  // Load from memory: an anonymous file holds the library for dlopen.
-  out.memfd = memfd_create("attn-kernel", 0);
-  if (out.memfd < 0 ||
-      write(out.memfd, artifact->bytes.data(), artifact->bytes.size()) !=
-          static_cast<ssize_t>(artifact->bytes.size())) {
-    error = "cannot stage the kernel for loading";
-    return failure();
-  }
-  out.kernel = attnrt::CPUKernel::load(
-      "/proc/self/fd/" + std::to_string(out.memfd), artifact->manifest, error);
-  return success(out.kernel != nullptr);
+  return attnrt::loadKernel("", artifact->bytes, artifact->manifest, error);
 }
 
 } // namespace
@@ -243,10 +220,10 @@ int main(int argc, char **argv) {
     return fail("--batch and --q-len must be positive and --kv-len "
                 "non-negative");
 
-  CompiledKernel compiled;
-  if (failed(compile(compiler, compiled, error)))
+  std::unique_ptr<attnrt::Kernel> loaded = compile(compiler, error);
+  if (!loaded)
     return error.empty() ? 1 : fail(error);
-  attnrt::CPUKernel &kernel = *compiled.kernel;
+  attnrt::Kernel &kernel = *loaded;
 
   // Inputs.
   std::mt19937 rng(seed);
@@ -284,15 +261,18 @@ int main(int argc, char **argv) {
       args[name].data = t.ints.data();
   }
 
-  attnrt::ThreadPool pool(threads);
-  if (!kernel.launch(args, pool, error))
+  attnrt::LaunchOptions launch;
+  launch.numThreads = threads;
+  if (!kernel.launch(args, launch, error))
     return fail(error);
   llvm::outs() << "ran " << kernel.name() << ": batch=" << batchSize
                << " q_len=" << Lq << " kv_len=" << Lkv;
   if (op.getKvStorage() != KVStorage::contiguous)
     llvm::outs() << " (longest; " << stringifyKVStorage(op.getKvStorage())
                  << " storage)";
-  llvm::outs() << " threads=" << pool.numThreads() << "\n";
+  llvm::outs() << " threads="
+               << (threads ? threads : std::thread::hardware_concurrency())
+               << "\n";
 
   if (explain) {
     TileCounts counts;
@@ -373,11 +353,11 @@ int main(int argc, char **argv) {
   if (bench) {
     // Warm up caches, page tables and clocks before timing.
     for (int r = 0; r < 3; ++r)
-      kernel.launch(args, pool, error);
+      kernel.launch(args, launch, error);
     std::vector<double> ms;
     for (int r = 0; r < std::max(1, repeats.getValue()); ++r) {
       auto start = std::chrono::steady_clock::now();
-      kernel.launch(args, pool, error);
+      kernel.launch(args, launch, error);
       auto stop = std::chrono::steady_clock::now();
       ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
                        .count());

@@ -24,6 +24,14 @@ using namespace mlir::attn;
 
 namespace {
 
+/// Launch options for `n` CPU threads.
+const attn_launch_options *threads(int32_t n) {
+  static thread_local attn_launch_options options;
+  options = attn_launch_options{};
+  options.num_threads = n;
+  return &options;
+}
+
 const char *kSpec = R"yaml(
 name: sparse_capi
 dtype: f32
@@ -148,7 +156,7 @@ protected:
 
   std::string launchError() {
     EXPECT_EQ(attn_kernel_launch(kernel, args.data(),
-                                 static_cast<int32_t>(args.size()), 2),
+                                 static_cast<int32_t>(args.size()), threads(2)),
               ATTN_ERROR_INVALID_ARGUMENT);
     return attn_last_error();
   }
@@ -170,13 +178,85 @@ TEST_F(KernelCAPITest, ListsParametersAndLaunches) {
   EXPECT_STREQ(attn_kernel_param_name(kernel, 3), "kv_num_blocks");
   EXPECT_EQ(attn_kernel_param_name(kernel, 7), nullptr);
   ASSERT_EQ(attn_kernel_launch(kernel, args.data(),
-                               static_cast<int32_t>(args.size()), 2),
+                               static_cast<int32_t>(args.size()), threads(2)),
             ATTN_OK)
       << attn_last_error();
   // Every query sees kv block 0 (16 keys with equal scores): out = v = 1 and
   // lse = log(16) + s with s = 0.5 * 0.25 * 32 / sqrt(32).
   EXPECT_NEAR(out[0], 1.0f, 1e-6);
   EXPECT_NEAR(lse[0], std::log(16.0) + 4.0 / std::sqrt(32.0), 1e-5);
+}
+
+TEST_F(KernelCAPITest, LoadsFromBytesAndGivesItsManifest) {
+  std::ifstream library(libraryPath, std::ios::binary), json(manifestPath);
+  std::string bytes((std::istreambuf_iterator<char>(library)),
+                    std::istreambuf_iterator<char>());
+  std::string manifest((std::istreambuf_iterator<char>(json)),
+                       std::istreambuf_iterator<char>());
+  attn_kernel *fromBytes = nullptr;
+  ASSERT_EQ(attn_kernel_load_bytes(bytes.data(), bytes.size(),
+                                   manifest.c_str(), &fromBytes),
+            ATTN_OK)
+      << attn_last_error();
+  EXPECT_EQ(std::string(attn_kernel_manifest(fromBytes)), manifest);
+  EXPECT_EQ(attn_kernel_manifest(nullptr), nullptr);
+  ASSERT_EQ(attn_kernel_launch(fromBytes, args.data(),
+                               static_cast<int32_t>(args.size()), nullptr),
+            ATTN_OK)
+      << attn_last_error();
+  EXPECT_NEAR(out[0], 1.0f, 1e-6);
+  attn_kernel_free(fromBytes);
+
+  attn_kernel *none = nullptr;
+  EXPECT_EQ(attn_kernel_load_bytes(nullptr, 4, manifest.c_str(), &none),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(attn_kernel_load_bytes(bytes.data(), 0, manifest.c_str(), &none),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(attn_last_error()),
+            "attn_kernel_load_bytes: the artifact is empty");
+  // Bytes that are no shared library fail to load, with the loader's word.
+  EXPECT_EQ(attn_kernel_load_bytes("not an ELF", 10, manifest.c_str(), &none),
+            ATTN_ERROR_NOT_FOUND);
+  EXPECT_NE(std::string(attn_last_error()).find("cannot load the artifact"),
+            std::string::npos)
+      << attn_last_error();
+  // A manifest of another target is refused before anything is loaded.
+  std::string gpu = manifest;
+  gpu.replace(gpu.find("\"target\": \"cpu\""), 15, "\"target\": \"gpu\"");
+  EXPECT_EQ(attn_kernel_load_bytes(bytes.data(), bytes.size(), gpu.c_str(),
+                                   &none),
+            ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(std::string(attn_last_error()),
+            "the manifest is for target 'gpu', which this runtime cannot "
+            "launch (it knows: cpu)");
+  EXPECT_EQ(none, nullptr);
+}
+
+TEST_F(KernelCAPITest, TheCPUTakesTheHostDeviceAndNoStream) {
+  attn_launch_options options{};
+  options.device = ATTN_DEVICE_CUDA;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(),
+                               static_cast<int32_t>(args.size()), &options),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(attn_last_error()),
+            "kernel 'sparse_capi' runs on the CPU (the host device, id 0); it "
+            "cannot launch on another device");
+  options = attn_launch_options{};
+  int stream = 0;
+  options.stream = &stream;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(),
+                               static_cast<int32_t>(args.size()), &options),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(attn_last_error()),
+            "kernel 'sparse_capi' runs on the CPU, which takes no stream; pass "
+            "none");
+  options = attn_launch_options{};
+  options.num_threads = -1;
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(),
+                               static_cast<int32_t>(args.size()), &options),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(attn_last_error()),
+            "num_threads must be non-negative, got -1");
 }
 
 TEST_F(KernelCAPITest, ErrorsNameTheArgument) {
@@ -257,11 +337,12 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
   std::ifstream in(manifestPath);
   std::string text((std::istreambuf_iterator<char>(in)),
                    std::istreambuf_iterator<char>());
-  // Loads the manifest with the value of `key` (after "work") replaced.
-  auto loadEdited = [&](const std::string &key, const std::string &value) {
-    size_t at = text.find("\"" + key + "\"", text.find("\"work\""));
-    if (key == "kv_storage")
-      at = text.find("\"kv_storage\"");
+  // Loads the manifest with the value of `key` (the first after `within`)
+  // replaced.
+  auto loadEdited = [&](const std::string &key, const std::string &value,
+                        const std::string &within = "tile") {
+    size_t at = text.find("\"" + key + "\":",
+                          within.empty() ? 0 : text.find("\"" + within + "\""));
     EXPECT_NE(at, std::string::npos) << key;
     size_t start = text.find(':', at) + 1;
     size_t end = text.find_first_of(",\n}", start);
@@ -273,13 +354,25 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
               ATTN_OK);
     return std::string(attn_last_error());
   };
-  EXPECT_EQ(loadEdited("block_q", "0"), "the manifest is inconsistent: "
-                                        "'work.block_q' must be positive, "
-                                        "got 0");
+  EXPECT_EQ(loadEdited("query_positions", "0"),
+            "the manifest is inconsistent: 'tile.query_positions' must be "
+            "positive, got 0");
   EXPECT_EQ(loadEdited("head_group", "3"),
             "the manifest is inconsistent: 'heads.q' (2) must be a multiple "
-            "of 'work.head_group' (3)");
-  EXPECT_EQ(loadEdited("kv_storage", "\"striped\""),
+            "of 'tile.head_group' (3)");
+  EXPECT_EQ(loadEdited("head_groups", "1", "work"),
+            "the manifest is inconsistent: 'work.head_groups' (1) must be "
+            "'heads.q' / 'tile.head_group' (2)");
+  EXPECT_EQ(loadEdited("query_positions", "8", "q_tiles"),
+            "the manifest is inconsistent: 'work.q_tiles.query_positions' "
+            "differs from 'tile.query_positions'");
+  EXPECT_EQ(loadEdited("kv_splits", "2", "work"),
+            "the manifest splits the kv range (work.kv_splits = 2), which "
+            "the CPU launch does not do");
+  EXPECT_EQ(loadEdited("format", "2", ""),
+            "the manifest has format 2, expected 3; recompile the kernel "
+            "with this version of Attn");
+  EXPECT_EQ(loadEdited("kv_storage", "\"striped\"", ""),
             "the manifest has an unknown kv_storage 'striped'");
 }
 
@@ -293,7 +386,7 @@ TEST_F(KernelCAPITest, LoadFailuresAreReported) {
   EXPECT_EQ(
       attn_kernel_load(libraryPath.c_str(), "/nonexistent.json", &missing),
       ATTN_ERROR_NOT_FOUND);
-  EXPECT_EQ(attn_kernel_launch(nullptr, nullptr, 0, 0),
+  EXPECT_EQ(attn_kernel_launch(nullptr, nullptr, 0, threads(0)),
             ATTN_ERROR_INVALID_ARGUMENT);
 }
 
@@ -312,16 +405,16 @@ TEST(KernelCAPIValues, VerticalSlashIndicesAreChecked) {
       arg("vertical", vertical.data(), ATTN_I32, {1, 2, 2}),
       arg("slash", slash.data(), ATTN_I32, {1, 2, 2}),
       arg("out", out.data(), ATTN_F32, {1, 20, 2, 32})};
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1), ATTN_OK)
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, threads(1)), ATTN_OK)
       << attn_last_error();
   vertical[2] = 20;
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "operand 'vertical' holds 20 at [0, 1, 0], "
                                   "expected a key index in [0, 20)");
   vertical[2] = 19;
   slash[1] = -1;
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "operand 'slash' holds -1 at [0, 0, 1], "
                                   "expected a non-negative diagonal offset");
@@ -345,26 +438,26 @@ TEST(KernelCAPIValues, PagedOperandsAreChecked) {
       arg("block_table", table.data(), ATTN_I32, {2, 3}),
       arg("cache_seqlens", seqlens.data(), ATTN_I32, {2}),
       arg("out", out.data(), ATTN_F32, {2, 1, 2, 32})};
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1), ATTN_OK)
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, threads(1)), ATTN_OK)
       << attn_last_error();
   // The output of a uniform cache is its value.
   EXPECT_NEAR(out[0], 0.2f, 1e-6);
   seqlens[1] = 13;
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'cache_seqlens' holds 13 at [1], outside [0, 12] "
                "(block_table's 3 pages of 4 keys)");
   seqlens[1] = 5;
   table[4] = 5;
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'block_table' holds page 5 at [1, 1], outside [0, 5) "
                "(the pages of k and v)");
   table[4] = 3;
   args[2] = arg("v", cache.data(), ATTN_F32, {4, 4, 2, 32});
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 6, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'v' has shape [4, 4, 2, 32], expected [5, 4, 2, 32]");
@@ -387,25 +480,25 @@ TEST(KernelCAPIValues, RaggedOperandsAreChecked) {
                                 arg("cu_seqlens_kv", cu.data(), ATTN_I32, {3}),
                                 arg("out", out.data(), ATTN_F32, {10, 2, 32}),
                                 arg("lse", lse.data(), ATTN_F32, {2, 10})};
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1), ATTN_OK)
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, threads(1)), ATTN_OK)
       << attn_last_error();
   // Token 3 starts the second sequence: it sees one key, so lse = its score.
   EXPECT_NEAR(lse[3], 0.3f * 0.3f * 32 / std::sqrt(32.0f), 1e-5);
   cu[1] = 11;
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'cu_seqlens_q' must be non-decreasing within [0, 10] "
                "(the packed tokens), got 11 at [1]");
   cu[1] = 3;
   args[6] = arg("lse", lse.data(), ATTN_F32, {2, 9});
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'lse' has shape [2, 9], expected [2, 10]");
   args[6] = arg("lse", lse.data(), ATTN_F32, {2, 10});
   args[3] = arg("cu_seqlens_q", cu.data(), ATTN_I32, {0});
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 7, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "operand 'cu_seqlens_q' has shape [0], "
                                   "expected [batch + 1] (at least one entry)");
@@ -433,12 +526,12 @@ TEST(KernelCAPIValues, PagedDocumentIdsCoverTheLongestSequence) {
       arg("block_table", table.data(), ATTN_I32, {2, 2}),
       arg("cache_seqlens", seqlens.data(), ATTN_I32, {2}),
       arg("out", out.data(), ATTN_F32, {2, 1, 2, 32})};
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1), ATTN_OK)
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, threads(1)), ATTN_OK)
       << attn_last_error();
   EXPECT_NEAR(out[0], 0.2f, 1e-6);
   // Ids for 12 keys cannot cover a sequence of 13.
   args[4] = arg("doc_kv", docKV.data(), ATTN_I32, {2, 12});
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
                "operand 'doc_kv' has shape [2, 12], expected [2, L] with L at "
@@ -467,17 +560,17 @@ TEST(KernelCAPIValues, PagedVerticalSlashOperandsAreChecked) {
       arg("block_table", table.data(), ATTN_I32, {3, 2}),
       arg("cache_seqlens", seqlens.data(), ATTN_I32, {3}),
       arg("out", out.data(), ATTN_F32, {3, 1, 2, 32})};
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1), ATTN_OK)
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, threads(1)), ATTN_OK)
       << attn_last_error();
   // A batch axis of 2 for 3 sequences would be read out of bounds.
   args[3] = arg("vertical", vertical.data(), ATTN_I32, {2, 2, 2});
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "operand 'vertical' has size 2 in "
                                   "dimension 0, expected 1 or 3");
   args[3] = arg("vertical", vertical.data(), ATTN_I32, {3, 2, 2});
   slash[5] = -2;
-  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, 1),
+  EXPECT_EQ(attn_kernel_launch(kernel, args.data(), 8, threads(1)),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "operand 'slash' holds -2 at [1, 0, 1], "
                                   "expected a non-negative diagonal offset");

@@ -14,7 +14,7 @@
 #define ATTN_REFERENCE_RANDOMINPUTS_H
 
 #include "attn/Reference/Reference.h"
-#include "attn/runtime/CPUKernel.h"
+#include "attn/runtime/Manifest.h"
 #include "attn/runtime/MaskModel.h"
 
 #include <map>
@@ -53,10 +53,6 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
 /// Valid block-sparse operands: per q block, a random subset of kv blocks.
 void fillBlockSparse(HostTensor &counts, HostTensor &indices,
                      std::mt19937 &rng);
-
-/// The mask operands among `tensors`, for the mask model.
-attnrt::mask::Data maskData(std::map<std::string, HostTensor> &tensors,
-                            int64_t Lq, int64_t Lkv);
 
 /// Relative Frobenius error over finite reference entries; the infinities
 /// (lse of rows without keys) must match exactly (else `mismatch` is set),

@@ -15,6 +15,7 @@
 #define ATTN_REFERENCE_REFERENCE_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/runtime/Kernel.h"
 #include "attn/runtime/attn_runtime.h"
 
 #include <map>
@@ -39,6 +40,11 @@ struct HostTensor {
   /// Reads kernel-side storage back into `values`.
   void readBack();
 };
+
+/// The mask operands among `tensors` (int32 ones), for the mask model,
+/// with lengths `Lq` and `Lkv` (attnrt::maskData over their views).
+attnrt::mask::Data maskData(const std::map<std::string, HostTensor> &tensors,
+                            int64_t Lq, int64_t Lkv);
 
 /// Rounds `x` to the nearest value of `dtype` (round to nearest even).
 double roundTo(attn_dtype dtype, double x);

@@ -14,6 +14,7 @@
 #ifndef ATTN_RUNTIME_ATTN_RUNTIME_H
 #define ATTN_RUNTIME_ATTN_RUNTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -69,8 +70,8 @@ attn_status attn_check_tensor(const attn_tensor *tensor,
                               const attn_tensor_spec *spec,
                               attn_device_kind device);
 
-/* A compiled kernel: a shared library and its JSON manifest (attn-compile
- * --emit=so writes both). */
+/* A compiled kernel: an artifact and its JSON manifest (attn-compile
+ * --emit=so writes both for the CPU: a shared library and kernel.so.json). */
 typedef struct attn_kernel attn_kernel;
 
 /* A kernel argument, by the parameter name of the manifest ("q", "k", "v",
@@ -80,9 +81,20 @@ typedef struct attn_arg {
   attn_tensor tensor;
 } attn_arg;
 
-/* Loads a CPU kernel. On success *kernel owns it (attn_kernel_free). */
-attn_status attn_kernel_load(const char *library_path,
+/* Loads a kernel from an artifact file and its manifest file, for the
+ * manifest's target. On success *kernel owns it (attn_kernel_free). */
+attn_status attn_kernel_load(const char *artifact_path,
                              const char *manifest_path, attn_kernel **kernel);
+
+/* The same from memory: `size` bytes of the artifact at `artifact` and the
+ * manifest's JSON text (NUL-terminated). Both are copied. */
+attn_status attn_kernel_load_bytes(const void *artifact, size_t size,
+                                   const char *manifest_json,
+                                   attn_kernel **kernel);
+
+/* The kernel's manifest as JSON text (owned by the kernel), NULL for a NULL
+ * kernel. docs/runtime.md documents the fields. */
+const char *attn_kernel_manifest(const attn_kernel *kernel);
 
 /* The number of parameters and the name of parameter `index`, in call
  * order (NULL when out of range). */
@@ -94,10 +106,21 @@ const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
 attn_status attn_kernel_validate(const attn_kernel *kernel,
                                  const attn_arg *args, int32_t num_args);
 
-/* Validates, then runs the kernel on `num_threads` threads (0: all).
- * Concurrent launches of one kernel run one after the other. */
+/* Where a launch runs. Zero-initialized (or NULL options): the host CPU,
+ * no stream, all hardware threads. */
+typedef struct attn_launch_options {
+  attn_device_kind device; /* 0 or ATTN_DEVICE_CPU: the host */
+  int32_t device_id;
+  void *stream;        /* a CUDA stream for GPU kernels; NULL on the CPU */
+  int32_t num_threads; /* CPU worker threads, 0: all */
+} attn_launch_options;
+
+/* Validates, then runs the kernel. The CPU target takes only the host
+ * device and no stream, and says so. Concurrent launches of one kernel run
+ * one after the other. */
 attn_status attn_kernel_launch(attn_kernel *kernel, const attn_arg *args,
-                               int32_t num_args, int32_t num_threads);
+                               int32_t num_args,
+                               const attn_launch_options *options);
 
 void attn_kernel_free(attn_kernel *kernel);
 

@@ -1,26 +1,20 @@
-//===- CAPI.cpp - The C API over CPU kernels ------------------------------===//
+//===- CAPI.cpp - The runtime's C API -------------------------------------===//
 //
 // Part of the Attn project: an MLIR-based attention compiler.
 //
 //===----------------------------------------------------------------------===//
 
-#include "../common/Error.h"
-#include "attn/runtime/CPUKernel.h"
-#include "attn/runtime/ThreadPool.h"
+#include "Error.h"
+#include "attn/runtime/Kernel.h"
 
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <sstream>
 
 using namespace attnrt;
 
 struct attn_kernel {
-  std::unique_ptr<CPUKernel> kernel;
-  std::unique_ptr<ThreadPool> pool;
-  unsigned poolThreads = 0;
-  /// Launches of one kernel share its pool; they run one at a time.
-  std::mutex launchMutex;
+  std::unique_ptr<Kernel> kernel;
 };
 
 namespace {
@@ -47,10 +41,20 @@ bool collect(const attn_arg *args, int32_t numArgs,
 }
 } // namespace
 
-extern "C" attn_status attn_kernel_load(const char *libraryPath,
+/// Wraps a loaded kernel, or records the load error.
+static attn_status wrap(std::unique_ptr<Kernel> loaded,
+                        const std::string &error, attn_kernel **kernel) {
+  if (!loaded)
+    return setError(ATTN_ERROR_NOT_FOUND, error);
+  *kernel = new attn_kernel();
+  (*kernel)->kernel = std::move(loaded);
+  return clearError();
+}
+
+extern "C" attn_status attn_kernel_load(const char *artifactPath,
                                         const char *manifestPath,
                                         attn_kernel **kernel) {
-  if (!libraryPath || !manifestPath || !kernel)
+  if (!artifactPath || !manifestPath || !kernel)
     return setError(ATTN_ERROR_INVALID_ARGUMENT,
                     "attn_kernel_load: a path or the result pointer is NULL");
   std::ifstream in(manifestPath);
@@ -60,13 +64,32 @@ extern "C" attn_status attn_kernel_load(const char *libraryPath,
   std::stringstream text;
   text << in.rdbuf();
   std::string error;
-  std::unique_ptr<CPUKernel> loaded =
-      CPUKernel::load(libraryPath, text.str(), error);
-  if (!loaded)
-    return setError(ATTN_ERROR_NOT_FOUND, error);
-  *kernel = new attn_kernel();
-  (*kernel)->kernel = std::move(loaded);
-  return clearError();
+  if (!*artifactPath)
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_load: the artifact path is empty");
+  return wrap(loadKernel(artifactPath, "", text.str(), error), error, kernel);
+}
+
+extern "C" attn_status attn_kernel_load_bytes(const void *artifact,
+                                              size_t size,
+                                              const char *manifestJson,
+                                              attn_kernel **kernel) {
+  if (!artifact || !manifestJson || !kernel)
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_load_bytes: the artifact, the manifest or "
+                    "the result pointer is NULL");
+  if (size == 0)
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_load_bytes: the artifact is empty");
+  std::string error;
+  return wrap(loadKernel("", std::string(static_cast<const char *>(artifact),
+                                         size),
+                         manifestJson, error),
+              error, kernel);
+}
+
+extern "C" const char *attn_kernel_manifest(const attn_kernel *kernel) {
+  return kernel ? kernel->kernel->manifest().text.c_str() : nullptr;
 }
 
 extern "C" int32_t attn_kernel_num_params(const attn_kernel *kernel) {
@@ -98,24 +121,26 @@ extern "C" attn_status attn_kernel_validate(const attn_kernel *kernel,
 extern "C" attn_status attn_kernel_launch(attn_kernel *kernel,
                                           const attn_arg *args,
                                           int32_t numArgs,
-                                          int32_t numThreads) {
+                                          const attn_launch_options *options) {
   if (!kernel)
     return setError(ATTN_ERROR_INVALID_ARGUMENT, "no kernel given");
-  if (numThreads < 0)
-    return setError(ATTN_ERROR_INVALID_ARGUMENT,
-                    "num_threads must be non-negative, got " +
-                        std::to_string(numThreads));
+  LaunchOptions launch;
+  if (options) {
+    if (options->num_threads < 0)
+      return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                      "num_threads must be non-negative, got " +
+                          std::to_string(options->num_threads));
+    if (options->device != 0)
+      launch.device = options->device;
+    launch.deviceId = options->device_id;
+    launch.stream = options->stream;
+    launch.numThreads = static_cast<unsigned>(options->num_threads);
+  }
   std::map<std::string, attn_tensor> byName;
   if (!collect(args, numArgs, byName))
     return ATTN_ERROR_INVALID_ARGUMENT;
-  unsigned wanted = static_cast<unsigned>(numThreads);
-  std::lock_guard<std::mutex> lock(kernel->launchMutex);
-  if (!kernel->pool || kernel->poolThreads != wanted) {
-    kernel->pool = std::make_unique<ThreadPool>(wanted);
-    kernel->poolThreads = wanted;
-  }
   std::string error;
-  if (!kernel->kernel->launch(byName, *kernel->pool, error))
+  if (!kernel->kernel->launch(byName, launch, error))
     return setError(ATTN_ERROR_INVALID_ARGUMENT, error);
   return clearError();
 }

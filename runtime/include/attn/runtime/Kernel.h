@@ -1,0 +1,119 @@
+//===- Kernel.h - A compiled kernel, any target -----------------*- C++ -*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// The target-neutral core of the runtime: a kernel is its manifest plus a
+// launch. Kernel checks every argument of a launch against the manifest and
+// the problem's sizes (shapes, dtypes, strides, devices, presence, index
+// ranges of sparse and paged/ragged operands, overlap), counts the work
+// items and computes tile tables; each target (CPUKernel; a CUDA one)
+// implements only loading and the launch. Errors are returned as messages
+// that name the argument.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_KERNEL_H
+#define ATTN_RUNTIME_KERNEL_H
+
+#include "attn/runtime/Manifest.h"
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace attnrt {
+
+class ThreadPool;
+
+/// Launch arguments by parameter name.
+using Args = std::map<std::string, attn_tensor>;
+
+/// Where and how a launch runs.
+struct LaunchOptions {
+  attn_device_kind device = ATTN_DEVICE_CPU;
+  int32_t deviceId = 0;
+  void *stream = nullptr;   ///< a CUDA stream; none on the CPU
+  unsigned numThreads = 0;  ///< CPU worker threads, 0: all
+};
+
+/// The mask operands among `args` (a missing one stays empty), for the mask
+/// model, with the sequence lengths `qLen` and `kvLen`.
+mask::Data maskData(const Args &args, int64_t qLen, int64_t kvLen);
+
+class Kernel {
+public:
+  virtual ~Kernel();
+
+  const Manifest &manifest() const { return m; }
+  const std::string &name() const { return m.name; }
+  const std::vector<ParamSpec> &params() const { return m.params; }
+  /// Query positions and keys per tile.
+  int64_t blockQ() const { return m.blockQ; }
+  int64_t blockKV() const { return m.blockKV; }
+  /// The device kind the kernel's tensors live on.
+  virtual attn_device_kind device() const = 0;
+
+  /// Checks the arguments (by parameter name) without running anything.
+  bool validate(const Args &args, std::string &error) const;
+
+  /// Validates, then runs every work item.
+  virtual bool launch(const Args &args, const LaunchOptions &options,
+                      std::string &error) = 0;
+
+protected:
+  explicit Kernel(Manifest manifest) : m(std::move(manifest)) {}
+
+  /// The number of work items of a launch on validated `args`.
+  int64_t numItems(const Args &args) const;
+  /// Fills the tile table for these arguments: [B|1, H|1, q tiles, kv
+  /// tiles] of 0 (empty), 1 (full), 2 (partial), and a host view of it.
+  void computeTileTable(const Args &args, ThreadPool &pool,
+                        std::vector<int32_t> &table, attn_tensor &view) const;
+
+  Manifest m;
+
+private:
+  struct Sizes {
+    int64_t batch, qLen, kvLen;
+  };
+  bool checkValues(const Args &args, const Sizes &sizes,
+                   std::string &error) const;
+  /// Operands whose batch, head, query or key axes are 1 or the full size
+  /// (bias, vertical-slash and block-sparse operands).
+  bool checkBroadcastOperands(const Args &args, const Sizes &sizes,
+                              std::string &error) const;
+  /// That out and lse share no memory with any other argument.
+  bool checkNoOverlap(const Args &args, std::string &error) const;
+  /// The shapes and index operands of paged and ragged kv storage.
+  bool validateStorage(const Args &args, std::string &error) const;
+  /// The prefix lengths of a paged or ragged launch of `batch` sequences.
+  bool checkSequenceOperands(const Args &args, int64_t batch,
+                             std::string &error) const;
+  /// The sequences of a paged or ragged launch: per batch entry the query
+  /// and key lengths and (ragged) first packed tokens, and the longest.
+  struct Sequences {
+    std::vector<int64_t> qLens, kvLens, qStarts, kvStarts;
+    int64_t longestQ = 0, longestKV = 0;
+  };
+  Sequences sequencesOf(const Args &args) const;
+
+  /// Tables of masks that read no operand depend on the lengths only.
+  mutable std::mutex tableCacheMutex;
+  mutable std::map<std::pair<int64_t, int64_t>, std::vector<int32_t>>
+      tableCache;
+};
+
+/// Loads the kernel of `manifestJson` from the artifact at `path` or, with
+/// an empty path, from `bytes`, for the manifest's target. Returns null and
+/// sets `error` on failure.
+std::unique_ptr<Kernel> loadKernel(const std::string &path,
+                                   const std::string &bytes,
+                                   const std::string &manifestJson,
+                                   std::string &error);
+
+} // namespace attnrt
+
+#endif // ATTN_RUNTIME_KERNEL_H

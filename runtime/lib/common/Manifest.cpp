@@ -1,0 +1,175 @@
+//===- Manifest.cpp - A compiled kernel's manifest, parsed ----------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/runtime/Manifest.h"
+
+#include <nlohmann/json.hpp>
+
+using namespace attnrt;
+using json = nlohmann::json;
+
+namespace {
+
+bool parseDtype(const std::string &text, attn_dtype &dtype) {
+  static const std::pair<const char *, attn_dtype> names[] = {
+      {"f32", ATTN_F32}, {"f16", ATTN_F16}, {"bf16", ATTN_BF16},
+      {"i32", ATTN_I32}};
+  for (auto [name, value] : names)
+    if (text == name) {
+      dtype = value;
+      return true;
+    }
+  return false;
+}
+
+/// The mask model of a manifest (written by lib/Target/Manifest.cpp).
+bool parseMask(const json &j, mask::Node &node, std::string &error) {
+  std::string kind = j.at("kind").get<std::string>();
+  if (!mask::kindFromName(kind, node.kind)) {
+    error = "the manifest's mask has an unknown kind '" + kind + "'";
+    return false;
+  }
+  node.topLeft = j.at("top_left").get<bool>();
+  node.left = j.at("left").get<int64_t>();
+  node.right = j.at("right").get<int64_t>();
+  node.count = j.at("count").get<int64_t>();
+  node.fromCuSeqlens = j.at("cu_seqlens").get<bool>();
+  node.blockQ = j.at("block_q").get<int64_t>();
+  node.blockKV = j.at("block_kv").get<int64_t>();
+  node.grid = j.at("grid").get<std::vector<int64_t>>();
+  node.kernel = j.at("kernel").get<std::vector<int64_t>>();
+  node.dilation = j.at("dilation").get<std::vector<int64_t>>();
+  node.causalDims = j.at("causal_dims").get<std::vector<bool>>();
+  node.heads = j.at("heads").get<std::vector<int64_t>>();
+  for (const json &child : j.at("children")) {
+    node.children.emplace_back();
+    if (!parseMask(child, node.children.back(), error))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool attnrt::parseManifest(const std::string &text, Manifest &m,
+                           std::string &error) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    error = "the manifest is not valid JSON";
+    return false;
+  }
+  m.text = text;
+  try {
+    // Format 3 names the tile's units and counts the work items; older
+    // manifests come from compilers whose kernels this runtime does not
+    // call.
+    if (int format = j.value("format", 0); format != 3) {
+      error = "the manifest has format " + std::to_string(format) +
+              ", expected 3; recompile the kernel with this version of Attn";
+      return false;
+    }
+    m.name = j.at("name").get<std::string>();
+    m.entry = j.at("entry").get<std::string>();
+    m.target = j.at("target").get<std::string>();
+    m.targetDetail = j.value("target_detail", "");
+    m.specHash = j.value("spec_hash", "");
+    m.layout = j.at("layout").get<std::string>();
+    m.numQHeads = j.at("heads").at("q").get<int64_t>();
+    m.numKVHeads = j.at("heads").at("kv").get<int64_t>();
+    m.headDimQK = j.at("head_dim").at("qk").get<int64_t>();
+    m.headDimV = j.at("head_dim").at("v").get<int64_t>();
+    m.kvStorage = j.value("kv_storage", "contiguous");
+    if (m.kvStorage != "contiguous" && m.kvStorage != "paged" &&
+        m.kvStorage != "ragged") {
+      error = "the manifest has an unknown kv_storage '" + m.kvStorage +
+              "'";
+      return false;
+    }
+    const json &tile = j.at("tile"), &work = j.at("work");
+    m.blockQ = tile.at("query_positions").get<int64_t>();
+    m.blockKV = tile.at("keys").get<int64_t>();
+    m.headGroup = tile.at("head_group").get<int64_t>();
+    m.numHeadGroups = work.at("head_groups").get<int64_t>();
+    m.numKVSplits = work.at("kv_splits").get<int64_t>();
+    m.qTilesOfLongest =
+        work.at("q_tiles").at("of").get<std::string>() == "longest_q_sequence";
+    // The launch divides by these; a hand-edited manifest must not crash it.
+    for (auto [name, value] :
+         {std::pair<const char *, int64_t>{"heads.q", m.numQHeads},
+          {"heads.kv", m.numKVHeads},
+          {"head_dim.qk", m.headDimQK},
+          {"head_dim.v", m.headDimV},
+          {"tile.query_positions", m.blockQ},
+          {"tile.keys", m.blockKV},
+          {"tile.head_group", m.headGroup},
+          {"work.head_groups", m.numHeadGroups},
+          {"work.kv_splits", m.numKVSplits}})
+      if (value < 1) {
+        error = std::string("the manifest is inconsistent: '") + name +
+                "' must be positive, got " + std::to_string(value);
+        return false;
+      }
+    for (auto [name, divisor] :
+         {std::pair<const char *, int64_t>{"tile.head_group",
+                                           m.headGroup},
+          {"heads.kv", m.numKVHeads}})
+      if (m.numQHeads % divisor != 0) {
+        error = "the manifest is inconsistent: 'heads.q' (" +
+                std::to_string(m.numQHeads) +
+                ") must be a multiple of '" + name + "' (" +
+                std::to_string(divisor) + ")";
+        return false;
+      }
+    if (m.numHeadGroups * m.headGroup != m.numQHeads) {
+      error = "the manifest is inconsistent: 'work.head_groups' (" +
+              std::to_string(m.numHeadGroups) + ") must be 'heads.q' / "
+              "'tile.head_group' (" +
+              std::to_string(m.numQHeads / m.headGroup) + ")";
+      return false;
+    }
+    if (work.at("q_tiles").at("query_positions").get<int64_t>() !=
+        m.blockQ) {
+      error = "the manifest is inconsistent: 'work.q_tiles.query_positions' "
+              "differs from 'tile.query_positions'";
+      return false;
+    }
+    if (j.contains("checks")) {
+      const json &checks = j["checks"];
+      if (checks.contains("bias_axes"))
+        m.biasAxes = checks["bias_axes"].get<std::vector<std::string>>();
+      if (checks.contains("tile_table_mask")) {
+        auto node = std::make_shared<mask::Node>();
+        if (!parseMask(checks["tile_table_mask"], *node, error))
+          return false;
+        m.tableMask = std::move(node);
+      }
+      if (checks.contains("block_sparse")) {
+        m.sparseBlockQ = checks["block_sparse"].at("block_q");
+        m.sparseBlockKV = checks["block_sparse"].at("block_kv");
+      }
+    }
+    for (const json &p : j.at("params")) {
+      ParamSpec spec;
+      spec.name = p.at("name").get<std::string>();
+      if (!parseDtype(p.at("dtype").get<std::string>(), spec.dtype)) {
+        error = "parameter '" + spec.name + "' has an unknown dtype";
+        return false;
+      }
+      spec.shape = p.at("shape").get<std::vector<int64_t>>();
+      spec.innerContiguous = p.value("inner_contiguous", false);
+      spec.internal = p.value("internal", false);
+      if (spec.shape.size() > ATTN_MAX_RANK) {
+        error = "parameter '" + spec.name + "' has too high a rank";
+        return false;
+      }
+      m.params.push_back(spec);
+    }
+  } catch (const json::exception &e) {
+    error = std::string("the manifest is malformed: ") + e.what();
+    return false;
+  }
+  return true;
+}
