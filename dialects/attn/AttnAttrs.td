@@ -388,14 +388,15 @@ def Attn_TilingAttr : Attn_Attr<"Tiling", "tiling"> {
     - `block_kv`: keys per kv tile;
     - `kv_tiles`: how a work item finds its kv tiles (`bounds`, `disjuncts`,
       `listed_blocks`, `vertical_slash`, `tile_table`);
-    - `split_kv`: chunks a work item's kv range is split into (1: none).
+    - `split_kv`: chunks a work item's kv range is split into (1: none; 0:
+      the kernel can split and the runtime picks the count per launch).
 
-    Work items are `(batch, head group, q tile)` in row-major order:
-    `batch x (heads.q / head_group) x ceil(Lq / (rows / head_group))`
-    (Lq: the longest sequence with ragged storage).
+    Work items are `(batch, head group, q tile[, kv chunk])` in row-major
+    order: `batch x (heads.q / head_group) x ceil(Lq / (rows / head_group))
+    [x chunks]` (Lq: the longest sequence with ragged storage).
 
     ```mlir
-    #attn.tiling<rows = 128, head_group = 4, block_kv = 64, kv_tiles = bounds, split_kv = 1>
+    #attn.tiling<rows = 128, head_group = 4, block_kv = 64, kv_tiles = bounds, split_kv = 0>
     ```
   }];
   let parameters = (ins "int64_t":$rows, "int64_t":$head_group,

@@ -48,7 +48,8 @@ LogicalResult SpecCompiler::import(std::unique_ptr<llvm::MemoryBuffer> spec,
                                    const SpecOverrides &overrides) {
   specText = spec->getBuffer().str();
   // The hash covers the overrides too.
-  specText += "\n# dtype override: " + overrides.dtype;
+  specText += "\n# overrides: dtype " + overrides.dtype + ", split_kv " +
+              std::to_string(overrides.splitKV);
   sourceMgr.AddNewSourceBuffer(std::move(spec), llvm::SMLoc());
   specModule = importSpec(sourceMgr, &ctx, overrides);
   return success(static_cast<bool>(specModule));

@@ -138,7 +138,12 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
   auto headDims = cast<DenseI64ArrayAttr>(iface.get("head_dims"));
   auto storage = cast<KVStorageAttr>(iface.get("kv_storage")).getValue();
   std::string name = kernel.getName().str();
+  // A kernel that can split its kv range has a combine entry.
+  std::string combine;
+  if (auto ref = dyn_cast_or_null<FlatSymbolRefAttr>(iface.get("combine")))
+    combine = "_mlir_ciface_" + ref.getValue().str();
   return llvm::json::Object{
+      {"combine_entry", combine},
       {"format", kManifestFormat},
       {"name", name},
       {"entry", "_mlir_ciface_" + name},
@@ -160,7 +165,7 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
       {"checks", std::move(checks)},
       {"abi", "each parameter is a pointer to an MLIR strided memref "
               "descriptor {allocated, aligned, offset, sizes[rank], "
-              "strides[rank]}; a final int64 is the work item"},
+              "strides[rank]}; then int64 kv chunks, int64 work item"},
       {"tile",
        llvm::json::Object{{"rows", tiling.getRows()},
                           {"query_positions", tiling.getQueryPositions()},
@@ -181,5 +186,8 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
                                       ? "longest_q_sequence"
                                       : "q_len"},
                            {"query_positions", tiling.getQueryPositions()}}},
-           {"kv_splits", tiling.getSplitKv()}}}};
+           // A number, or "per_launch": the runtime picks the count.
+           {"kv_splits", tiling.getSplitKv()
+                             ? llvm::json::Value(tiling.getSplitKv())
+                             : llvm::json::Value("per_launch")}}}};
 }

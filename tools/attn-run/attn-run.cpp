@@ -22,6 +22,7 @@
 #include "attn/Reference/Reference.h"
 #include "attn/runtime/ArtifactCache.h"
 #include "attn/runtime/Kernel.h"
+#include "attn/runtime/ThreadPool.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -34,7 +35,6 @@
 #include <chrono>
 #include <cmath>
 #include <random>
-#include <thread>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -77,6 +77,12 @@ cl::opt<std::string> loadDir(
 cl::opt<std::string> maskSvg(
     "mask-svg", cl::desc("Draw the mask (batch 0, head 0) with its tile grid"),
     cl::value_desc("file.svg"), cl::init(""), cl::cat(category));
+cl::opt<int64_t> splitKVOverride(
+    "split-kv",
+    cl::desc("kv chunks per work item, instead of the spec's "
+             "schedule.split_kv (1: no split; default: the spec's, else "
+             "picked per launch)"),
+    cl::init(0), cl::cat(category));
 cl::opt<std::string> dtypeOverride(
     "dtype", cl::desc("Run with this dtype instead of the spec's"),
     cl::value_desc("f32|f16|bf16"), cl::init(""), cl::cat(category));
@@ -146,6 +152,10 @@ int main(int argc, char **argv) {
 
   SpecOverrides overrides;
   overrides.dtype = dtypeOverride;
+  if (splitKVOverride < 0)
+    return fail("--split-kv must be positive, got " +
+                llvm::Twine(splitKVOverride.getValue()));
+  overrides.splitKV = splitKVOverride;
   if (!overrides.dtype.empty() && overrides.dtype != "f32" &&
       overrides.dtype != "f16" && overrides.dtype != "bf16")
     return fail("--dtype must be f32, f16 or bf16, got '" + overrides.dtype +
@@ -270,9 +280,8 @@ int main(int argc, char **argv) {
   if (op.getKvStorage() != KVStorage::contiguous)
     llvm::outs() << " (longest; " << stringifyKVStorage(op.getKvStorage())
                  << " storage)";
-  llvm::outs() << " threads="
-               << (threads ? threads : std::thread::hardware_concurrency())
-               << "\n";
+  llvm::outs() << " threads=" << attnrt::resolveThreads(threads)
+               << " kv_splits=" << kernel.kvSplits(args, launch) << "\n";
 
   if (explain) {
     TileCounts counts;

@@ -26,6 +26,9 @@ namespace mlir::attn {
 /// Values that replace the spec's own (command-line overrides).
 struct SpecOverrides {
   std::string dtype; ///< f32, f16 or bf16; empty keeps the spec's
+  /// schedule.split_kv: kv chunks per work item (1: none); 0 keeps the
+  /// spec's.
+  int64_t splitKV = 0;
 };
 
 /// Imports the spec in the main buffer of `sourceMgr`. Returns null after

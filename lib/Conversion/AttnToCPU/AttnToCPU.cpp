@@ -543,6 +543,10 @@ LogicalResult TileLowering::run() {
   });
   if (walk.wasInterrupted())
     return failure();
+  // Every public kernel (a tile-level kernel, or the combine of a split
+  // one) is called through its C interface.
+  if (func.isPublic() && !func.isExternal())
+    func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   if (tileOps.empty())
     return success();
   for (Operation *op : tileOps) {
@@ -555,7 +559,6 @@ LogicalResult TileLowering::run() {
     op->erase();
   }
   moveLargeScratchToHeap();
-  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   return success();
 }
 

@@ -504,19 +504,23 @@ Kernel::sequencesOf(const Args &args) const {
   return seqs;
 }
 
-int64_t
-Kernel::numItems(const Args &args) const {
-  // The manifest's grid: batch x head groups x q tiles x kv splits.
+int64_t Kernel::numItems(const Args &args) const {
+  // The manifest's grid: batch x head groups x q tiles (x kv chunks, which
+  // the launch adds).
   auto tiles = [&](int64_t len) { return (len + m.blockQ - 1) / m.blockQ; };
   if (m.qTilesOfLongest) {
     // Items cover the longest sequence; shorter ones leave items idle.
     Sequences seqs = sequencesOf(args);
-    return int64_t(seqs.qLens.size()) * m.numHeadGroups * tiles(seqs.longestQ) *
-           m.numKVSplits;
+    return int64_t(seqs.qLens.size()) * m.numHeadGroups * tiles(seqs.longestQ);
   }
   const attn_tensor &q = args.at("q");
-  return q.shape[0] * m.numHeadGroups * tiles(q.shape[m.layout == "bhsd" ? 2 : 1]) *
-         m.numKVSplits;
+  return q.shape[0] * m.numHeadGroups * tiles(q.shape[m.seqAxis()]);
+}
+
+int64_t Kernel::longestKV(const Args &args) const {
+  if (m.kvStorage != "contiguous")
+    return sequencesOf(args).longestKV;
+  return args.at("k").shape[m.seqAxis()];
 }
 
 void Kernel::computeTileTable(const Args &args,

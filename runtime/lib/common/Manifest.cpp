@@ -93,7 +93,16 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
     m.blockKV = tile.at("keys").get<int64_t>();
     m.headGroup = tile.at("head_group").get<int64_t>();
     m.numHeadGroups = work.at("head_groups").get<int64_t>();
-    m.numKVSplits = work.at("kv_splits").get<int64_t>();
+    const json &splits = work.at("kv_splits");
+    m.numKVSplits = splits.is_string() && splits == "per_launch"
+                        ? 0
+                        : splits.get<int64_t>();
+    m.combineEntry = j.value("combine_entry", "");
+    if (m.numKVSplits != 1 && m.combineEntry.empty()) {
+      error = "the manifest is inconsistent: 'work.kv_splits' is not 1 but "
+              "there is no 'combine_entry'";
+      return false;
+    }
     m.qTilesOfLongest =
         work.at("q_tiles").at("of").get<std::string>() == "longest_q_sequence";
     // The launch divides by these; a hand-edited manifest must not crash it.
@@ -105,8 +114,7 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
           {"tile.query_positions", m.blockQ},
           {"tile.keys", m.blockKV},
           {"tile.head_group", m.headGroup},
-          {"work.head_groups", m.numHeadGroups},
-          {"work.kv_splits", m.numKVSplits}})
+          {"work.head_groups", m.numHeadGroups}})
       if (value < 1) {
         error = std::string("the manifest is inconsistent: '") + name +
                 "' must be positive, got " + std::to_string(value);
@@ -123,6 +131,12 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
                 std::to_string(divisor) + ")";
         return false;
       }
+    if (m.numKVSplits < 0) {
+      error = "the manifest is inconsistent: 'work.kv_splits' must be "
+              "positive or \"per_launch\", got " +
+              std::to_string(m.numKVSplits);
+      return false;
+    }
     if (m.numHeadGroups * m.headGroup != m.numQHeads) {
       error = "the manifest is inconsistent: 'work.head_groups' (" +
               std::to_string(m.numHeadGroups) + ") must be 'heads.q' / "

@@ -6,6 +6,7 @@
 
 #include "attn/runtime/CPUKernel.h"
 
+#include <algorithm>
 #include <array>
 #include <dlfcn.h>
 #include <sys/mman.h>
@@ -30,27 +31,45 @@ std::vector<int64_t> descriptor(const attn_tensor &t) {
   return words;
 }
 
-/// Calls `fn(args[0], ..., args[N-1], item)`.
+/// Calls `fn(args[0], ..., args[N-1], splits, item)`.
 template <size_t... I>
-void callWith(void *fn, void *const *args, int64_t item,
+void callWith(void *fn, void *const *args, int64_t splits, int64_t item,
               std::index_sequence<I...>) {
   using Fn = void (*)(decltype((void)I, static_cast<void *>(nullptr))...,
-                      int64_t);
-  reinterpret_cast<Fn>(fn)(args[I]..., item);
+                      int64_t, int64_t);
+  reinterpret_cast<Fn>(fn)(args[I]..., splits, item);
 }
 
 template <size_t N>
-void callN(void *fn, void *const *args, int64_t item) {
-  callWith(fn, args, item, std::make_index_sequence<N>{});
+void callN(void *fn, void *const *args, int64_t splits, int64_t item) {
+  callWith(fn, args, splits, item, std::make_index_sequence<N>{});
 }
 
-using Caller = void (*)(void *, void *const *, int64_t);
+using Caller = void (*)(void *, void *const *, int64_t, int64_t);
 template <size_t... N>
 constexpr auto makeCallers(std::index_sequence<N...>) {
   return std::array<Caller, sizeof...(N)>{&callN<N>...};
 }
-// q, k, v, 15 optional operands, out, lse: at most 20 parameters.
-constexpr auto kCallers = makeCallers(std::make_index_sequence<21>{});
+// q, k, v, 15 optional operands, tile_kinds, out, lse, partial_out,
+// partial_lse: at most 23 parameters.
+constexpr auto kCallers = makeCallers(std::make_index_sequence<24>{});
+
+/// A dense row-major f32 view of `shape` over `data`.
+attn_tensor denseF32(float *data, std::initializer_list<int64_t> shape) {
+  attn_tensor t{};
+  t.data = data;
+  t.dtype = ATTN_F32;
+  t.rank = static_cast<int32_t>(shape.size());
+  int64_t stride = 1, i = t.rank;
+  for (auto it = std::rbegin(shape); it != std::rend(shape); ++it) {
+    --i;
+    t.shape[i] = *it;
+    t.strides[i] = stride;
+    stride *= *it;
+  }
+  t.device = ATTN_DEVICE_CPU;
+  return t;
+}
 
 } // namespace
 
@@ -62,17 +81,11 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
     error = "the manifest is for target '" + manifest.target + "', not cpu";
     return nullptr;
   }
-  if (manifest.numKVSplits != 1) {
-    error = "the manifest splits the kv range (work.kv_splits = " +
-            std::to_string(manifest.numKVSplits) +
-            "), which the CPU launch does not do";
-    return nullptr;
-  }
   if (manifest.params.size() >= kCallers.size()) {
     error = "the kernel has too many parameters";
     return nullptr;
   }
-  std::string entry = manifest.entry;
+  std::string entry = manifest.entry, combine = manifest.combineEntry;
   std::unique_ptr<CPUKernel> kernel(new CPUKernel(std::move(manifest)));
   std::string path = libraryPath;
   if (path.empty()) {
@@ -94,10 +107,16 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
             (why ? why : "unknown");
     return nullptr;
   }
-  kernel->entry = dlsym(kernel->library, entry.c_str());
-  if (!kernel->entry) {
-    error = "the library has no symbol '" + entry + "'";
-    return nullptr;
+  for (auto [symbol, name] : {std::pair<void **, const std::string *>{
+                                  &kernel->entry, &entry},
+                              {&kernel->combine, &combine}}) {
+    if (name->empty())
+      continue;
+    *symbol = dlsym(kernel->library, name->c_str());
+    if (!*symbol) {
+      error = "the library has no symbol '" + *name + "'";
+      return nullptr;
+    }
   }
   return kernel;
 }
@@ -129,6 +148,21 @@ bool CPUKernel::launch(const Args &args, const LaunchOptions &options,
   return launch(args, *pool, error);
 }
 
+int64_t CPUKernel::kvSplits(const Args &args,
+                            const LaunchOptions &options) const {
+  if (m.numKVSplits)
+    return m.numKVSplits;
+  unsigned numThreads = resolveThreads(options.numThreads);
+  // Per launch: split only when the work items leave threads idle, into
+  // chunks of at least 4 kv tiles, aiming at two chunks per thread.
+  int64_t items = numItems(args);
+  if (items == 0 || items >= numThreads)
+    return 1;
+  int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
+  int64_t wanted = (2 * int64_t(numThreads) + items - 1) / items;
+  return std::max<int64_t>(1, std::min({wanted, kvTiles / 4, int64_t(64)}));
+}
+
 bool CPUKernel::launch(const Args &args, ThreadPool &pool,
                        std::string &error) {
   if (!validate(args, error))
@@ -137,19 +171,41 @@ bool CPUKernel::launch(const Args &args, ThreadPool &pool,
   attn_tensor tableView{};
   if (m.tableMask)
     computeTileTable(args, pool, table, tableView);
+  int64_t items = numItems(args);
+  LaunchOptions options;
+  options.numThreads = pool.numThreads();
+  int64_t splits = kvSplits(args, options);
+  // A split launch gives each chunk its partial rows; an unsplit one writes
+  // the output directly and the partial buffers stay empty.
+  int64_t rows = m.blockQ * m.headGroup;
+  int64_t partials = splits > 1 ? items * splits : 0;
+  std::vector<float> partialOut(partials * rows * m.headDimV),
+      partialLse(partials * rows);
+  static float none;
+  attn_tensor outView = denseF32(partialOut.empty() ? &none : partialOut.data(),
+                                 {partials, rows, m.headDimV});
+  attn_tensor lseView = denseF32(partialLse.empty() ? &none : partialLse.data(),
+                                 {partials, rows});
   std::vector<std::vector<int64_t>> descriptors;
   descriptors.reserve(m.params.size());
   for (const ParamSpec &p : m.params)
-    descriptors.push_back(
-        descriptor(p.internal ? tableView : args.at(p.name)));
+    descriptors.push_back(descriptor(p.name == "tile_kinds"    ? tableView
+                                     : p.name == "partial_out" ? outView
+                                     : p.name == "partial_lse" ? lseView
+                                                               : args.at(p.name)));
   std::vector<void *> pointers;
   for (auto &d : descriptors)
     pointers.push_back(d.data());
   Caller call = kCallers[pointers.size()];
   void *fn = entry;
-  pool.parallelFor(numItems(args), [&](int64_t item) {
-    call(fn, pointers.data(), item);
+  pool.parallelFor(items * splits, [&](int64_t item) {
+    call(fn, pointers.data(), splits, item);
   });
+  if (splits > 1) {
+    void *merge = combine;
+    pool.parallelFor(items, [&](int64_t item) {
+      call(merge, pointers.data(), splits, item);
+    });
+  }
   return true;
 }
-

@@ -8,9 +8,13 @@
 
 using namespace attnrt;
 
+unsigned attnrt::resolveThreads(unsigned numThreads) {
+  return numThreads ? numThreads
+                    : std::max(1u, std::thread::hardware_concurrency());
+}
+
 ThreadPool::ThreadPool(unsigned numThreads) {
-  if (numThreads == 0)
-    numThreads = std::max(1u, std::thread::hardware_concurrency());
+  numThreads = resolveThreads(numThreads);
   for (unsigned i = 1; i < numThreads; ++i)
     workers.emplace_back([this] { workerLoop(); });
 }

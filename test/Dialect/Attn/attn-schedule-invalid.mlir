@@ -37,11 +37,3 @@ func.func @stages(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) {schedule = #attn.schedule<stages = 2>} -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>
 }
-
-// -----
-
-func.func @split_kv(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>) -> tensor<?x?x2x32xf32> {
-  // expected-error @+1 {{schedule split_kv 4 is not supported by the cpu target yet; remove it or set it to 1}}
-  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) {schedule = #attn.schedule<split_kv = 4>} -> tensor<?x?x2x32xf32>
-  return %out : tensor<?x?x2x32xf32>
-}

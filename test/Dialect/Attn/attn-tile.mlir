@@ -1,4 +1,4 @@
-// RUN: attn-opt %s -split-input-file --attn-schedule="rows=32 block-kv=16" --attn-tile | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-schedule="rows=32 block-kv=16 split-kv=1" --attn-tile | FileCheck %s
 
 // The kernel of one work item: memref arguments with run-time strides and a
 // contiguous inner dimension, then the work item index.
@@ -8,7 +8,7 @@
 // CHECK-SAME: %[[V:[a-z0-9]+]]: memref<?x?x2x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
 // CHECK-SAME: %[[O:[a-z0-9]+]]: memref<?x?x4x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
 // CHECK-SAME: %[[LSE:[a-z0-9]+]]: memref<?x4x?xf32, strided<[?, ?, ?], offset: ?>>,
-// CHECK-SAME: %[[ITEM:[a-z0-9]+]]: index) attributes {
+// CHECK-SAME: %[[SPLITS:[a-z0-9]+]]: index, %[[ITEM:[a-z0-9]+]]: index) attributes {
 // The kernel records what it is for the manifest: its interface and the
 // schedule's decisions, which survive lowering.
 // CHECK-SAME: attn.interface = {head_dims = array<i64: 64, 64>, heads = array<i64: 4, 2>, kv_storage = #attn.kv_storage<contiguous>, layout = #attn.layout<bshd>, mask = #attn.causal, normalizer = #attn.normalizer<softmax>, params = [{inner_contiguous = true, internal = false, name = "q", type = tensor<?x?x4x64xf32>}, {{.*}}, {inner_contiguous = false, internal = false, name = "lse", type = tensor<?x4x?xf32>}]},
@@ -219,7 +219,7 @@ func.func @ragged(%q: tensor<?x2x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // table: each disjunct's kv-tile range is walked, skipping the tiles an
 // earlier range holds, and a tile is full when some disjunct proves it.
 // CHECK-LABEL: func.func @union(
-// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>, %{{[a-z0-9]+}}: index) attributes {{.*}}kv_tiles = disjuncts
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<?x?x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>, %{{[a-z0-9]+}}: index, %{{[a-z0-9]+}}: index) attributes {{.*}}kv_tiles = disjuncts
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[HI0:.*]] step
 // CHECK: attn.tile.qk
 // CHECK: scf.if

@@ -1242,3 +1242,11 @@ func.func @tiling_crosses_page(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf3
   %out = attn.attention q(%q : tensor<?x1x2x32xf32>) k(%k : tensor<?x16x2x32xf32>) v(%v : tensor<?x16x2x32xf32>) block_table(%bt : tensor<?x?xi32>) cache_seqlens(%sl : tensor<?xi32>) {kv_storage = #attn.kv_storage<paged>, tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 32, kv_tiles = bounds, split_kv = 1>} -> tensor<?x1x2x32xf32>
   return %out : tensor<?x1x2x32xf32>
 }
+
+// -----
+
+func.func @tiling_negative_split(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling split_kv must be a chunk count, or 0 for one the runtime picks per launch; got -1}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = bounds, split_kv = -1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}

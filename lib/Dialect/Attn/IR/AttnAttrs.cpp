@@ -668,11 +668,14 @@ LogicalResult TilingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   (void)kvTiles;
   for (auto [name, value] : {std::pair<StringRef, int64_t>{"rows", rows},
                              {"head_group", headGroup},
-                             {"block_kv", blockKV},
-                             {"split_kv", splitKV}})
+                             {"block_kv", blockKV}})
     if (value < 1)
       return emitError() << "tiling " << name << " must be positive, got "
                          << value;
+  if (splitKV < 0)
+    return emitError() << "tiling split_kv must be a chunk count, or 0 for "
+                          "one the runtime picks per launch; got "
+                       << splitKV;
   if (rows % headGroup != 0)
     return emitError() << "tiling rows (" << rows
                        << ") must be a multiple of head_group (" << headGroup

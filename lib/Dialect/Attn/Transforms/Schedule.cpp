@@ -136,12 +136,11 @@ FailureOr<TilingAttr> mlir::attn::decideTiling(AttentionOp op,
         return op.emitOpError()
                << "schedule " << name << " has no meaning for the "
                << options.target << " target; remove it";
-    if (schedule.getSplitKv() > 1)
-      return op.emitOpError()
-             << "schedule split_kv " << schedule.getSplitKv()
-             << " is not supported by the " << options.target
-             << " target yet; remove it or set it to 1";
   }
+  if (options.splitKV < 0)
+    return op.emitOpError() << "split-kv must be a chunk count, or 0 for "
+                               "one the runtime picks per launch; got "
+                            << options.splitKV;
   if (op.getKvStorage() == KVStorage::paged && !getPageSize(op))
     return op.emitOpError() << "paged storage needs a static page size";
   // Decisions read the mask in normal form (attn-simplify-mask runs first).
@@ -156,8 +155,16 @@ FailureOr<TilingAttr> mlir::attn::decideTiling(AttentionOp op,
            << pageSize << ", so that a kv tile never crosses a page";
   int64_t group = headGroup(op, mask, rows);
   KVTileWalk walk = kvTileWalk(mask, rows / group, blockKV);
+  // Split-KV: the schedule's count when given (1 disables it), else the
+  // target's; 0: the kernel can split, and the runtime picks the count per
+  // launch from its work items and threads (batch and lengths are known
+  // only then).
+  int64_t splitKV = options.splitKV;
+  if (ScheduleAttr schedule = op.getScheduleAttr(); schedule &&
+                                                    schedule.getSplitKv())
+    splitKV = schedule.getSplitKv();
   return TilingAttr::get(op.getContext(), rows, group, blockKV, walk,
-                         /*splitKV=*/1);
+                         splitKV);
 }
 
 namespace {
@@ -165,7 +172,7 @@ struct AttnSchedulePass final
     : mlir::attn::impl::AttnSchedulePassBase<AttnSchedulePass> {
   using Base::Base;
   void runOnOperation() override {
-    TilingOptions options{target, rows, blockKV};
+    TilingOptions options{target, rows, blockKV, splitKV};
     WalkResult result = getOperation()->walk([&](AttentionOp op) {
       if (op.getTilingAttr())
         return WalkResult::advance();

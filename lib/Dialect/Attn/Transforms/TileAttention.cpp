@@ -260,6 +260,19 @@ LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
 }
 
 LogicalResult TileBuilder::emitKVTile(Value kt, FullTest isFull) {
+  if (!splitCapable())
+    return emitKVTileBody(kt, isFull);
+  // Chunk c of a split visits every S-th kv tile the walk reaches, so that
+  // the chunks share any walk's tiles evenly.
+  Value mine =
+      cmp(arith::CmpIPredicate::eq, arith::RemUIOp::create(b, kt, splits),
+          chunk);
+  LogicalResult result = success();
+  ifThen(mine, [&] { result = emitKVTileBody(kt, isFull); });
+  return result;
+}
+
+LogicalResult TileBuilder::emitKVTileBody(Value kt, FullTest isFull) {
   Value k0 = arith::MulIOp::create(b, kt, idx(BK));
   Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
   Value kView = keyView(k, k0, cols);
@@ -335,14 +348,57 @@ LogicalResult TileBuilder::emitDisjunctTiles(
 }
 
 void TileBuilder::emitFinalize() {
-  Value outView = queryView(out);
-  Value lseRows = lse ? lseView() : Value();
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
-  Value sink;
-  if (normalizer.getKind() == NormalizerKind::softmax_with_sink)
-    sink = loadF32(operands.lookup(OperandKind::sink), {head});
-  TileFinalizeOp::create(b, acc, rowMax, rowSum, outView, lseRows, sink,
-                         normalizer);
+  auto finalize = [&] {
+    Value outView = queryView(out);
+    Value lseRows = lse ? lseView() : Value();
+    Value sink;
+    if (normalizer.getKind() == NormalizerKind::softmax_with_sink)
+      sink = loadF32(operands.lookup(OperandKind::sink), {head});
+    TileFinalizeOp::create(b, acc, rowMax, rowSum, outView, lseRows, sink,
+                           normalizer);
+  };
+  if (!splitCapable())
+    return finalize();
+  // One chunk writes the output itself; a split writes the chunk's partial
+  // (out, lse) rows for the combine: the plain softmax of its keys (a sink
+  // joins once, in the combine), or the unnormalized sum.
+  auto ifOp = scf::IfOp::create(
+      b, cmp(arith::CmpIPredicate::eq, splits, idx(1)), /*withElse=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  finalize();
+  b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+  auto [partialRows, partialLseRows] = partialViews(partialItem);
+  NormalizerAttr partial =
+      normalizer.hasLse()
+          ? NormalizerAttr::get(b.getContext(), NormalizerKind::softmax,
+                                llvm::APFloat(0.0))
+          : normalizer;
+  TileFinalizeOp::create(b, acc, rowMax, rowSum, partialRows, partialLseRows,
+                         Value(), partial);
+}
+
+std::pair<Value, Value> TileBuilder::partialViews(Value partial) {
+  // partial_out [items x splits, rows, Dv], partial_lse [items x splits,
+  // rows]: the tile rows of one chunk, row for row.
+  OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  auto view = [&](Value buffer, SmallVector<int64_t> shape,
+                  SmallVector<OpFoldResult> sizes) {
+    SmallVector<OpFoldResult> offsets(sizes.size(), zero);
+    offsets[0] = partial;
+    SmallVector<OpFoldResult> strides(sizes.size(), one);
+    auto type = memref::SubViewOp::inferRankReducedResultType(
+        shape, cast<MemRefType>(buffer.getType()), offsets, sizes, strides);
+    return memref::SubViewOp::create(b, type, buffer, offsets, sizes, strides)
+        .getResult();
+  };
+  Value rowsOut = view(partialOut, {ShapedType::kDynamic, Dv},
+                       {one, rows, b.getIndexAttr(Dv)});
+  Value rowsLse = partialLse ? view(partialLse, {ShapedType::kDynamic},
+                                    {one, rows})
+                             : Value();
+  return {rowsOut, rowsLse};
 }
 
 /// The standard ALiBi slopes for `numHeads` heads (the ALiBi paper's
@@ -367,7 +423,7 @@ static SmallVector<float> standardAlibiSlopes(int64_t numHeads) {
   return slopes;
 }
 
-LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
+Value TileBuilder::bindArguments(ArrayRef<Value> args) {
   layout = op.getLayout();
   storage = op.getKvStorage();
   pageSize = getPageSize(op);
@@ -383,7 +439,7 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   mask = op.getMaskAttr();
 
   // Arguments: q, k, v, optional operands (OperandKind order), [tile_kinds],
-  // out, [lse], item.
+  // out, [lse], [partial_out, [partial_lse]], splits, item.
   unsigned next = 0;
   q = args[next++];
   k = args[next++];
@@ -398,7 +454,24 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   out = args[next++];
   if (op.getLse())
     lse = args[next++];
-  Value item = args[next++];
+  if (splitCapable()) {
+    partialOut = args[next++];
+    if (op.getNormalizerOrDefault().hasLse())
+      partialLse = args[next++];
+  }
+  splits = args[next++];
+  return args[next++];
+}
+
+LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
+  Value item = bindArguments(args);
+  // A split kernel's item is (base item, kv chunk): chunk c of S visits
+  // the kv tiles kt with kt % S == c (see emitKVTile).
+  if (splitCapable()) {
+    chunk = arith::RemUIOp::create(b, item, splits);
+    partialItem = item;
+    item = arith::DivUIOp::create(b, item, splits);
+  }
 
   // Tiles (f32), allocated once per work item.
   auto f32Type = b.getF32Type();
@@ -539,7 +612,8 @@ static DictionaryAttr paramRecord(Builder &b, StringRef name, Type type,
 /// `attn.interface`, beside `attn.tiling`) so that the manifest is written
 /// from the lowered module.
 static DictionaryAttr kernelInterface(AttentionOp op, TilingAttr tiling,
-                                      ArrayRef<Type> tensorTypes) {
+                                      ArrayRef<Type> tensorTypes,
+                                      StringRef combineEntry) {
   Builder b(op.getContext());
   SmallVector<Attribute> params;
   unsigned next = 0;
@@ -558,6 +632,11 @@ static DictionaryAttr kernelInterface(AttentionOp op, TilingAttr tiling,
   add("out", true);
   if (op.getLse())
     add("lse", false);
+  if (tiling.getSplitKv() != 1) {
+    add("partial_out", true, /*internal=*/true);
+    if (op.getNormalizerOrDefault().hasLse())
+      add("partial_lse", false, /*internal=*/true);
+  }
   ProblemShape shape = op.getProblemShape();
   SmallVector<NamedAttribute> fields = {
       b.getNamedAttr("layout", op.getLayoutAttr()),
@@ -572,6 +651,10 @@ static DictionaryAttr kernelInterface(AttentionOp op, TilingAttr tiling,
     fields.push_back(b.getNamedAttr("mask", mask));
   if (ArrayAttr mods = op.getScoreModsAttr())
     fields.push_back(b.getNamedAttr("score_mods", mods));
+  if (!combineEntry.empty())
+    fields.push_back(
+        b.getNamedAttr("combine", FlatSymbolRefAttr::get(b.getContext(),
+                                                         combineEntry)));
   return b.getDictionaryAttr(fields);
 }
 
@@ -607,24 +690,52 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func) {
   tensorTypes.push_back(op.getOut().getType());
   if (op.getLse())
     tensorTypes.push_back(op.getLse().getType());
+  // A kernel that can split its kv range writes each chunk's rows into
+  // partial buffers the runtime allocates; the combine merges them.
+  bool split = tiling.getSplitKv() != 1;
+  unsigned partialIndex = tensorTypes.size();
+  if (split) {
+    Type f32 = Float32Type::get(func.getContext());
+    int64_t dynamic = ShapedType::kDynamic;
+    tensorTypes.push_back(RankedTensorType::get(
+        {dynamic, dynamic, op.getProblemShape().headDimV}, f32));
+    if (op.getNormalizerOrDefault().hasLse())
+      tensorTypes.push_back(RankedTensorType::get({dynamic, dynamic}, f32));
+  }
   SmallVector<Type> argTypes;
   for (auto [i, type] : llvm::enumerate(tensorTypes))
-    argTypes.push_back(kernelMemRefType(cast<RankedTensorType>(type),
-                                        /*innerUnit=*/i < 3 || i == outIndex));
+    argTypes.push_back(kernelMemRefType(
+        cast<RankedTensorType>(type),
+        /*innerUnit=*/i < 3 || i == outIndex || i == partialIndex));
   OpBuilder builder(func);
+  // The number of kv chunks of the launch, then the work item.
+  argTypes.push_back(builder.getIndexType());
   argTypes.push_back(builder.getIndexType());
 
+  std::string combineName =
+      split ? (func.getName() + "_combine").str() : std::string();
   auto kernel = func::FuncOp::create(builder, func.getLoc(), func.getName(),
                                      builder.getFunctionType(argTypes, {}));
   kernel.setVisibility(func.getVisibility());
   kernel->setAttr("attn.tiling", tiling);
-  kernel->setAttr("attn.interface", kernelInterface(op, tiling, tensorTypes));
+  kernel->setAttr("attn.interface",
+                  kernelInterface(op, tiling, tensorTypes, combineName));
   Block *entry = kernel.addEntryBlock();
   SmallVector<Value> args(entry->getArguments());
   TileBuilder tb(op, kernel, tiling);
   if (failed(tb.build(kernel, args))) {
     kernel.erase();
     return failure();
+  }
+  if (split) {
+    // The combine takes the kernel's arguments; its items are the kernel's
+    // items without the chunk.
+    auto combine = func::FuncOp::create(builder, func.getLoc(), combineName,
+                                        builder.getFunctionType(argTypes, {}));
+    combine.setVisibility(func.getVisibility());
+    Block *combineEntry = combine.addEntryBlock();
+    TileBuilder(op, combine, tiling)
+        .buildCombine(SmallVector<Value>(combineEntry->getArguments()));
   }
   func.erase();
   return success();

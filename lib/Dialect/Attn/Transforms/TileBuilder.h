@@ -34,6 +34,9 @@ public:
   }
 
   LogicalResult build(func::FuncOp kernel, ArrayRef<Value> args);
+  /// The combine of a split kernel (same arguments): merges the chunks'
+  /// partial (out, lse) rows of one work item exactly into out and lse.
+  void buildCombine(ArrayRef<Value> args);
 
 private:
   AttentionOp op;
@@ -59,6 +62,10 @@ private:
   /// Ragged storage: the first packed token of the item's q and kv sequence.
   Value qBase, kvBase;
   Value tileKinds; ///< the runtime's tile table, for masks without bounds
+  /// Split-KV: the chunks' partial rows (f32 [items x splits, rows, Dv] and
+  /// [items x splits, rows]; lse only for the softmax family), the number of
+  /// chunks of this launch, this item's chunk and its partial-row index.
+  Value partialOut, partialLse, splits, chunk, partialItem;
   Value alibiTable;
 
   // Tiles.
@@ -72,6 +79,15 @@ private:
   //===------------------------------------------------------------------===//
   // Small helpers
   //===------------------------------------------------------------------===//
+
+  /// Whether the kernel can split its kv range (the tiling's split_kv is
+  /// not 1): it then takes the partial buffers and the combine merges them.
+  bool splitCapable() const { return tiling.getSplitKv() != 1; }
+  /// Sets the problem constants and binds the kernel's arguments; returns
+  /// the work item.
+  Value bindArguments(ArrayRef<Value> args);
+  /// The partial out and lse rows of partial item `partial`.
+  std::pair<Value, Value> partialViews(Value partial);
 
   Value loadInt(Value memref, ValueRange indices);
   /// The index into `memref`'s dimension `dim` for `value`, or 0 when that
@@ -160,9 +176,11 @@ private:
 
   /// Whether the tile of keys [k0, k1) is known to be fully visible.
   using FullTest = function_ref<Value(Value k0, Value k1)>;
-  /// One kv tile; mask code runs where `isFull` is false. A null `isFull`
-  /// says every key of the tile is visible (a listed block-sparse block).
+  /// One kv tile (when this item's chunk owns it); mask code runs where
+  /// `isFull` is false. A null `isFull` says every key of the tile is
+  /// visible (a listed block-sparse block).
   LogicalResult emitKVTile(Value kt, FullTest isFull);
+  LogicalResult emitKVTileBody(Value kt, FullTest isFull);
   /// The kv tiles of a union of interval conjunctions (`or` of bounded
   /// masks): each disjunct's range, skipping the tiles an earlier disjunct's
   /// range holds; a tile is full when some disjunct proves it full.

@@ -44,11 +44,18 @@ public:
   /// The same on a pool the caller owns.
   bool launch(const Args &args, ThreadPool &pool, std::string &error);
 
+  /// The manifest's count, or, when it leaves the count to the launch,
+  /// more than 1 only when the work items would leave threads idle
+  /// (decode, small batches, long caches).
+  int64_t kvSplits(const Args &args,
+                   const LaunchOptions &options) const override;
+
 private:
   explicit CPUKernel(Manifest manifest) : Kernel(std::move(manifest)) {}
 
   void *library = nullptr;
   void *entry = nullptr;
+  void *combine = nullptr; ///< the combine of a split kernel
   int memfd = -1; ///< the anonymous file a library loaded from bytes is in
   std::mutex launchMutex;
   std::unique_ptr<ThreadPool> pool;

@@ -63,11 +63,20 @@ public:
   virtual bool launch(const Args &args, const LaunchOptions &options,
                       std::string &error) = 0;
 
+  /// The kv chunks a launch on validated `args` splits each work item
+  /// into: the manifest's count, or the target's pick for this launch when
+  /// the manifest leaves it open.
+  virtual int64_t kvSplits(const Args &args,
+                           const LaunchOptions &options) const = 0;
+
 protected:
   explicit Kernel(Manifest manifest) : m(std::move(manifest)) {}
 
-  /// The number of work items of a launch on validated `args`.
+  /// The number of work items of a launch on validated `args`, before any
+  /// kv split (the combine's items).
   int64_t numItems(const Args &args) const;
+  /// The longest key sequence of a launch on validated `args`.
+  int64_t longestKV(const Args &args) const;
   /// Fills the tile table for these arguments: [B|1, H|1, q tiles, kv
   /// tiles] of 0 (empty), 1 (full), 2 (partial), and a host view of it.
   void computeTileTable(const Args &args, ThreadPool &pool,

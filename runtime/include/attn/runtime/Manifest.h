@@ -36,14 +36,17 @@ struct ParamSpec {
 struct Manifest {
   std::string text; ///< the JSON as read
   std::string name, entry, target, targetDetail, specHash;
+  /// The combine of a kernel that can split its kv range (empty if none).
+  std::string combineEntry;
   std::string layout;                   ///< bshd or bhsd
   std::string kvStorage = "contiguous"; ///< contiguous, paged or ragged
   std::vector<ParamSpec> params;
   int64_t numQHeads = 0, numKVHeads = 0, headDimQK = 0, headDimV = 0;
   /// The tile: query positions and keys, the query heads a work item packs.
   int64_t blockQ = 0, blockKV = 0, headGroup = 1;
-  /// The work grid: batch x numHeadGroups x q tiles x numKVSplits, the q
-  /// tiles of the longest sequence (ragged storage) or of q_len.
+  /// The work grid: batch x numHeadGroups x q tiles x kv chunks, the q
+  /// tiles of the longest sequence (ragged storage) or of q_len. The kv
+  /// chunks are numKVSplits, or picked per launch when it is 0.
   int64_t numHeadGroups = 0, numKVSplits = 1;
   bool qTilesOfLongest = false;
   /// Checks: the bias's axes (b, h, q, k), a block-sparse mask's blocks,

@@ -22,6 +22,10 @@
 
 namespace attnrt {
 
+/// The workers a pool of `numThreads` has: `numThreads`, or the hardware's
+/// count (at least 1) for 0.
+unsigned resolveThreads(unsigned numThreads);
+
 class ThreadPool {
 public:
   /// A pool of `numThreads` workers (0: the hardware's count). The calling

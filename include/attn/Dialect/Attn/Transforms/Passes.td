@@ -74,17 +74,23 @@ def AttnSchedulePass : Pass<"attn-schedule"> {
       block-sparse mask whose blocks the tiles divide), `vertical_slash`
       (tiles a listed key or diagonal reaches) or `tile_table` (the
       runtime's per-launch `tile_kinds` table, for every other mask);
-    - `split_kv`: 1 (no target splits the kv range yet).
+    - `split_kv` (FlashDecoding's split-KV): the op's schedule's count, else
+      the pass option; 0 (the default) makes a kernel that can split and
+      leaves the count to the runtime, which knows the batch, the lengths
+      and the machine at launch (it splits when the work items would leave
+      threads idle: decode, small batches, long caches), and 1 never
+      splits. A kernel that can split takes partial-row buffers and a chunk
+      count, and comes with a combine (see attn-tile).
 
-    Schedule fields that no target reads (`warps`, `stages`, `split_kv`
-    above 1) are errors, not silently ignored. The mask must be in normal
+    Schedule fields that no target reads (`warps`, `stages`) are errors,
+    not silently ignored. The mask must be in normal
     form (run `attn-simplify-mask` first): the decisions read it as is.
 
     ```mlir
     // after attn-schedule{rows=128 block-kv=64}
     %o = attn.attention ... mask(causal) ...
         {tiling = #attn.tiling<rows = 128, head_group = 4, block_kv = 64,
-                               kv_tiles = bounds, split_kv = 1>} -> ...
+                               kv_tiles = bounds, split_kv = 0>} -> ...
     ```
   }];
   let options = [
@@ -94,7 +100,10 @@ def AttnSchedulePass : Pass<"attn-schedule"> {
            "rows per q tile (query positions x the GQA group it packs), "
            "unless the op's schedule says otherwise">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
-           "keys per kv tile, unless the op's schedule says otherwise">
+           "keys per kv tile, unless the op's schedule says otherwise">,
+    Option<"splitKV", "split-kv", "int64_t", /*default=*/"0",
+           "kv chunks per work item unless the op's schedule says otherwise "
+           "(0: the runtime picks per launch, 1: never split)">
   ];
   let dependentDialects = [];
 }

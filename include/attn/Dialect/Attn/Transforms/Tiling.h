@@ -24,6 +24,8 @@ struct TilingOptions {
   std::string target = "cpu";
   int64_t rows = 128;   ///< rows per q tile (query positions x head group)
   int64_t blockKV = 64; ///< keys per kv tile
+  /// kv chunks per work item (0: picked per launch, 1: never split).
+  int64_t splitKV = 0;
 };
 
 /// Decides the tiling of `op` (whose mask is in normal form): tile sizes,

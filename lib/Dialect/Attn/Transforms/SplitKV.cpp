@@ -1,0 +1,124 @@
+//===- SplitKV.cpp - The combine of a split kv range ----------------------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// Split-KV (FlashDecoding): chunk c of S visits every S-th kv tile of a
+// work item and writes its partial rows: out_c (normalized over its own
+// keys) and lse_c for the softmax family, the unnormalized sum otherwise.
+// The combine merges them exactly, per row:
+//   lse = log(e^z + sum_c e^(lse_c))   (z: the sink logit; no term without)
+//   out = sum_c e^(lse_c - lse) out_c
+// or out = sum_c out_c for sigmoid and none. A chunk that saw no visible
+// key has lse_c = -inf and weighs 0; a row no chunk sees gets out 0 and
+// lse -inf (z with a sink), as without a split.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TileBuilder.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+void TileBuilder::buildCombine(ArrayRef<Value> args) {
+  Value item = bindArguments(args);
+  emitWorkItem(item);
+  NormalizerAttr normalizer = op.getNormalizerOrDefault();
+  NormalizerKind kind = normalizer.getKind();
+  Type f32Type = b.getF32Type();
+  Value acc = memref::AllocaOp::create(b, MemRefType::get({Dv}, f32Type));
+
+  Value outView = queryView(out);
+  Value lseRows = lse ? lseView() : Value();
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  Value first = arith::MulIOp::create(b, item, splits);
+  forLoop(idx(0), rows, 1, [&](Value r) {
+    // The row's place in the views: position r / G, head r % G.
+    SmallVector<Value> at;
+    Value h = head;
+    if (group > 1) {
+      Value g = arith::RemUIOp::create(b, r, idx(group));
+      at = {arith::DivUIOp::create(b, r, idx(group)), g};
+      h = arith::AddIOp::create(b, head, g);
+    } else {
+      at = {r};
+    }
+    auto partialLseOf = [&](Value c) {
+      return memref::LoadOp::create(
+                 b, partialLse,
+                 ValueRange{arith::AddIOp::create(b, first, c), r})
+          .getResult();
+    };
+    // The chunks' weights: e^(lse_c - lse), or 1 for plain sums.
+    Value total;
+    std::function<Value(Value)> weight = [&](Value) { return f32(1.0); };
+    if (normalizer.hasLse()) {
+      Value m = forLoopCarry(idx(0), splits, 1, {negInf},
+                             [&](Value c, ValueRange carried) {
+                               return SmallVector<Value>{
+                                   arith::MaximumFOp::create(
+                                       b, carried[0], partialLseOf(c))};
+                             })[0];
+      Value z;
+      if (kind == NormalizerKind::softmax_with_sink)
+        z = loadF32(operands.lookup(OperandKind::sink), {h});
+      else if (kind == NormalizerKind::softmax_off_by_one)
+        z = f32(0.0);
+      if (z)
+        m = arith::MaximumFOp::create(b, m, z);
+      // m = -inf only without a sink: no chunk saw a key.
+      Value masked = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m,
+                                           negInf);
+      Value safeM = arith::SelectOp::create(b, masked, f32(0.0), m);
+      Value sum = forLoopCarry(
+          idx(0), splits, 1, {f32(0.0)}, [&](Value c, ValueRange carried) {
+            Value e = math::ExpOp::create(
+                b, arith::SubFOp::create(b, partialLseOf(c), safeM));
+            return SmallVector<Value>{
+                arith::AddFOp::create(b, carried[0], e)};
+          })[0];
+      if (z)
+        sum = arith::AddFOp::create(
+            b, sum, math::ExpOp::create(b, arith::SubFOp::create(b, z, safeM)));
+      total = arith::SelectOp::create(
+          b, masked, negInf,
+          arith::AddFOp::create(b, safeM, math::LogOp::create(b, sum)));
+      weight = [&, total, masked](Value c) -> Value {
+        Value w = math::ExpOp::create(
+            b, arith::SubFOp::create(b, partialLseOf(c), total));
+        return arith::SelectOp::create(b, masked, f32(0.0), w);
+      };
+    }
+    // out = sum_c weight_c * out_c, accumulated in f32.
+    forLoop(idx(0), idx(Dv), 1, [&](Value d) {
+      memref::StoreOp::create(b, f32(0.0), acc, ValueRange{d});
+    });
+    forLoop(idx(0), splits, 1, [&](Value c) {
+      Value w = weight(c);
+      Value partial = arith::AddIOp::create(b, first, c);
+      forLoop(idx(0), idx(Dv), 1, [&](Value d) {
+        Value o = memref::LoadOp::create(b, partialOut,
+                                         ValueRange{partial, r, d});
+        Value sum = arith::AddFOp::create(
+            b, memref::LoadOp::create(b, acc, ValueRange{d}),
+            arith::MulFOp::create(b, w, o));
+        memref::StoreOp::create(b, sum, acc, ValueRange{d});
+      });
+    });
+    Type outType = cast<MemRefType>(outView.getType()).getElementType();
+    forLoop(idx(0), idx(Dv), 1, [&](Value d) {
+      Value o = memref::LoadOp::create(b, acc, ValueRange{d});
+      if (outType != f32Type)
+        o = arith::TruncFOp::create(b, outType, o);
+      SmallVector<Value> indices(at);
+      indices.push_back(d);
+      memref::StoreOp::create(b, o, outView, indices);
+    });
+    if (lseRows)
+      memref::StoreOp::create(b, total, lseRows, at);
+  });
+  func::ReturnOp::create(b);
+}
