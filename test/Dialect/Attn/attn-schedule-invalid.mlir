@@ -37,3 +37,11 @@ func.func @stages(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) {schedule = #attn.schedule<stages = 2>} -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>
 }
+
+// -----
+
+func.func @not_normal_form(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>) -> tensor<?x?x2x32xf32> {
+  // expected-error @+1 {{attn-schedule needs the mask in normal form; run attn-simplify-mask first}}
+  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) mask(not<not<causal>>) -> tensor<?x?x2x32xf32>
+  return %out : tensor<?x?x2x32xf32>
+}

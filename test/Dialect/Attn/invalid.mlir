@@ -1222,7 +1222,7 @@ func.func @tiling_listed_without_sparse(%q: tensor<2x16x4x8xf32>, %k: tensor<2x1
 // -----
 
 func.func @tiling_disjuncts_without_or(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
-  // expected-error @+1 {{tiling kv_tiles = disjuncts needs an 'or' mask; use kv_tiles = bounds}}
+  // expected-error @+1 {{tiling kv_tiles = disjuncts needs an 'or' of conjunctions of causal, sliding_window, sinks, chunked and constant prefix_lm masks; use kv_tiles = tile_table}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(causal) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = disjuncts, split_kv = 1>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }
@@ -1230,7 +1230,7 @@ func.func @tiling_disjuncts_without_or(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16
 // -----
 
 func.func @tiling_vertical_slash_without_mask(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
-  // expected-error @+1 {{tiling kv_tiles = vertical_slash needs a vertical_slash mask}}
+  // expected-error @+1 {{tiling kv_tiles = vertical_slash needs a vertical_slash mask, alone or and-ed with causal, sliding_window, sinks, chunked and constant prefix_lm masks; use kv_tiles = tile_table}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = vertical_slash, split_kv = 1>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }
@@ -1248,5 +1248,29 @@ func.func @tiling_crosses_page(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf3
 func.func @tiling_negative_split(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
   // expected-error @+1 {{tiling split_kv must be a chunk count, or 0 for one the runtime picks per launch; got -1}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = bounds, split_kv = -1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_disjuncts_unbounded(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling kv_tiles = disjuncts needs an 'or' of conjunctions of causal, sliding_window, sinks, chunked and constant prefix_lm masks; use kv_tiles = tile_table}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) mask(or<causal, not<sinks<4>>>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = disjuncts, split_kv = 1>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @tiling_vertical_slash_under_or(%q: tensor<2x128x8x64xf16>, %k: tensor<2x128x8x64xf16>, %v: tensor<2x128x8x64xf16>, %vert: tensor<2x8x16xi32>, %sl: tensor<1x8x32xi32>) -> tensor<2x128x8x64xf16> {
+  // expected-error @+1 {{tiling kv_tiles = vertical_slash needs a vertical_slash mask, alone or and-ed with}}
+  %0 = attn.attention q(%q : tensor<2x128x8x64xf16>) k(%k : tensor<2x128x8x64xf16>) v(%v : tensor<2x128x8x64xf16>) vertical(%vert : tensor<2x8x16xi32>) slash(%sl : tensor<1x8x32xi32>) mask(or<causal, vertical_slash>) {tiling = #attn.tiling<rows = 64, head_group = 1, block_kv = 64, kv_tiles = vertical_slash, split_kv = 1>} -> tensor<2x128x8x64xf16>
+  return %0 : tensor<2x128x8x64xf16>
+}
+
+// -----
+
+func.func @tiling_head_group_with_alibi(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x2x8xf32>, %v: tensor<2x16x2x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{tiling head_group 2 packs query heads into one tile, but the op depends on the head (a per-head mask, ALiBi, a per-head bias or score_mod, or a sink); use head_group = 1}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x2x8xf32>) v(%v : tensor<2x16x2x8xf32>) mask(causal) score(alibi) {tiling = #attn.tiling<rows = 16, head_group = 2, block_kv = 16, kv_tiles = bounds, split_kv = 1>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/MaskShapes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpImplementation.h"
@@ -364,6 +365,12 @@ static LogicalResult verifyTiling(AttentionOp op, const ProblemShape &shape) {
     return op.emitOpError()
            << "tiling head_group " << group
            << " must be 1 or the GQA group (query heads / kv heads)";
+  if (group > 1 && !isHeadIndependent(op))
+    return op.emitOpError()
+           << "tiling head_group " << group
+           << " packs query heads into one tile, but the op depends on the "
+              "head (a per-head mask, ALiBi, a per-head bias or score_mod, "
+              "or a sink); use head_group = 1";
   if (op.getKvStorage() == KVStorage::paged) {
     int64_t pageSize = op.getK().getType().getDimSize(
         op.getLayout() == Layout::bhsd ? 2 : 1);
@@ -376,29 +383,28 @@ static LogicalResult verifyTiling(AttentionOp op, const ProblemShape &shape) {
   }
   MaskAttrInterface mask = op.getMaskAttr();
   switch (tiling.getKvTiles()) {
-  case KVTileWalk::listed_blocks: {
-    auto sparse = dyn_cast_or_null<BlockSparseAttr>(mask);
-    if (!sparse || sparse.getBlockQ() % tiling.getQueryPositions() != 0 ||
-        sparse.getBlockKv() % tiling.getBlockKv() != 0)
+  case KVTileWalk::listed_blocks:
+    if (!walksListedBlocks(mask, tiling.getQueryPositions(),
+                           tiling.getBlockKv()))
       return op.emitOpError()
              << "tiling kv_tiles = listed_blocks needs a block_sparse mask "
                 "whose blocks the tiles divide; use kv_tiles = tile_table";
     break;
-  }
   case KVTileWalk::disjuncts:
-    if (!isa_and_nonnull<OrAttr>(mask))
-      return op.emitOpError() << "tiling kv_tiles = disjuncts needs an 'or' "
-                                 "mask; use kv_tiles = bounds";
+    if (!isa_and_nonnull<OrAttr>(mask) || !boundedDisjuncts(mask))
+      return op.emitOpError()
+             << "tiling kv_tiles = disjuncts needs an 'or' of conjunctions of "
+                "causal, sliding_window, sinks, chunked and constant "
+                "prefix_lm masks; use kv_tiles = tile_table";
     break;
-  case KVTileWalk::vertical_slash: {
-    bool found = false;
-    if (mask)
-      mask.walk([&](VerticalSlashAttr) { found = true; });
-    if (!found)
-      return op.emitOpError() << "tiling kv_tiles = vertical_slash needs a "
-                                 "vertical_slash mask";
+  case KVTileWalk::vertical_slash:
+    if (!listedVerticalSlash(mask))
+      return op.emitOpError()
+             << "tiling kv_tiles = vertical_slash needs a vertical_slash "
+                "mask, alone or and-ed with causal, sliding_window, sinks, "
+                "chunked and constant prefix_lm masks; use kv_tiles = "
+                "tile_table";
     break;
-  }
   case KVTileWalk::bounds:
   case KVTileWalk::tile_table:
     break;

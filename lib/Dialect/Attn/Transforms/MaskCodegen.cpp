@@ -21,14 +21,6 @@ using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
-SmallVector<MaskAttrInterface> mlir::attn::conjuncts(MaskAttrInterface mask) {
-  if (auto andAttr = dyn_cast_or_null<AndAttr>(mask))
-    return SmallVector<MaskAttrInterface>(andAttr.getOperands());
-  if (mask)
-    return {mask};
-  return {};
-}
-
 template <typename CombineOp, typename ListAttr>
 FailureOr<Value> TileBuilder::emitMaskList(ListAttr list, Value qi, Value ki) {
   Value result;

@@ -60,37 +60,10 @@ static std::pair<int64_t, int64_t> tileSizes(AttentionOp op,
 
 /// The query heads one q tile packs: the GQA group (Hq / Hkv) when nothing
 /// depends on the head and the group divides the rows; else 1.
-static int64_t headGroup(AttentionOp op, MaskAttrInterface mask,
-                         int64_t rows) {
+static int64_t headGroup(AttentionOp op, int64_t rows) {
   ProblemShape shape = op.getProblemShape();
   int64_t group = shape.numQHeads / shape.numKVHeads;
-  if (group <= 1 || rows % group != 0)
-    return 1;
-  // The heads of a group share a tile's kv loop and element code, so
-  // nothing may depend on the head.
-  if (mask) {
-    bool perHead = false;
-    mask.walk([&](MaskAttrInterface m) {
-      perHead |= isa<OnHeadsAttr, VerticalSlashAttr, BlockSparseAttr>(m);
-    });
-    if (perHead)
-      return 1;
-  }
-  if (ArrayAttr mods = op.getScoreModsAttr())
-    for (Attribute mod : mods) {
-      if (isa<AlibiAttr>(mod))
-        return 1;
-      if (auto bias = dyn_cast<BiasAttr>(mod);
-          bias && llvm::is_contained(bias.getDims(), BiasDim::h))
-        return 1;
-      if (isa<ScoreModMarkerAttr>(mod)) {
-        Block &body = op.getScoreMod().front();
-        if (body.getNumArguments() > 5 || !body.getArgument(2).use_empty())
-          return 1;
-      }
-    }
-  if (op.getNormalizerOrDefault().getKind() ==
-      NormalizerKind::softmax_with_sink)
+  if (group <= 1 || rows % group != 0 || !isHeadIndependent(op))
     return 1;
   return group;
 }
@@ -102,16 +75,14 @@ static KVTileWalk kvTileWalk(MaskAttrInterface mask, int64_t positions,
   if (!mask)
     return KVTileWalk::bounds;
   // Block-sparse masks whose blocks the tiles divide walk their lists.
-  if (auto sparse = dyn_cast<BlockSparseAttr>(mask))
-    if (sparse.getBlockQ() % positions == 0 &&
-        sparse.getBlockKv() % blockKV == 0)
-      return KVTileWalk::listed_blocks;
+  if (walksListedBlocks(mask, positions, blockKV))
+    return KVTileWalk::listed_blocks;
   // Conjunctions of masks with loop bounds and analytic full tiles, and
   // unions of such conjunctions, need no table. Neighborhoods have loop
   // bounds but no analytic full tiles, so they take the table (the runtime
   // caches it per shape). A vertical-slash conjunct finds its tiles from
   // its index lists.
-  if (auto disjuncts = boundedDisjuncts(mask))
+  if (boundedDisjuncts(mask))
     return isa<OrAttr>(mask) ? KVTileWalk::disjuncts : KVTileWalk::bounds;
   if (listedVerticalSlash(mask))
     return KVTileWalk::vertical_slash;
@@ -145,6 +116,10 @@ FailureOr<TilingAttr> mlir::attn::decideTiling(AttentionOp op,
     return op.emitOpError() << "paged storage needs a static page size";
   // Decisions read the mask in normal form (attn-simplify-mask runs first).
   MaskAttrInterface mask = op.getMaskAttr();
+  if (mask && simplifyMask(mask) != mask)
+    return op.emitOpError()
+           << "attn-schedule needs the mask in normal form; run "
+              "attn-simplify-mask first";
   auto [rows, blockKV] = tileSizes(op, mask, options);
   if (rows < 1 || blockKV < 1)
     return op.emitOpError() << "tile sizes must be positive, got rows "
@@ -153,7 +128,7 @@ FailureOr<TilingAttr> mlir::attn::decideTiling(AttentionOp op,
     return op.emitOpError()
            << "block_kv " << blockKV << " must divide the page size "
            << pageSize << ", so that a kv tile never crosses a page";
-  int64_t group = headGroup(op, mask, rows);
+  int64_t group = headGroup(op, rows);
   KVTileWalk walk = kvTileWalk(mask, rows / group, blockKV);
   // Split-KV: the schedule's count when given (1 disables it), else the
   // target's; 0: the kernel can split, and the runtime picks the count per

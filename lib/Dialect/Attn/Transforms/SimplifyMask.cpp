@@ -58,10 +58,24 @@ struct AttnSimplifyMaskPass final
     : mlir::attn::impl::AttnSimplifyMaskPassBase<AttnSimplifyMaskPass> {
   using Base::Base;
   void runOnOperation() override {
-    getOperation()->walk([](AttentionOp op) {
-      if (MaskAttrInterface mask = op.getMaskAttr())
-        op.setMaskAttr(simplifyMask(mask));
+    WalkResult result = getOperation()->walk([](AttentionOp op) {
+      MaskAttrInterface mask = op.getMaskAttr();
+      if (!mask)
+        return WalkResult::advance();
+      MaskAttrInterface simple = simplifyMask(mask);
+      if (simple == mask)
+        return WalkResult::advance();
+      // A recorded tiling was decided for the mask as written.
+      if (op.getTilingAttr()) {
+        op.emitOpError() << "has a tiling decided for its mask as written; "
+                            "simplify the mask before attn-schedule";
+        return WalkResult::interrupt();
+      }
+      op.setMaskAttr(simple);
+      return WalkResult::advance();
     });
+    if (result.wasInterrupted())
+      signalPassFailure();
   }
 };
 } // namespace

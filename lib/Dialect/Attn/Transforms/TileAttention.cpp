@@ -25,47 +25,6 @@ using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
 //===----------------------------------------------------------------------===//
-// Mask shapes the schedule and the loop agree on
-//===----------------------------------------------------------------------===//
-
-/// Whether `m` is an interval around the query with analytic loop bounds
-/// and full-tile test.
-static bool isBounded(MaskAttrInterface m) {
-  auto prefix = dyn_cast<PrefixLMAttr>(m);
-  return isa<CausalAttr, SlidingWindowAttr, SinksAttr, ChunkedAttr>(m) ||
-         (prefix && prefix.getLength());
-}
-
-std::optional<SmallVector<SmallVector<MaskAttrInterface>>>
-mlir::attn::boundedDisjuncts(MaskAttrInterface mask) {
-  SmallVector<SmallVector<MaskAttrInterface>> result;
-  SmallVector<MaskAttrInterface> operands;
-  if (auto orAttr = dyn_cast_or_null<OrAttr>(mask))
-    operands.assign(orAttr.getOperands().begin(), orAttr.getOperands().end());
-  else if (mask)
-    operands.push_back(mask);
-  for (MaskAttrInterface operand : operands) {
-    SmallVector<MaskAttrInterface> parts = conjuncts(operand);
-    if (!llvm::all_of(parts, isBounded))
-      return std::nullopt;
-    result.push_back(parts);
-  }
-  return result;
-}
-
-VerticalSlashAttr
-mlir::attn::listedVerticalSlash(MaskAttrInterface mask) {
-  VerticalSlashAttr found;
-  for (MaskAttrInterface part : conjuncts(mask)) {
-    if (auto vs = dyn_cast<VerticalSlashAttr>(part); vs && !found)
-      found = vs;
-    else if (!isBounded(part))
-      return {};
-  }
-  return found;
-}
-
-//===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
 

@@ -6,8 +6,8 @@
 //
 // The schedule (attn-schedule) decides how an attn.attention is tiled and
 // records it as #attn.tiling on the op; attn-tile builds the flash loop of
-// one work item from that record. The mask helpers here are shared by the
-// two: the schedule picks a kv-tile walk from them, attn-tile walks it.
+// one work item from that record. Both read the mask through the predicates
+// of MaskShapes.h, which the op verifier checks a recorded tiling against.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +15,7 @@
 #define ATTN_DIALECT_ATTN_TRANSFORMS_TILING_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/MaskShapes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace mlir::attn {
@@ -36,20 +37,6 @@ FailureOr<TilingAttr> decideTiling(AttentionOp op,
 
 /// The keys per page of `op`'s paged kv storage; 0 for other storage.
 int64_t getPageSize(AttentionOp op);
-
-/// The conjuncts of `mask` (itself when it is not an `and`; none when null).
-SmallVector<MaskAttrInterface> conjuncts(MaskAttrInterface mask);
-
-/// The disjuncts of `mask` (an `or`, or a single operand) as conjunctions of
-/// interval masks with analytic bounds and full-tile tests (causal,
-/// sliding_window, sinks, chunked, constant prefix_lm); none when some part
-/// is not such an interval.
-std::optional<SmallVector<SmallVector<MaskAttrInterface>>>
-boundedDisjuncts(MaskAttrInterface mask);
-
-/// The vertical-slash conjunct of `mask` when the rest of the conjunction is
-/// bounded intervals: its kv tiles come from the index lists in the kernel.
-VerticalSlashAttr listedVerticalSlash(MaskAttrInterface mask);
 
 /// Replaces `func`, whose body is one scheduled attn.attention on its
 /// arguments, by the tile-level kernel of one work item (see attn-tile).
