@@ -2,13 +2,13 @@
 #
 # cmake -DOUTPUT=... -DVERSION=... -DDESCRIBE=... -DSOURCE_DIR=... -P BuildId.cmake
 # writes a header with the version, the git description and a SHA-256 over
-# the compiler's sources (paths relative to SOURCE_DIR, sorted).
+# the files CompilerSources.cmake lists (paths relative to SOURCE_DIR,
+# sorted).
 #
 #===----------------------------------------------------------------------===#
-file(GLOB_RECURSE sources RELATIVE ${SOURCE_DIR}
-  ${SOURCE_DIR}/lib/*.cpp ${SOURCE_DIR}/lib/*.h
-  ${SOURCE_DIR}/include/attn/*.h ${SOURCE_DIR}/include/attn/*.td
-  ${SOURCE_DIR}/dialects/*.td)
+include(${CMAKE_CURRENT_LIST_DIR}/CompilerSources.cmake)
+list(TRANSFORM ATTN_COMPILER_SOURCE_GLOBS PREPEND ${SOURCE_DIR}/)
+file(GLOB_RECURSE sources RELATIVE ${SOURCE_DIR} ${ATTN_COMPILER_SOURCE_GLOBS})
 list(SORT sources)
 set(all "")
 foreach(source IN LISTS sources)

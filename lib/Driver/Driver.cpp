@@ -13,18 +13,23 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::attn;
 
 llvm::StringRef mlir::attn::compilerBuildId() {
-  return ATTN_VERSION "+" ATTN_GIT_DESCRIBE "+src." ATTN_SOURCE_HASH;
+  // The LLVM/MLIR libraries are shared: a point release changes the code
+  // without changing Attn's sources.
+  return ATTN_VERSION "+" ATTN_GIT_DESCRIBE "+src." ATTN_SOURCE_HASH
+                      "+llvm." LLVM_VERSION_STRING;
 }
 
 std::string TargetOptions::describe() const {
-  return llvm::formatv("cpu:{0}:{1}:vw{2}:rows{3}:bk{4}", cpu.name,
-                       cpu.features, cpu.vectorWidth, rows, blockKV)
+  return llvm::formatv("{0}:{1}:{2}:vw{3}:rows{4}:bk{5}:split{6}",
+                       tiling.target, cpu.name, cpu.features, cpu.vectorWidth,
+                       tiling.rows, tiling.blockKV, tiling.splitKV)
       .str();
 }
 
@@ -46,6 +51,9 @@ SpecCompiler::~SpecCompiler() = default;
 
 LogicalResult SpecCompiler::import(std::unique_ptr<llvm::MemoryBuffer> spec,
                                    const SpecOverrides &overrides) {
+  // One spec per compiler: the hash and the module must describe the same.
+  assert(!specModule && sourceMgr.getNumBuffers() == 0 &&
+         "SpecCompiler::import is called once");
   specText = spec->getBuffer().str();
   // The hash covers the overrides too.
   specText += "\n# overrides: dtype " + overrides.dtype + ", split_kv " +
@@ -81,7 +89,7 @@ llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
   }
   OwningOpRef<ModuleOp> module = specModule->clone();
   PassManager pm(&ctx);
-  buildTilePipeline(pm, TilingOptions{"cpu", target.rows, target.blockKV});
+  buildTilePipeline(pm, target.tiling);
   if (emit != EmitKind::Tile)
     buildCPUKernelPipeline(pm, target.cpu.vectorWidth);
   if (failed(pm.run(*module)))

@@ -24,6 +24,7 @@ void mlir::attn::buildTilePipeline(OpPassManager &pm,
   schedule.target = options.target;
   schedule.rows = options.rows;
   schedule.blockKV = options.blockKV;
+  schedule.splitKV = options.splitKV;
   pm.addPass(createAttnSchedulePass(schedule));
   pm.addPass(createAttnTilePass());
   pm.addPass(createCanonicalizerPass());
@@ -32,7 +33,10 @@ void mlir::attn::buildTilePipeline(OpPassManager &pm,
 
 void mlir::attn::buildCPUPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
-  buildTilePipeline(pm, TilingOptions{"cpu", options.rows, options.blockKV});
+  TilingOptions tiling;
+  tiling.rows = options.rows;
+  tiling.blockKV = options.blockKV;
+  buildTilePipeline(pm, tiling);
   buildCPUKernelPipeline(pm, options.vectorWidth);
 }
 

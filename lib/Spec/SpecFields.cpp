@@ -730,11 +730,6 @@ LogicalResult SpecImporter::readSchedule(const SpecNode *node) {
       if (failed(v))
         return failure();
       values[i] = *v;
-      // Fields no target reads yet are refused rather than ignored.
-      if (key == "warps" || key == "stages")
-        return errorAt(value)()
-               << "is not read by any target yet (the CPU target has no "
-                  "warps or pipeline stages); remove it";
       if (failed(ScheduleAttr::verify(errorAt(value), i == 0 ? *v : 0,
                                       i == 1 ? *v : 0, i == 2 ? *v : 0,
                                       i == 3 ? *v : 0, i == 4 ? *v : 0)))

@@ -71,8 +71,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   registerAsmPrinterCLOptions();
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "attn-compile (Attn " << attn::compilerBuildId() << ", LLVM/MLIR "
-       << LLVM_VERSION_STRING << ")\n";
+    os << "attn-compile (Attn " << attn::compilerBuildId() << ")\n";
   });
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(

@@ -366,9 +366,25 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
   EXPECT_EQ(loadEdited("query_positions", "8", "q_tiles"),
             "the manifest is inconsistent: 'work.q_tiles.query_positions' "
             "differs from 'tile.query_positions'");
-  EXPECT_EQ(loadEdited("kv_splits", "2", "work"),
-            "the manifest splits the kv range (work.kv_splits = 2), which "
-            "the CPU launch does not do");
+  EXPECT_EQ(loadEdited("kv_splits", "1", "work"),
+            "the manifest is inconsistent: a kernel that splits its kv range "
+            "('work.kv_splits' not 1) and the 'partial_out' parameter go "
+            "together");
+  EXPECT_EQ(loadEdited("kv_tiles", "\"tile_table\""),
+            "the manifest is inconsistent: 'tile.kv_tiles' = 'tile_table', "
+            "'checks.tile_table_mask' and the 'tile_kinds' parameter go "
+            "together");
+  EXPECT_EQ(loadEdited("kv_tiles", "\"spiral\""),
+            "the manifest has an unknown 'tile.kv_tiles' 'spiral'");
+  EXPECT_EQ(loadEdited("rows", "7"),
+            "the manifest is inconsistent: 'tile.rows' must be "
+            "'tile.query_positions' x 'tile.head_group' (16)");
+  EXPECT_EQ(loadEdited("of", "\"longest_q_sequence\"", "q_tiles"),
+            "the manifest is inconsistent: 'work.q_tiles.of' is "
+            "'longest_q_sequence', expected 'q_len' for contiguous storage");
+  EXPECT_EQ(loadEdited("block_q", "0", "block_sparse"),
+            "the manifest is inconsistent: 'checks.block_sparse' sizes must "
+            "be positive");
   EXPECT_EQ(loadEdited("format", "2", ""),
             "the manifest has format 2, expected 3; recompile the kernel "
             "with this version of Attn");
@@ -386,6 +402,10 @@ TEST_F(KernelCAPITest, LoadFailuresAreReported) {
   EXPECT_EQ(
       attn_kernel_load(libraryPath.c_str(), "/nonexistent.json", &missing),
       ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(attn_kernel_load("", manifestPath.c_str(), &missing),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(),
+               "attn_kernel_load: the artifact path is empty");
   EXPECT_EQ(attn_kernel_launch(nullptr, nullptr, 0, threads(0)),
             ATTN_ERROR_INVALID_ARGUMENT);
 }

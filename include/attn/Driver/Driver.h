@@ -15,6 +15,7 @@
 #define ATTN_DRIVER_DRIVER_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Tiling.h"
 #include "attn/Spec/SpecImport.h"
 #include "attn/Target/CPU/CPUTarget.h"
 #include "mlir/IR/MLIRContext.h"
@@ -49,8 +50,8 @@ enum class EmitKind {
 /// besides the spec: everything the spec hash covers.
 struct TargetOptions {
   HostCPU cpu = detectHostCPU();
-  /// The schedule's defaults (attn-schedule's options).
-  int64_t rows = 128, blockKV = 64;
+  /// The schedule's defaults for the target (attn-schedule's options).
+  TilingOptions tiling;
 
   /// The target as the spec hash sees it.
   std::string describe() const;

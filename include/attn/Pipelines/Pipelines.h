@@ -23,9 +23,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "rows",
       llvm::cl::desc(
           "rows per q tile (query positions x the GQA group packed into it)"),
-      llvm::cl::init(128)};
+      llvm::cl::init(TilingOptions().rows)};
   PassOptions::Option<int64_t> blockKV{
-      *this, "block-kv", llvm::cl::desc("keys per tile"), llvm::cl::init(64)};
+      *this, "block-kv", llvm::cl::desc("keys per tile"),
+      llvm::cl::init(TilingOptions().blockKV)};
 };
 
 /// attn (spec level) -> the tile level: simplify the mask, write defaults

@@ -57,6 +57,9 @@ extern "C" attn_status attn_kernel_load(const char *artifactPath,
   if (!artifactPath || !manifestPath || !kernel)
     return setError(ATTN_ERROR_INVALID_ARGUMENT,
                     "attn_kernel_load: a path or the result pointer is NULL");
+  if (!*artifactPath)
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_load: the artifact path is empty");
   std::ifstream in(manifestPath);
   if (!in)
     return setError(ATTN_ERROR_NOT_FOUND, std::string("cannot read '") +
@@ -64,9 +67,6 @@ extern "C" attn_status attn_kernel_load(const char *artifactPath,
   std::stringstream text;
   text << in.rdbuf();
   std::string error;
-  if (!*artifactPath)
-    return setError(ATTN_ERROR_INVALID_ARGUMENT,
-                    "attn_kernel_load: the artifact path is empty");
   return wrap(loadKernel(artifactPath, "", text.str(), error), error, kernel);
 }
 
@@ -92,16 +92,28 @@ extern "C" const char *attn_kernel_manifest(const attn_kernel *kernel) {
   return kernel ? kernel->kernel->manifest().text.c_str() : nullptr;
 }
 
+/// The parameters a caller passes, in call order (the runtime fills the
+/// internal ones: tile tables, split-KV partial rows).
+static std::vector<const ParamSpec *> callerParams(const attn_kernel *kernel) {
+  std::vector<const ParamSpec *> params;
+  for (const ParamSpec &p : kernel->kernel->params())
+    if (!p.internal)
+      params.push_back(&p);
+  return params;
+}
+
 extern "C" int32_t attn_kernel_num_params(const attn_kernel *kernel) {
-  return kernel ? static_cast<int32_t>(kernel->kernel->params().size()) : 0;
+  return kernel ? static_cast<int32_t>(callerParams(kernel).size()) : 0;
 }
 
 extern "C" const char *attn_kernel_param_name(const attn_kernel *kernel,
                                               int32_t index) {
-  if (!kernel || index < 0 ||
-      index >= static_cast<int32_t>(kernel->kernel->params().size()))
+  if (!kernel || index < 0)
     return nullptr;
-  return kernel->kernel->params()[index].name.c_str();
+  std::vector<const ParamSpec *> params = callerParams(kernel);
+  if (index >= static_cast<int32_t>(params.size()))
+    return nullptr;
+  return params[index]->name.c_str();
 }
 
 extern "C" attn_status attn_kernel_validate(const attn_kernel *kernel,
@@ -124,7 +136,9 @@ extern "C" attn_status attn_kernel_launch(attn_kernel *kernel,
                                           const attn_launch_options *options) {
   if (!kernel)
     return setError(ATTN_ERROR_INVALID_ARGUMENT, "no kernel given");
+  // Zero or NULL options: the kernel's own device.
   LaunchOptions launch;
+  launch.device = kernel->kernel->device();
   if (options) {
     if (options->num_threads < 0)
       return setError(ATTN_ERROR_INVALID_ARGUMENT,

@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <iterator>
+
 using namespace attnrt;
 using json = nlohmann::json;
 
@@ -180,6 +183,64 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
         return false;
       }
       m.params.push_back(spec);
+    }
+    // The tile's walk, the work grid and the internal parameters describe
+    // one kernel; a hand-edited manifest where they disagree would make
+    // the launch pass the kernel what it does not read.
+    const std::string walk = tile.at("kv_tiles").get<std::string>();
+    static const char *walks[] = {"bounds", "disjuncts", "listed_blocks",
+                                  "vertical_slash", "tile_table"};
+    if (std::find(std::begin(walks), std::end(walks), walk) ==
+        std::end(walks)) {
+      error = "the manifest has an unknown 'tile.kv_tiles' '" + walk + "'";
+      return false;
+    }
+    if (tile.at("rows").get<int64_t>() != m.blockQ * m.headGroup) {
+      error = "the manifest is inconsistent: 'tile.rows' must be "
+              "'tile.query_positions' x 'tile.head_group' (" +
+              std::to_string(m.blockQ * m.headGroup) + ")";
+      return false;
+    }
+    const std::string of = work.at("q_tiles").at("of").get<std::string>();
+    if (of != (m.kvStorage == "ragged" ? "longest_q_sequence" : "q_len")) {
+      error = "the manifest is inconsistent: 'work.q_tiles.of' is '" + of +
+              "', expected '" +
+              (m.kvStorage == "ragged" ? "longest_q_sequence" : "q_len") +
+              "' for " + m.kvStorage + " storage";
+      return false;
+    }
+    if ((m.sparseBlockQ || m.sparseBlockKV) &&
+        (m.sparseBlockQ < 1 || m.sparseBlockKV < 1)) {
+      error = "the manifest is inconsistent: 'checks.block_sparse' sizes "
+              "must be positive";
+      return false;
+    }
+    auto hasInternal = [&](const char *name) {
+      return std::any_of(m.params.begin(), m.params.end(),
+                         [&](const ParamSpec &p) {
+                           return p.internal && p.name == name;
+                         });
+    };
+    for (const ParamSpec &p : m.params)
+      if (p.internal && p.name != "tile_kinds" && p.name != "partial_out" &&
+          p.name != "partial_lse") {
+        error = "the manifest has an unknown internal parameter '" + p.name +
+                "'";
+        return false;
+      }
+    bool table = walk == "tile_table";
+    if (table != static_cast<bool>(m.tableMask) ||
+        table != hasInternal("tile_kinds")) {
+      error = "the manifest is inconsistent: 'tile.kv_tiles' = 'tile_table', "
+              "'checks.tile_table_mask' and the 'tile_kinds' parameter go "
+              "together";
+      return false;
+    }
+    if ((m.numKVSplits != 1) != hasInternal("partial_out")) {
+      error = "the manifest is inconsistent: a kernel that splits its kv "
+              "range ('work.kv_splits' not 1) and the 'partial_out' "
+              "parameter go together";
+      return false;
     }
   } catch (const json::exception &e) {
     error = std::string("the manifest is malformed: ") + e.what();

@@ -24,22 +24,6 @@ func.func @dynamic_heads(%q: tensor<?x?x?x32xf32>, %k: tensor<?x?x?x32xf32>, %v:
 
 // -----
 
-func.func @warps(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>) -> tensor<?x?x2x32xf32> {
-  // expected-error @+1 {{schedule warps has no meaning for the cpu target; remove it}}
-  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) {schedule = #attn.schedule<warps = 4>} -> tensor<?x?x2x32xf32>
-  return %out : tensor<?x?x2x32xf32>
-}
-
-// -----
-
-func.func @stages(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>) -> tensor<?x?x2x32xf32> {
-  // expected-error @+1 {{schedule stages has no meaning for the cpu target; remove it}}
-  %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) {schedule = #attn.schedule<stages = 2>} -> tensor<?x?x2x32xf32>
-  return %out : tensor<?x?x2x32xf32>
-}
-
-// -----
-
 func.func @not_normal_form(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>) -> tensor<?x?x2x32xf32> {
   // expected-error @+1 {{attn-schedule needs the mask in normal form; run attn-simplify-mask first}}
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) mask(not<not<causal>>) -> tensor<?x?x2x32xf32>

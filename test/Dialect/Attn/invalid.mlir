@@ -1274,3 +1274,11 @@ func.func @tiling_head_group_with_alibi(%q: tensor<2x16x4x8xf32>, %k: tensor<2x1
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x2x8xf32>) v(%v : tensor<2x16x2x8xf32>) mask(causal) score(alibi) {tiling = #attn.tiling<rows = 16, head_group = 2, block_kv = 16, kv_tiles = bounds, split_kv = 1>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }
+
+// -----
+
+func.func @schedule_warps(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{schedule warps is not read by any target yet; remove it}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {schedule = #attn.schedule<warps = 4>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}

@@ -559,9 +559,9 @@ func.func @ragged_dynamic_documents(%q: tensor<?x8x64xf16>, %k: tensor<?x8x64xf1
 
 // CHECK-LABEL: func.func @schedule(
 // CHECK: %out = attn.attention q(%arg0 : tensor<2x128x8x64xf16>) k(%arg1 : tensor<2x128x8x64xf16>) v(%arg2 : tensor<2x128x8x64xf16>)
-// CHECK-SAME: mask(causal) {schedule = #attn.schedule<block_q = 128, block_kv = 64, warps = 8, stages = 2>} -> tensor<2x128x8x64xf16>
+// CHECK-SAME: mask(causal) {schedule = #attn.schedule<block_q = 128, block_kv = 64, split_kv = 2>} -> tensor<2x128x8x64xf16>
 func.func @schedule(%q: tensor<2x128x8x64xf16>, %k: tensor<2x128x8x64xf16>, %v: tensor<2x128x8x64xf16>) -> tensor<2x128x8x64xf16> {
-  %0 = attn.attention q(%q : tensor<2x128x8x64xf16>) k(%k : tensor<2x128x8x64xf16>) v(%v : tensor<2x128x8x64xf16>) mask(causal) {schedule = #attn.schedule<block_q = 128, block_kv = 64, warps = 8, stages = 2>} -> tensor<2x128x8x64xf16>
+  %0 = attn.attention q(%q : tensor<2x128x8x64xf16>) k(%k : tensor<2x128x8x64xf16>) v(%v : tensor<2x128x8x64xf16>) mask(causal) {schedule = #attn.schedule<block_q = 128, block_kv = 64, split_kv = 2>} -> tensor<2x128x8x64xf16>
   return %0 : tensor<2x128x8x64xf16>
 }
 
@@ -636,13 +636,13 @@ func.func @unequal_head_dims(%q: tensor<2x128x16x192xbf16>, %k: tensor<2x128x16x
 // CHECK-NEXT: ^bb0(%arg10: f32, %arg11: index, %arg12: index, %arg13: index, %arg14: index, %arg15: f32):
 // CHECK-NEXT: %0 = arith.mulf %arg10, %arg15 : f32
 // CHECK-NEXT: attn.yield %0 : f32
-// CHECK-NEXT: } {layout = #attn.layout<bhsd>, scale = 1.250000e-01 : f64, schedule = #attn.schedule<block_q = 64, block_kv = 64, warps = 4, stages = 4>} -> tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>
+// CHECK-NEXT: } {layout = #attn.layout<bhsd>, scale = 1.250000e-01 : f64, schedule = #attn.schedule<block_q = 64, block_kv = 64, split_kv = 4>} -> tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>
 func.func @everything(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, %v: tensor<2x2x128x32xbf16>, %bias: tensor<2x1x128x128xbf16>, %dq: tensor<2x128xi32>, %dkv: tensor<2x128xi32>, %len: tensor<2xi32>, %slopes: tensor<8xf32>, %sink: tensor<8xf32>, %hp: tensor<8x1xf32>) -> (tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>) {
   %0, %1 = attn.attention q(%q : tensor<2x8x128x64xbf16>) k(%k : tensor<2x2x128x64xbf16>) v(%v : tensor<2x2x128x32xbf16>) bias(%bias : tensor<2x1x128x128xbf16>) doc_q(%dq : tensor<2x128xi32>) doc_kv(%dkv : tensor<2x128xi32>) prefix_len(%len : tensor<2xi32>) alibi_slopes(%slopes : tensor<8xf32>) sink(%sink : tensor<8xf32>) head_params(%hp : tensor<8x1xf32>) mask(and<document, or<causal, prefix_lm<operand>>, on_heads<heads = [0, 1], mask = or<sinks<4>, sliding_window<left = 32>>>>) score(bias<[b, h, q, k]>, alibi<operand>, score_mod, softcap<50.0>) normalizer<softmax_with_sink> score_mod {
   ^bb0(%s: f32, %b: index, %h: index, %qi: index, %ki: index, %p: f32):
     %r = arith.mulf %s, %p : f32
     attn.yield %r : f32
-  } {layout = #attn.layout<bhsd>, scale = 0.125 : f64, schedule = #attn.schedule<block_q = 64, block_kv = 64, warps = 4, stages = 4>} -> tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>
+  } {layout = #attn.layout<bhsd>, scale = 0.125 : f64, schedule = #attn.schedule<block_q = 64, block_kv = 64, split_kv = 4>} -> tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>
   return %0, %1 : tensor<2x8x128x32xbf16>, tensor<2x8x128xf32>
 }
 

@@ -641,23 +641,25 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    int64_t blockQ, int64_t blockKV,
                                    int64_t warps, int64_t stages,
                                    int64_t splitKV) {
+  // Fields no target reads yet are refused rather than ignored (the CPU
+  // target has no warps or pipeline stages).
+  for (auto [name, value] : {std::pair<StringRef, int64_t>{"warps", warps},
+                             {"stages", stages}})
+    if (value != 0)
+      return emitError() << "schedule " << name
+                         << " is not read by any target yet; remove it";
   for (auto [name, value] : {std::pair<StringRef, int64_t>{"block_q", blockQ},
-                             {"block_kv", blockKV},
-                             {"warps", warps}}) {
+                             {"block_kv", blockKV}}) {
     if (value < 0 || (value != 0 && !llvm::isPowerOf2_64(value)))
       return emitError() << "schedule " << name
                          << " must be a power of two (or 0 to let the "
                             "compiler choose), got "
                          << value;
   }
-  for (auto [name, value] : {std::pair<StringRef, int64_t>{"stages", stages},
-                             {"split_kv", splitKV}}) {
-    if (value < 0)
-      return emitError() << "schedule " << name
-                         << " must be positive (or 0 to let the compiler "
-                            "choose), got "
-                         << value;
-  }
+  if (splitKV < 0)
+    return emitError() << "schedule split_kv must be positive (or 0 to let "
+                          "the compiler choose), got "
+                       << splitKV;
   return success();
 }
 

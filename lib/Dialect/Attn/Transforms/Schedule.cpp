@@ -98,16 +98,6 @@ FailureOr<TilingAttr> mlir::attn::decideTiling(AttentionOp op,
       !ProblemShape::isKnown(shape.numKVHeads) || shape.numKVHeads < 1)
     return op.emitOpError()
            << "scheduling needs static head counts and head dims";
-  if (ScheduleAttr schedule = op.getScheduleAttr()) {
-    // Fields no code reads yet are refused rather than ignored.
-    for (auto [name, value] :
-         {std::pair<StringRef, int64_t>{"warps", schedule.getWarps()},
-          {"stages", schedule.getStages()}})
-      if (value)
-        return op.emitOpError()
-               << "schedule " << name << " has no meaning for the "
-               << options.target << " target; remove it";
-  }
   if (options.splitKV < 0)
     return op.emitOpError() << "split-kv must be a chunk count, or 0 for "
                                "one the runtime picks per launch; got "

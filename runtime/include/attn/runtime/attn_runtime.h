@@ -96,8 +96,9 @@ attn_status attn_kernel_load_bytes(const void *artifact, size_t size,
  * kernel. docs/runtime.md documents the fields. */
 const char *attn_kernel_manifest(const attn_kernel *kernel);
 
-/* The number of parameters and the name of parameter `index`, in call
- * order (NULL when out of range). */
+/* The number of parameters a caller passes and the name of parameter
+ * `index`, in call order (NULL when out of range). The runtime fills the
+ * kernel's internal parameters (tile tables, split-KV rows) itself. */
 int32_t attn_kernel_num_params(const attn_kernel *kernel);
 const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
 
@@ -106,10 +107,11 @@ const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
 attn_status attn_kernel_validate(const attn_kernel *kernel,
                                  const attn_arg *args, int32_t num_args);
 
-/* Where a launch runs. Zero-initialized (or NULL options): the host CPU,
- * no stream, all hardware threads. */
+/* Where a launch runs. Zero-initialized (or NULL options): the kernel's own
+ * device kind (the host for CPU kernels), device 0, no stream, all hardware
+ * threads. */
 typedef struct attn_launch_options {
-  attn_device_kind device; /* 0 or ATTN_DEVICE_CPU: the host */
+  attn_device_kind device; /* 0: the kernel's device kind */
   int32_t device_id;
   void *stream;        /* a CUDA stream for GPU kernels; NULL on the CPU */
   int32_t num_threads; /* CPU worker threads, 0: all */

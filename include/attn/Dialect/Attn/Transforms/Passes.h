@@ -8,6 +8,7 @@
 #define ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Tiling.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::attn {

@@ -96,12 +96,15 @@ def AttnSchedulePass : Pass<"attn-schedule"> {
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
            "the target the schedule is for (named in its errors)">,
-    Option<"rows", "rows", "int64_t", /*default=*/"128",
+    Option<"rows", "rows", "int64_t",
+           /*default=*/"::mlir::attn::TilingOptions().rows",
            "rows per q tile (query positions x the GQA group it packs), "
            "unless the op's schedule says otherwise">,
-    Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
+    Option<"blockKV", "block-kv", "int64_t",
+           /*default=*/"::mlir::attn::TilingOptions().blockKV",
            "keys per kv tile, unless the op's schedule says otherwise">,
-    Option<"splitKV", "split-kv", "int64_t", /*default=*/"0",
+    Option<"splitKV", "split-kv", "int64_t",
+           /*default=*/"::mlir::attn::TilingOptions().splitKV",
            "kv chunks per work item unless the op's schedule says otherwise "
            "(0: the runtime picks per launch, 1: never split)">
   ];
