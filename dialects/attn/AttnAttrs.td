@@ -300,6 +300,12 @@ def Attn_AlibiAttr : Attn_ScoreModAttr<"Alibi", "alibi",
   let parameters = (ins DefaultValuedParameter<"::mlir::attn::SlopeSource",
                             "::mlir::attn::SlopeSource::standard">:$slopes);
   let assemblyFormat = "(`<` $slopes^ `>`)?";
+  let extraClassDeclaration = [{
+    /// The ALiBi paper's standard slopes for `numHeads` heads: 2^(-8(h+1)/H)
+    /// for H a power of two; else those of the nearest smaller power of two,
+    /// then every other slope of the next larger one.
+    static ::llvm::SmallVector<double> getStandardSlopes(int64_t numHeads);
+  }];
 }
 
 def Attn_BiasAttr : Attn_ScoreModAttr<"Bias", "bias",

@@ -201,24 +201,6 @@ static FailureOr<double> interpretScoreMod(Block &body,
 // The reference
 //===----------------------------------------------------------------------===//
 
-/// Standard ALiBi slopes (as convert-attn-to-cpu computes them).
-static std::vector<double> alibiSlopes(int64_t n) {
-  auto powerOfTwo = [](int64_t m) {
-    std::vector<double> s;
-    double start = std::exp2(-8.0 / double(m));
-    for (int64_t i = 0; i < m; ++i)
-      s.push_back(std::pow(start, double(i + 1)));
-    return s;
-  };
-  int64_t closest = int64_t(1) << int(std::floor(std::log2(double(n))));
-  std::vector<double> slopes = powerOfTwo(closest);
-  if (closest != n) {
-    std::vector<double> extra = powerOfTwo(2 * closest);
-    for (size_t i = 0; int64_t(slopes.size()) < n; i += 2)
-      slopes.push_back(extra[i]);
-  }
-  return slopes;
-}
 
 mask::Data
 mlir::attn::maskData(const std::map<std::string, HostTensor> &tensors,
@@ -314,7 +296,7 @@ LogicalResult mlir::attn::computeReference(
 
   double scale = op.getScaleOrDefault();
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
-  std::vector<double> slopes = alibiSlopes(Hq);
+  SmallVector<double> slopes = AlibiAttr::getStandardSlopes(Hq);
 
   mask::Node maskModel;
   MaskAttrInterface maskAttr = op.getMaskAttr();

@@ -684,3 +684,23 @@ LogicalResult TilingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << "): a q tile holds whole groups of query heads";
   return success();
 }
+
+SmallVector<double> AlibiAttr::getStandardSlopes(int64_t numHeads) {
+  auto powerOfTwo = [](int64_t n) {
+    SmallVector<double> slopes;
+    double start = std::exp2(-8.0 / double(n));
+    for (int64_t i = 0; i < n; ++i)
+      slopes.push_back(std::pow(start, double(i + 1)));
+    return slopes;
+  };
+  if (numHeads < 1)
+    return {};
+  int64_t closest = int64_t(1) << int(std::floor(std::log2(double(numHeads))));
+  SmallVector<double> slopes = powerOfTwo(closest);
+  if (closest != numHeads) {
+    SmallVector<double> extra = powerOfTwo(2 * closest);
+    for (size_t i = 0; int64_t(slopes.size()) < numHeads; i += 2)
+      slopes.push_back(extra[i]);
+  }
+  return slopes;
+}

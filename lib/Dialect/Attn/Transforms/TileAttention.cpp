@@ -360,27 +360,6 @@ std::pair<Value, Value> TileBuilder::partialViews(Value partial) {
   return {rowsOut, rowsLse};
 }
 
-/// The standard ALiBi slopes for `numHeads` heads (the ALiBi paper's
-/// get_slopes: geometric for a power of two, interleaved otherwise).
-static SmallVector<float> standardAlibiSlopes(int64_t numHeads) {
-  auto powerOfTwo = [](int64_t n) {
-    SmallVector<float> slopes;
-    double start = std::exp2(-8.0 / static_cast<double>(n));
-    double slope = start;
-    for (int64_t i = 0; i < n; ++i, slope *= start)
-      slopes.push_back(static_cast<float>(slope));
-    return slopes;
-  };
-  int64_t closest = int64_t(1) << static_cast<int>(
-                        std::floor(std::log2(static_cast<double>(numHeads))));
-  SmallVector<float> slopes = powerOfTwo(closest);
-  if (closest != numHeads) {
-    SmallVector<float> extra = powerOfTwo(2 * closest);
-    for (int64_t i = 0; static_cast<int64_t>(slopes.size()) < numHeads; i += 2)
-      slopes.push_back(extra[i]);
-  }
-  return slopes;
-}
 
 Value TileBuilder::bindArguments(ArrayRef<Value> args) {
   layout = op.getLayout();
@@ -464,7 +443,9 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(kernel);
-          SmallVector<float> slopes = standardAlibiSlopes(Hq);
+          SmallVector<float> slopes;
+          for (double slope : AlibiAttr::getStandardSlopes(Hq))
+            slopes.push_back(static_cast<float>(slope));
           auto init = DenseElementsAttr::get(
               RankedTensorType::get({Hq}, f32Type), ArrayRef<float>(slopes));
           memref::GlobalOp::create(b, name, b.getStringAttr("private"),

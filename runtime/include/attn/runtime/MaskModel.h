@@ -4,9 +4,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// A plain C++ model of the attn mask algebra that the compiler (tile
-// analysis, loop bounds), the runtime (tile schedules of dynamic masks) and
-// the tools (reference, --explain) share. Semantics: DESIGN.md, "Semantics".
+// A plain C++ model of the attn mask algebra that the runtime (the tile
+// tables of masks without loop bounds), the compiler (the model it writes
+// into a manifest) and the tools (the reference, --explain, --mask-svg)
+// share. The kernels' own loop bounds and element code come from the
+// dialect (MaskCodegen.cpp), not from here. Semantics: DESIGN.md,
+// "Semantics".
 //
 // Two evaluations are kept apart on purpose:
 // - isVisible() is the definition, written pair by pair from the formulas;
