@@ -152,9 +152,10 @@ int main(int argc, char **argv) {
 
   SpecOverrides overrides;
   overrides.dtype = dtypeOverride;
-  if (splitKVOverride < 0)
-    return fail("--split-kv must be positive, got " +
-                llvm::Twine(splitKVOverride.getValue()));
+  if (splitKVOverride.getNumOccurrences() &&
+      (splitKVOverride < 1 || splitKVOverride > kMaxKVSplits))
+    return fail("--split-kv must be in [1, " + llvm::Twine(kMaxKVSplits) +
+                "], got " + llvm::Twine(splitKVOverride.getValue()));
   overrides.splitKV = splitKVOverride;
   if (!overrides.dtype.empty() && overrides.dtype != "f32" &&
       overrides.dtype != "f16" && overrides.dtype != "bf16")

@@ -368,8 +368,11 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
             "differs from 'tile.query_positions'");
   EXPECT_EQ(loadEdited("kv_splits", "1", "work"),
             "the manifest is inconsistent: a kernel that splits its kv range "
-            "('work.kv_splits' not 1) and the 'partial_out' parameter go "
-            "together");
+            "('work.kv_splits' not 1) and the 'partial_out' parameter (and "
+            "'partial_lse' for the softmax family) go together");
+  EXPECT_EQ(loadEdited("kv_splits", "257", "work"),
+            "the manifest is inconsistent: 'work.kv_splits' must be in "
+            "[1, 256] or \"per_launch\", got 257");
   EXPECT_EQ(loadEdited("kv_tiles", "\"tile_table\""),
             "the manifest is inconsistent: 'tile.kv_tiles' = 'tile_table', "
             "'checks.tile_table_mask' and the 'tile_kinds' parameter go "

@@ -517,6 +517,12 @@ int64_t Kernel::numItems(const Args &args) const {
   return q.shape[0] * m.numHeadGroups * tiles(q.shape[m.seqAxis()]);
 }
 
+int64_t Kernel::longestQ(const Args &args) const {
+  if (m.kvStorage == "ragged")
+    return sequencesOf(args).longestQ;
+  return args.at("q").shape[m.seqAxis()];
+}
+
 int64_t Kernel::longestKV(const Args &args) const {
   if (m.kvStorage != "contiguous")
     return sequencesOf(args).longestKV;

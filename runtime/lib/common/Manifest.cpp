@@ -80,6 +80,7 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
     m.targetDetail = j.value("target_detail", "");
     m.specHash = j.value("spec_hash", "");
     m.layout = j.at("layout").get<std::string>();
+    m.normalizer = j.at("normalizer").get<std::string>();
     m.numQHeads = j.at("heads").at("q").get<int64_t>();
     m.numKVHeads = j.at("heads").at("kv").get<int64_t>();
     m.headDimQK = j.at("head_dim").at("qk").get<int64_t>();
@@ -134,9 +135,10 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
                 std::to_string(divisor) + ")";
         return false;
       }
-    if (m.numKVSplits < 0) {
-      error = "the manifest is inconsistent: 'work.kv_splits' must be "
-              "positive or \"per_launch\", got " +
+    // The compiler's bound (kMaxKVSplits in AttnDialect.h).
+    if (m.numKVSplits < 0 || m.numKVSplits > 256) {
+      error = "the manifest is inconsistent: 'work.kv_splits' must be in "
+              "[1, 256] or \"per_launch\", got " +
               std::to_string(m.numKVSplits);
       return false;
     }
@@ -236,10 +238,16 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
               "together";
       return false;
     }
-    if ((m.numKVSplits != 1) != hasInternal("partial_out")) {
+    bool split = m.numKVSplits != 1;
+    bool softmaxFamily = m.normalizer == "softmax" ||
+                         m.normalizer == "softmax_with_sink" ||
+                         m.normalizer == "softmax_off_by_one";
+    if (split != hasInternal("partial_out") ||
+        (split && softmaxFamily) != hasInternal("partial_lse")) {
       error = "the manifest is inconsistent: a kernel that splits its kv "
               "range ('work.kv_splits' not 1) and the 'partial_out' "
-              "parameter go together";
+              "parameter (and 'partial_lse' for the softmax family) go "
+              "together";
       return false;
     }
   } catch (const json::exception &e) {

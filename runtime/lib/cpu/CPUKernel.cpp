@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <new>
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -150,15 +151,16 @@ bool CPUKernel::launch(const Args &args, const LaunchOptions &options,
 
 int64_t CPUKernel::kvSplits(const Args &args,
                             const LaunchOptions &options) const {
+  // More chunks than kv tiles would only add empty ones.
+  int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
   if (m.numKVSplits)
-    return m.numKVSplits;
+    return std::max<int64_t>(1, std::min(m.numKVSplits, kvTiles));
   unsigned numThreads = resolveThreads(options.numThreads);
   // Per launch: split only when the work items leave threads idle, into
   // chunks of at least 4 kv tiles, aiming at two chunks per thread.
   int64_t items = numItems(args);
   if (items == 0 || items >= numThreads)
     return 1;
-  int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
   int64_t wanted = (2 * int64_t(numThreads) + items - 1) / items;
   return std::max<int64_t>(1, std::min({wanted, kvTiles / 4, int64_t(64)}));
 }
@@ -175,17 +177,44 @@ bool CPUKernel::launch(const Args &args, ThreadPool &pool,
   LaunchOptions options;
   options.numThreads = pool.numThreads();
   int64_t splits = kvSplits(args, options);
-  // A split launch gives each chunk its partial rows; an unsplit one writes
-  // the output directly and the partial buffers stay empty.
-  int64_t rows = m.blockQ * m.headGroup;
+  // A split launch gives each chunk its partial rows (the item's rows at
+  // most: a tile's, or fewer for a short q); an unsplit one writes the
+  // output directly and the partial buffers stay empty.
+  int64_t rows = std::min(m.blockQ, longestQ(args)) * m.headGroup;
   int64_t partials = splits > 1 ? items * splits : 0;
-  std::vector<float> partialOut(partials * rows * m.headDimV),
-      partialLse(partials * rows);
+  int64_t outFloats = 0, lseFloats = 0;
+  if (__builtin_mul_overflow(partials, rows, &lseFloats) ||
+      __builtin_mul_overflow(lseFloats, m.headDimV, &outFloats) ||
+      outFloats > (int64_t(1) << 40)) {
+    error = "kernel '" + name() + "': the split-KV partial rows of this "
+            "launch (" + std::to_string(items) + " items x " +
+            std::to_string(splits) + " chunks) do not fit in memory";
+    return false;
+  }
+  bool hasLseRows = std::any_of(m.params.begin(), m.params.end(),
+                                [](const ParamSpec &p) {
+                                  return p.name == "partial_lse";
+                                });
+  if (!hasLseRows)
+    lseFloats = 0;
+  // Every chunk writes every row the combine reads, so the scratch is not
+  // cleared; it grows to the largest launch and is reused.
+  try {
+    if (scratchSize < size_t(outFloats + lseFloats)) {
+      scratch.reset(new float[outFloats + lseFloats]);
+      scratchSize = size_t(outFloats + lseFloats);
+    }
+  } catch (const std::bad_alloc &) {
+    error = "kernel '" + name() + "': out of memory for the split-KV "
+            "partial rows (" + std::to_string(4 * (outFloats + lseFloats)) +
+            " bytes)";
+    return false;
+  }
   static float none;
-  attn_tensor outView = denseF32(partialOut.empty() ? &none : partialOut.data(),
-                                 {partials, rows, m.headDimV});
-  attn_tensor lseView = denseF32(partialLse.empty() ? &none : partialLse.data(),
-                                 {partials, rows});
+  float *base = outFloats ? scratch.get() : &none;
+  attn_tensor outView = denseF32(base, {partials, rows, m.headDimV});
+  attn_tensor lseView =
+      denseF32(lseFloats ? base + outFloats : &none, {partials, rows});
   std::vector<std::vector<int64_t>> descriptors;
   descriptors.reserve(m.params.size());
   for (const ParamSpec &p : m.params)

@@ -789,7 +789,7 @@ func.func @schedule_not_power_of_two(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4
 // -----
 
 func.func @schedule_negative(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
-  // expected-error @+1 {{schedule split_kv must be positive (or 0 to let the compiler choose), got -4}}
+  // expected-error @+1 {{schedule split_kv must be in [1, 256] (or 0 to let the compiler choose), got -4}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {schedule = #attn.schedule<split_kv = -4>} -> tensor<2x16x4x8xf32>
   return
 }
@@ -1246,7 +1246,7 @@ func.func @tiling_crosses_page(%q: tensor<?x1x2x32xf32>, %k: tensor<?x16x2x32xf3
 // -----
 
 func.func @tiling_negative_split(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
-  // expected-error @+1 {{tiling split_kv must be a chunk count, or 0 for one the runtime picks per launch; got -1}}
+  // expected-error @+1 {{tiling split_kv must be a chunk count in [1, 256], or 0 for one the runtime picks per launch; got -1}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 16, kv_tiles = bounds, split_kv = -1>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }
@@ -1280,5 +1280,13 @@ func.func @tiling_head_group_with_alibi(%q: tensor<2x16x4x8xf32>, %k: tensor<2x1
 func.func @schedule_warps(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
   // expected-error @+1 {{schedule warps is not read by any target yet; remove it}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {schedule = #attn.schedule<warps = 4>} -> tensor<2x16x4x8xf32>
+  return %0 : tensor<2x16x4x8xf32>
+}
+
+// -----
+
+func.func @schedule_too_many_splits(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32> {
+  // expected-error @+1 {{schedule split_kv must be in [1, 256] (or 0 to let the compiler choose), got 4611686018427387904}}
+  %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {schedule = #attn.schedule<split_kv = 4611686018427387904>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }

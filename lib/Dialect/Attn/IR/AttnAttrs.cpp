@@ -656,9 +656,9 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                             "compiler choose), got "
                          << value;
   }
-  if (splitKV < 0)
-    return emitError() << "schedule split_kv must be positive (or 0 to let "
-                          "the compiler choose), got "
+  if (splitKV < 0 || splitKV > kMaxKVSplits)
+    return emitError() << "schedule split_kv must be in [1, " << kMaxKVSplits
+                       << "] (or 0 to let the compiler choose), got "
                        << splitKV;
   return success();
 }
@@ -674,9 +674,10 @@ LogicalResult TilingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (value < 1)
       return emitError() << "tiling " << name << " must be positive, got "
                          << value;
-  if (splitKV < 0)
-    return emitError() << "tiling split_kv must be a chunk count, or 0 for "
-                          "one the runtime picks per launch; got "
+  if (splitKV < 0 || splitKV > kMaxKVSplits)
+    return emitError() << "tiling split_kv must be a chunk count in [1, "
+                       << kMaxKVSplits
+                       << "], or 0 for one the runtime picks per launch; got "
                        << splitKV;
   if (rows % headGroup != 0)
     return emitError() << "tiling rows (" << rows

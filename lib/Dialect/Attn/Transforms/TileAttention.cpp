@@ -219,15 +219,20 @@ LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
 }
 
 LogicalResult TileBuilder::emitKVTile(Value kt, FullTest isFull) {
+  return ifOwned(kt, [&] { return emitKVTileBody(kt, isFull); });
+}
+
+LogicalResult TileBuilder::ifOwned(Value kt,
+                                   function_ref<LogicalResult()> body) {
   if (!splitCapable())
-    return emitKVTileBody(kt, isFull);
-  // Chunk c of a split visits every S-th kv tile the walk reaches, so that
-  // the chunks share any walk's tiles evenly.
+    return body();
+  // Chunk c of a split owns the kv tiles kt with kt % S == c: contiguous
+  // walks deal their tiles evenly (sparse walks by their tiles' indices).
   Value mine =
       cmp(arith::CmpIPredicate::eq, arith::RemUIOp::create(b, kt, splits),
           chunk);
   LogicalResult result = success();
-  ifThen(mine, [&] { result = emitKVTileBody(kt, isFull); });
+  ifThen(mine, [&] { result = body(); });
   return result;
 }
 
@@ -486,11 +491,16 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
         return tileIsFull(parts, k0, k1);
       };
       if (tiling.getKvTiles() == KVTileWalk::vertical_slash) {
-        // Only tiles that a listed vertical key or diagonal reaches.
-        Value k0 = arith::MulIOp::create(b, kt, idx(BK));
-        Value k1 = minIndex(arith::AddIOp::create(b, k0, idx(BK)), kvLen);
-        ifThen(verticalSlashHits(k0, k1),
-               [&] { result = emitKVTile(kt, isFull); });
+        // Only tiles that a listed vertical key or diagonal reaches; a
+        // chunk tests only the tiles it owns.
+        result = ifOwned(kt, [&] {
+          Value k0 = arith::MulIOp::create(b, kt, idx(BK));
+          Value k1 = minIndex(arith::AddIOp::create(b, k0, idx(BK)), kvLen);
+          LogicalResult body = success();
+          ifThen(verticalSlashHits(k0, k1),
+                 [&] { body = emitKVTileBody(kt, isFull); });
+          return body;
+        });
         return;
       }
       if (!tileKinds) {

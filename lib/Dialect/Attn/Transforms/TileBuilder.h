@@ -181,6 +181,9 @@ private:
   /// visible (a listed block-sparse block).
   LogicalResult emitKVTile(Value kt, FullTest isFull);
   LogicalResult emitKVTileBody(Value kt, FullTest isFull);
+  /// Runs `body` for kv tile `kt` when this item's chunk owns it (always
+  /// without a split).
+  LogicalResult ifOwned(Value kt, function_ref<LogicalResult()> body);
   /// The kv tiles of a union of interval conjunctions (`or` of bounded
   /// masks): each disjunct's range, skipping the tiles an earlier disjunct's
   /// range holds; a tile is full when some disjunct proves it full.

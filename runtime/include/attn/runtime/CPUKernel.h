@@ -41,9 +41,6 @@ public:
   /// run one after the other.
   bool launch(const Args &args, const LaunchOptions &options,
               std::string &error) override;
-  /// The same on a pool the caller owns.
-  bool launch(const Args &args, ThreadPool &pool, std::string &error);
-
   /// The manifest's count, or, when it leaves the count to the launch,
   /// more than 1 only when the work items would leave threads idle
   /// (decode, small batches, long caches).
@@ -52,6 +49,8 @@ public:
 
 private:
   explicit CPUKernel(Manifest manifest) : Kernel(std::move(manifest)) {}
+  /// The launch on `pool`, under launchMutex.
+  bool launch(const Args &args, ThreadPool &pool, std::string &error);
 
   void *library = nullptr;
   void *entry = nullptr;
@@ -60,6 +59,9 @@ private:
   std::mutex launchMutex;
   std::unique_ptr<ThreadPool> pool;
   unsigned poolThreads = 0;
+  /// Split-KV partial rows, grown to the largest launch (under launchMutex).
+  std::unique_ptr<float[]> scratch;
+  size_t scratchSize = 0;
 };
 
 } // namespace attnrt

@@ -75,7 +75,8 @@ protected:
   /// The number of work items of a launch on validated `args`, before any
   /// kv split (the combine's items).
   int64_t numItems(const Args &args) const;
-  /// The longest key sequence of a launch on validated `args`.
+  /// The longest query and key sequences of a launch on validated `args`.
+  int64_t longestQ(const Args &args) const;
   int64_t longestKV(const Args &args) const;
   /// Fills the tile table for these arguments: [B|1, H|1, q tiles, kv
   /// tiles] of 0 (empty), 1 (full), 2 (partial), and a host view of it.

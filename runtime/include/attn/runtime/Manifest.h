@@ -39,6 +39,7 @@ struct Manifest {
   /// The combine of a kernel that can split its kv range (empty if none).
   std::string combineEntry;
   std::string layout;                   ///< bshd or bhsd
+  std::string normalizer;               ///< softmax, sigmoid, ...
   std::string kvStorage = "contiguous"; ///< contiguous, paged or ragged
   std::vector<ParamSpec> params;
   int64_t numQHeads = 0, numKVHeads = 0, headDimQK = 0, headDimV = 0;

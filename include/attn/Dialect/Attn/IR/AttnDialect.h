@@ -21,6 +21,10 @@
 #include "attn/Dialect/Attn/IR/AttnAttrInterfaces.h.inc"
 
 namespace mlir::attn {
+/// The most kv chunks a work item may be split into (split-KV); the runtime
+/// checks manifests against the same bound.
+inline constexpr int64_t kMaxKVSplits = 256;
+
 /// Parses a 64-bit float (for `Attn_F64Param`).
 FailureOr<llvm::APFloat> parseF64(AsmParser &parser);
 /// Parses and prints `true, false, ...` (for `Attn_BoolListParam`).
