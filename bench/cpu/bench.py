@@ -5,8 +5,12 @@ PyTorch's CPU scaled_dot_product_attention, in one run.
 f32, batch 1, 4 heads, D in {64, 128}, S in {512, 2048, 8192}, full and
 causal attention, 1 and 2 threads; plus a sliding window of 256 at S = 8192
 (Attn only, against Attn's full attention). GFLOP/s count only the visible
-query-key pairs (4 * pairs * D per head). Run through run.sh, which sets up
-the environment."""
+query-key pairs (4 * pairs * D per head). Decode rows: batch 1, bf16, GQA
+32/8, D 128, one query against kv 8k and 128k, 1 and 2 threads, without
+split-KV, with 4 chunks and with the count picked per launch, in GB/s of K
+and V read. With --baseline-attn-run every Attn row is also run with an
+older build in the same run (before/after). Run through run.sh, which sets
+up the environment."""
 
 import argparse
 import datetime
@@ -40,12 +44,28 @@ def gflops(s, d, p, ms):
     return 4.0 * p * d * HEADS / (ms * 1e6)
 
 
-def run_attn(attn_run, path, s, threads, cache):
-    out = subprocess.run(
-        [attn_run, path, "--bench", "--batch", "1", "--q-len", str(s),
-         "--threads", str(threads), "--repeats", "7", "--cache-dir", cache],
-        check=True, capture_output=True, text=True).stdout
+def run_attn(attn_run, path, s, threads, cache, extra=(), kv=None):
+    cmd = [attn_run, path, "--bench", "--batch", "1", "--q-len", str(s),
+           "--threads", str(threads), "--repeats", "7", "--cache-dir", cache]
+    if kv is not None:
+        cmd += ["--kv-len", str(kv)]
+    out = subprocess.run(cmd + list(extra), check=True, capture_output=True,
+                         text=True).stdout
     return float(re.search(r"median_ms=([0-9.]+)", out).group(1))
+
+
+def try_attn(attn_run, *args, **kwargs):
+    """run_attn, or None when that build cannot run the row."""
+    if attn_run is None:
+        return None
+    try:
+        return run_attn(attn_run, *args, **kwargs)
+    except subprocess.CalledProcessError:
+        return None
+
+
+DECODE_SPEC = ("name: bench_decode\ndtype: bf16\nhead_dim: 128\n"
+               "heads: {q: 32, kv: 8}\nmask: causal\n")
 
 
 def run_torch(s, d, causal, threads, window=None):
@@ -82,11 +102,17 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--sizes", default="512,2048,8192")
     ap.add_argument("--command", default="")
+    ap.add_argument("--decode-kv", default="8192,131072")
+    ap.add_argument("--baseline-attn-run", default=None)
+    ap.add_argument("--baseline-name", default="baseline")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
+    base = args.baseline_attn_run
 
     tmp = tempfile.mkdtemp(prefix="attn-bench-")
     cache = os.path.join(tmp, "cache")
+    base_cache = os.path.join(tmp, "base-cache")
+    before = {}  # row index -> the baseline's GFLOP/s
     rows = []
     for d in (64, 128):
         paths = {}
@@ -103,6 +129,10 @@ def main():
                 for threads in (1, 2):
                     attn_ms = run_attn(args.attn_run, paths[kind], s, threads,
                                        cache)
+                    base_ms = try_attn(base, paths[kind], s, threads,
+                                       base_cache)
+                    if base_ms:
+                        before[len(rows)] = gflops(s, d, p, base_ms)
                     torch_ms = run_torch(s, d, causal, threads)
                     rows.append((kind, d, s, threads,
                                  gflops(s, d, p, attn_ms),
@@ -114,6 +144,9 @@ def main():
         for threads in (1, 2):
             attn_ms = run_attn(args.attn_run, paths["window"], s, threads, cache)
             full_ms = run_attn(args.attn_run, paths["full"], s, threads, cache)
+            base_ms = try_attn(base, paths["window"], s, threads, base_cache)
+            if base_ms:
+                before[len(rows)] = gflops(s, d, p, base_ms)
             torch_ms = run_torch(s, d, True, threads, window=256)
             rows.append((f"window256 (full: {full_ms:.1f} ms, window: "
                          f"{attn_ms:.1f} ms, {full_ms / attn_ms:.0f}x faster; "
@@ -121,6 +154,25 @@ def main():
                          d, s, threads, gflops(s, d, p, attn_ms),
                          gflops(s, d, p, torch_ms), float("nan")))
             print(rows[-1], flush=True)
+
+    # Decode: GB/s of K and V read (bf16: 2 bytes, 8 kv heads, D 128).
+    decode_path = os.path.join(tmp, "decode.yaml")
+    with open(decode_path, "w") as f:
+        f.write(DECODE_SPEC)
+    decode = []
+    for kv in (int(x) for x in args.decode_kv.split(",")):
+        gbytes = 2 * kv * 8 * 128 * 2 / 1e9
+        for threads in (1, 2):
+            for label, extra in (("no split", ["--split-kv", "1"]),
+                                 ("4 chunks", ["--split-kv", "4"]),
+                                 ("per launch", [])):
+                ms = run_attn(args.attn_run, decode_path, 1, threads, cache,
+                              extra, kv=kv)
+                base_ms = (try_attn(base, decode_path, 1, threads, base_cache,
+                                    kv=kv) if not extra else None)
+                decode.append((kv, threads, label, gbytes / (ms / 1e3), ms,
+                               gbytes / (base_ms / 1e3) if base_ms else None))
+                print(decode[-1], flush=True)
 
     cpu = "unknown"
     try:
@@ -143,14 +195,36 @@ def main():
         f.write("- f32, batch 1, 4 heads; GFLOP/s count only visible "
                 "query-key pairs (4 x pairs x D per head); median of 7 runs "
                 "(Attn), 5 (PyTorch; 3 at S = 8192), 3 (loop nest)\n\n")
-        f.write("| mask | D | S | threads | Attn GFLOP/s | PyTorch GFLOP/s | "
-                "loop nest GFLOP/s | Attn / PyTorch | Attn / loop nest |\n")
-        f.write("|---|---|---|---|---|---|---|---|---|\n")
-        for kind, d, s, t, a, p, n in rows:
+        if base:
+            f.write(f"- before/after: every Attn row also ran "
+                    f"`{args.baseline_name}`'s attn-run in the same run "
+                    "(its own cache); n/a where that build cannot run it\n")
+        f.write("\n| mask | D | S | threads | Attn GFLOP/s | PyTorch GFLOP/s | "
+                "loop nest GFLOP/s | Attn / PyTorch | Attn / loop nest |"
+                + (" before GFLOP/s | after / before |" if base else "")
+                + "\n")
+        f.write("|---|---|---|---|---|---|---|---|---|"
+                + ("---|---|" if base else "") + "\n")
+        for i, (kind, d, s, t, a, p, n) in enumerate(rows):
             ratio_n = "" if n != n else f"{a / n:.1f}"
             naive_text = "" if n != n else f"{n:.1f}"
             f.write(f"| {kind} | {d} | {s} | {t} | {a:.1f} | {p:.1f} | "
-                    f"{naive_text} | {a / p:.2f} | {ratio_n} |\n")
+                    f"{naive_text} | {a / p:.2f} | {ratio_n} |")
+            if base:
+                b = before.get(i)
+                f.write(f" {b:.1f} | {a / b:.2f} |" if b else " n/a | |")
+            f.write("\n")
+        f.write("\n## Decode\n\nbf16, batch 1, one query, 32 query heads "
+                "over 8 kv heads, D 128, causal; GB/s of K and V read "
+                "(2 x kv x 8 x 128 x 2 bytes); median of 7 runs.\n\n")
+        f.write("| kv | threads | split-KV | Attn GB/s | ms |"
+                + (" before GB/s |" if base else "") + "\n")
+        f.write("|---|---|---|---|---|" + ("---|" if base else "") + "\n")
+        for kv, t, label, gbs, ms, b in decode:
+            f.write(f"| {kv} | {t} | {label} | {gbs:.2f} | {ms:.2f} |")
+            if base:
+                f.write(f" {b:.2f} |" if b else " n/a |")
+            f.write("\n")
     print("wrote", args.out)
 
 
