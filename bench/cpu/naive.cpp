@@ -38,7 +38,8 @@ int main(int argc, char **argv) {
         for (int j = lo; j <= hi; ++j) {
           float dot = 0;
           for (int d = 0; d < D; ++d)
-            dot += q[(size_t(i) * H + h) * D + d] * k[(size_t(j) * H + h) * D + d];
+            dot +=
+                q[(size_t(i) * H + h) * D + d] * k[(size_t(j) * H + h) * D + d];
           s[j] = dot * scale;
           m = std::max(m, s[j]);
         }
@@ -56,7 +57,8 @@ int main(int argc, char **argv) {
           out[d] /= sum;
       }
     auto stop = std::chrono::steady_clock::now();
-    times.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(stop - start).count());
     if (times.back() > 20000)
       break; // one run is enough for very slow sizes
   }

@@ -12,8 +12,8 @@
 #include "attn/runtime/ArtifactCache.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -130,8 +130,7 @@ SpecCompiler::compileCached(const TargetOptions &target,
   std::optional<std::string> manifest = cache.load(key + ".json");
   if (library && manifest)
     return Artifact{std::move(*library), std::move(*manifest), key};
-  llvm::Expected<Artifact> artifact =
-      compile(EmitKind::SharedLibrary, target);
+  llvm::Expected<Artifact> artifact = compile(EmitKind::SharedLibrary, target);
   if (!artifact)
     return artifact.takeError();
   std::string storeError;

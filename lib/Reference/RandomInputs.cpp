@@ -227,7 +227,6 @@ void mlir::attn::fillBlockSparse(HostTensor &counts, HostTensor &indices,
   }
 }
 
-
 double mlir::attn::relativeError(const std::vector<double> &got,
                                  const std::vector<double> &want,
                                  bool &mismatch) {

@@ -167,21 +167,34 @@ static FailureOr<double> interpretScoreMod(Block &body,
             .Case([&](arith::MaximumFOp) { return std::fmax(in(0), in(1)); })
             .Case([&](arith::MinimumFOp) { return std::fmin(in(0), in(1)); })
             .Case([&](arith::SelectOp) { return in(0) != 0 ? in(1) : in(2); })
-            .Case([&](arith::AndIOp) { return double((in(0) != 0) && (in(1) != 0)); })
-            .Case([&](arith::OrIOp) { return double((in(0) != 0) || (in(1) != 0)); })
-            .Case([&](arith::XOrIOp) { return double((in(0) != 0) != (in(1) != 0)); })
+            .Case([&](arith::AndIOp) {
+              return double((in(0) != 0) && (in(1) != 0));
+            })
+            .Case([&](arith::OrIOp) {
+              return double((in(0) != 0) || (in(1) != 0));
+            })
+            .Case([&](arith::XOrIOp) {
+              return double((in(0) != 0) != (in(1) != 0));
+            })
             .Case([&](arith::IndexCastOp) { return in(0); })
             .Case([&](arith::SIToFPOp) { return in(0); })
             .Case([&](arith::CmpFOp c) -> std::optional<double> {
               double a = in(0), b = in(1);
               switch (c.getPredicate()) {
-              case arith::CmpFPredicate::OLT: return double(a < b);
-              case arith::CmpFPredicate::OLE: return double(a <= b);
-              case arith::CmpFPredicate::OGT: return double(a > b);
-              case arith::CmpFPredicate::OGE: return double(a >= b);
-              case arith::CmpFPredicate::OEQ: return double(a == b);
-              case arith::CmpFPredicate::UNE: return double(a != b);
-              default: return std::nullopt;
+              case arith::CmpFPredicate::OLT:
+                return double(a < b);
+              case arith::CmpFPredicate::OLE:
+                return double(a <= b);
+              case arith::CmpFPredicate::OGT:
+                return double(a > b);
+              case arith::CmpFPredicate::OGE:
+                return double(a >= b);
+              case arith::CmpFPredicate::OEQ:
+                return double(a == b);
+              case arith::CmpFPredicate::UNE:
+                return double(a != b);
+              default:
+                return std::nullopt;
               }
             })
             .Case([&](math::AbsFOp) { return std::fabs(in(0)); })
@@ -200,7 +213,6 @@ static FailureOr<double> interpretScoreMod(Block &body,
 //===----------------------------------------------------------------------===//
 // The reference
 //===----------------------------------------------------------------------===//
-
 
 mask::Data
 mlir::attn::maskData(const std::map<std::string, HostTensor> &tensors,
@@ -244,7 +256,8 @@ LogicalResult mlir::attn::computeReference(
   };
   bool bhsd = op.getLayout() == Layout::bhsd;
   KVStorage storage = op.getKvStorage();
-  bool ragged = storage == KVStorage::ragged, paged = storage == KVStorage::paged;
+  bool ragged = storage == KVStorage::ragged,
+       paged = storage == KVStorage::paged;
   ProblemShape shape = op.getProblemShape();
   int64_t Hq = shape.numQHeads, Hkv = shape.numKVHeads;
   int64_t D = shape.headDimQK, Dv = shape.headDimV;
@@ -311,8 +324,8 @@ LogicalResult mlir::attn::computeReference(
     qRows = q.shape[0];
   double uncovered = ragged ? std::numeric_limits<double>::quiet_NaN() : 0.0;
   out.assign(qRows * Hq * Dv, uncovered);
-  lse.assign(qRows * Hq, ragged ? uncovered
-                                : -std::numeric_limits<double>::infinity());
+  lse.assign(qRows * Hq,
+             ragged ? uncovered : -std::numeric_limits<double>::infinity());
   std::vector<double> scores(maxKVLen);
   std::vector<bool> visible(maxKVLen);
   for (int64_t b = 0; b < B; ++b)
@@ -320,9 +333,9 @@ LogicalResult mlir::attn::computeReference(
       int64_t Lq = qLenOf(b), Lkv = kvLenOf(b);
       int64_t offset = Lkv - Lq;
       // This sequence's lengths (and packed document ids, when ragged).
-      mask::Data data = mask::sequenceData(
-          batchData, Lq, Lkv, ragged ? cuQ->ints[b] : 0,
-          ragged ? cuKV->ints[b] : 0);
+      mask::Data data =
+          mask::sequenceData(batchData, Lq, Lkv, ragged ? cuQ->ints[b] : 0,
+                             ragged ? cuKV->ints[b] : 0);
       int64_t kvh = h / (Hq / Hkv);
       for (int64_t qi = 0; qi < Lq; ++qi) {
         for (int64_t ki = 0; ki < Lkv; ++ki) {
@@ -354,8 +367,8 @@ LogicalResult mlir::attn::computeReference(
                                                       : ki);
                 s += t->values[offsetOf(t->shape, index)];
               } else if (isa<ScoreModMarkerAttr>(mod)) {
-                SmallVector<double> args = {s, double(b), double(h),
-                                            double(qi), double(ki)};
+                SmallVector<double> args = {s, double(b), double(h), double(qi),
+                                            double(ki)};
                 if (const HostTensor *p = find("head_params"))
                   for (int64_t i = 0; i < p->shape[1]; ++i)
                     args.push_back(p->values[h * p->shape[1] + i]);
@@ -418,8 +431,8 @@ LogicalResult mlir::attn::computeReference(
               denom != 0 ? acc / denom : 0.0;
         }
         // lse: [B, Hq, Lq], or [Hq, tokens_q] with ragged storage.
-        lse[ragged ? h * qRows + cuQ->ints[b] + qi
-                   : (b * Hq + h) * Lq + qi] = rowLse;
+        lse[ragged ? h * qRows + cuQ->ints[b] + qi : (b * Hq + h) * Lq + qi] =
+            rowLse;
       }
     }
   return success();

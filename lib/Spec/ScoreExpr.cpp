@@ -43,7 +43,8 @@ class ScoreExprParser {
 public:
   ScoreExprParser(OpBuilder &builder, StringRef text, const ScoreExprEnv &env,
                   function_ref<Location(size_t)> locAt, StringRef diagPrefix)
-      : b(builder), text(text), env(env), locAt(locAt), diagPrefix(diagPrefix) {}
+      : b(builder), text(text), env(env), locAt(locAt), diagPrefix(diagPrefix) {
+  }
 
   FailureOr<Value> parse() {
     if (failed(lex()))
@@ -144,10 +145,10 @@ private:
     if (consume(punct))
       return success();
     const Token &t = peek();
-    (void)errorAt(t.offset, "expected '" + punct + "' but found " +
-                                (t.kind == TokenKind::End
-                                     ? std::string("the end")
-                                     : "'" + t.text.str() + "'"));
+    (void)errorAt(t.offset,
+                  "expected '" + punct + "' but found " +
+                      (t.kind == TokenKind::End ? std::string("the end")
+                                                : "'" + t.text.str() + "'"));
     return failure();
   }
 
@@ -318,8 +319,8 @@ private:
       if (name != t.text)
         continue;
       if (!consume("["))
-        return error(t, "per-head parameter '" + t.text +
-                            "' must be read as " + t.text + "[h]");
+        return error(t, "per-head parameter '" + t.text + "' must be read as " +
+                            t.text + "[h]");
       const Token &index = peek();
       if (index.kind != TokenKind::Ident || index.text != "h")
         return error(index, "per-head parameter '" + t.text +
@@ -340,12 +341,12 @@ private:
 
   FailureOr<Value> parseCall(const Token &fn) {
     Location l = loc(fn);
-    size_t arity = llvm::StringSwitch<size_t>(fn.text)
-                       .Cases({"abs", "exp", "log", "sqrt", "tanh", "sigmoid"},
-                              1)
-                       .Cases({"min", "max"}, 2)
-                       .Case("where", 3)
-                       .Default(0);
+    size_t arity =
+        llvm::StringSwitch<size_t>(fn.text)
+            .Cases({"abs", "exp", "log", "sqrt", "tanh", "sigmoid"}, 1)
+            .Cases({"min", "max"}, 2)
+            .Case("where", 3)
+            .Default(0);
     if (arity == 0)
       return error(fn, "unknown function '" + fn.text +
                            "'; expected min, max, abs, exp, log, sqrt, tanh, "
@@ -399,10 +400,8 @@ private:
 
 } // namespace
 
-FailureOr<Value>
-mlir::attn::buildScoreExpr(OpBuilder &builder, StringRef text,
-                           const ScoreExprEnv &env,
-                           function_ref<Location(size_t)> locAt,
-                           StringRef diagPrefix) {
+FailureOr<Value> mlir::attn::buildScoreExpr(
+    OpBuilder &builder, StringRef text, const ScoreExprEnv &env,
+    function_ref<Location(size_t)> locAt, StringRef diagPrefix) {
   return ScoreExprParser(builder, text, env, locAt, diagPrefix).parse();
 }

@@ -45,8 +45,8 @@ static std::string formatNumber(double value) {
 //===----------------------------------------------------------------------===//
 
 static constexpr StringRef kTopLevelFields[] = {
-    "name",   "dtype",     "head_dim",    "heads",      "layout",
-    "scale",  "mask",      "score",       "normalizer", "outputs",
+    "name",       "dtype",       "head_dim", "heads",      "layout",
+    "scale",      "mask",        "score",    "normalizer", "outputs",
     "kv_storage", "head_params", "schedule"};
 
 LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
@@ -67,7 +67,8 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
       return failure();
     if (!isIdentifier(*text))
       return error(nameNode, "expected an identifier ([A-Za-z_][A-Za-z0-9_]*), "
-                             "got '" + *text + "'");
+                             "got '" +
+                                 *text + "'");
     name = *text;
   }
 
@@ -144,7 +145,8 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
         return failure();
       if (!isIdentifier(*text))
         return error(item, "expected an identifier ([A-Za-z_][A-Za-z0-9_]*) "
-                           "to use in expr as NAME[h], got '" + *text + "'");
+                           "to use in expr as NAME[h], got '" +
+                               *text + "'");
       if (llvm::is_contained({"score", "b", "h", "q_idx", "kv_idx"}, *text) ||
           llvm::is_contained(headParams, *text))
         return error(item, "parameter name '" + *text +
@@ -225,8 +227,8 @@ LogicalResult SpecImporter::readHeadDim(const SpecNode *node) {
       getFields(node, {"qk", "v"}, "a head dim or {qk: N, v: M}");
   if (failed(fields))
     return failure();
-  for (auto [key, slot] : {std::pair<StringRef, int64_t *>{"qk", &headDimQK},
-                           {"v", &headDimV}}) {
+  for (auto [key, slot] :
+       {std::pair<StringRef, int64_t *>{"qk", &headDimQK}, {"v", &headDimV}}) {
     const SpecNode *value = fields->get(key);
     if (!value)
       return error(node, "missing field '" + key + "'");
@@ -244,7 +246,8 @@ LogicalResult SpecImporter::readStorage(const SpecNode *node) {
   if (node->isScalar()) {
     if (node->value != "contiguous" && node->value != "ragged")
       return error(node, "expected contiguous, ragged or {paged: {page_size: "
-                         "N}}, got " + describe(node));
+                         "N}}, got " +
+                             describe(node));
     storage = *symbolizeKVStorage(node->value);
     if (storage == KVStorage::ragged && layout != Layout::bshd)
       return error(node, "ragged storage packs tokens as [tokens, heads, "
@@ -286,11 +289,19 @@ FailureOr<Align> SpecImporter::readAlign(const Fields &fields) {
 // Mask
 //===----------------------------------------------------------------------===//
 
-static constexpr StringRef kMaskKeys[] = {
-    "causal",       "sliding_window", "sinks",          "chunked",
-    "prefix_lm",    "document",       "neighborhood",   "block_sparse",
-    "vertical_slash", "on_heads",     "any",            "all",
-    "not"};
+static constexpr StringRef kMaskKeys[] = {"causal",
+                                          "sliding_window",
+                                          "sinks",
+                                          "chunked",
+                                          "prefix_lm",
+                                          "document",
+                                          "neighborhood",
+                                          "block_sparse",
+                                          "vertical_slash",
+                                          "on_heads",
+                                          "any",
+                                          "all",
+                                          "not"};
 
 MaskAttrInterface SpecImporter::readMask(const SpecNode *node) {
   MaskAttrInterface mask = readMaskNode(node);
@@ -353,7 +364,7 @@ MaskAttrInterface SpecImporter::readMaskList(const SpecNode *node, bool isAnd) {
     return AndAttr::getChecked(errorAt(node), ctx,
                                ArrayRef<MaskAttrInterface>(masks));
   return OrAttr::getChecked(errorAt(node), ctx,
-                              ArrayRef<MaskAttrInterface>(masks));
+                            ArrayRef<MaskAttrInterface>(masks));
 }
 
 MaskAttrInterface SpecImporter::readMaskPrimitive(StringRef key,
@@ -413,8 +424,7 @@ MaskAttrInterface SpecImporter::readMaskPrimitive(StringRef key,
   if (key == "prefix_lm") {
     if (value->isScalar() && value->value == "operand")
       return PrefixLMAttr::get(ctx, std::nullopt);
-    FailureOr<int64_t> n =
-        getInt(value, 1, "a positive integer or 'operand'");
+    FailureOr<int64_t> n = getInt(value, 1, "a positive integer or 'operand'");
     if (failed(n))
       return {};
     return PrefixLMAttr::getChecked(emit, ctx, std::optional<int64_t>(*n));
@@ -512,8 +522,8 @@ MaskAttrInterface SpecImporter::readMaskPrimitive(StringRef key,
     const SpecNode *heads = fields->get("heads");
     const SpecNode *inner = fields->get("mask");
     if (!heads || !inner) {
-      (void)error(value, Twine("missing field '") +
-                             (heads ? "mask" : "heads") + "'");
+      (void)error(value,
+                  Twine("missing field '") + (heads ? "mask" : "heads") + "'");
       return {};
     }
     FailureOr<SmallVector<int64_t>> list;
@@ -642,7 +652,8 @@ LogicalResult SpecImporter::readScore(const SpecNode *node) {
                    "expr modifiers must be consecutive (they form the op's "
                    "one score_mod region); move this expr next to the one "
                    "at position " +
-                       Twine(*lastExpr) + " or fold the modifiers between "
+                       Twine(*lastExpr) +
+                       " or fold the modifiers between "
                        "them into the expression");
     lastExpr = i;
   }
@@ -651,9 +662,8 @@ LogicalResult SpecImporter::readScore(const SpecNode *node) {
 
 LogicalResult SpecImporter::readNormalizer(const SpecNode *node) {
   PathScope scope(path, "normalizer");
-  static constexpr StringRef kinds[] = {"softmax", "softmax_with_sink",
-                                        "softmax_off_by_one", "sigmoid",
-                                        "none"};
+  static constexpr StringRef kinds[] = {
+      "softmax", "softmax_with_sink", "softmax_off_by_one", "sigmoid", "none"};
   std::string kindText;
   double bias = 0.0;
   if (node->isScalar()) {
@@ -740,4 +750,3 @@ LogicalResult SpecImporter::readSchedule(const SpecNode *node) {
                                values[4]);
   return success();
 }
-

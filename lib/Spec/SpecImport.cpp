@@ -43,8 +43,7 @@ LogicalResult SpecImporter::checkAcrossFields() {
                  "head_params are read only by 'expr' score modifiers, and "
                  "there is none; remove head_params or use them in an expr");
   }
-  if (schedule && schedule.getBlockKv() &&
-      !ShapedType::isDynamic(pageSize) &&
+  if (schedule && schedule.getBlockKv() && !ShapedType::isDynamic(pageSize) &&
       pageSize % schedule.getBlockKv() != 0) {
     // A kv tile may not cross a page of a paged cache.
     PathScope scope(path, "schedule");
@@ -134,7 +133,7 @@ static RankedTensorType operandType(MLIRContext *ctx, OperandKind kind,
   case OperandKind::bias: {
     SmallVector<int64_t> shape;
     for (BiasDim d : biasDims)
-      shape.push_back(d == BiasDim::h ? numQHeads
+      shape.push_back(d == BiasDim::h   ? numQHeads
                       : d == BiasDim::b ? dyn
                                         : seqLen);
     return RankedTensorType::get(shape, biasElementType);
@@ -282,16 +281,15 @@ OwningOpRef<ModuleOp> SpecImporter::build(const SpecNode *root) {
 
   SmallVector<Type> argTypes = {qType, kType, vType};
   for (OperandKind kind : kinds)
-    argTypes.push_back(operandType(
-        ctx, kind, numQHeads, headParams.size(), seqLen, ragged,
-        bias ? bias.getDims() : ArrayRef<BiasDim>(), elementType));
+    argTypes.push_back(
+        operandType(ctx, kind, numQHeads, headParams.size(), seqLen, ragged,
+                    bias ? bias.getDims() : ArrayRef<BiasDim>(), elementType));
   SmallVector<Type> resultTypes = {outType};
   if (wantLse)
     resultTypes.push_back(lseType);
 
-  auto func = func::FuncOp::create(builder, loc, name,
-                                   builder.getFunctionType(argTypes,
-                                                           resultTypes));
+  auto func = func::FuncOp::create(
+      builder, loc, name, builder.getFunctionType(argTypes, resultTypes));
   Block *entry = func.addEntryBlock();
   builder.setInsertionPointToStart(entry);
   Value optional[getMaxEnumValForOperandKind() + 1] = {};

@@ -145,11 +145,9 @@ protected:
                                    ArrayRef<StringRef> choices);
   FailureOr<SmallVector<const SpecNode *>> getList(const SpecNode *node,
                                                    StringRef expected);
-  FailureOr<SmallVector<int64_t>> getIntList(const SpecNode *node,
-                                             int64_t min);
+  FailureOr<SmallVector<int64_t>> getIntList(const SpecNode *node, int64_t min);
   /// Reads a mapping whose keys must be among `allowed`.
-  FailureOr<Fields> getFields(const SpecNode *node,
-                              ArrayRef<StringRef> allowed,
+  FailureOr<Fields> getFields(const SpecNode *node, ArrayRef<StringRef> allowed,
                               StringRef expected = "a mapping");
   /// Reads a mapping with exactly one key, as used by tagged choices such as
   /// `{sliding_window: {...}}`.
@@ -179,8 +177,8 @@ class SpecImporter : NodeReader {
 public:
   SpecImporter(llvm::SourceMgr &sourceMgr, MLIRContext *context,
                const SpecOverrides &overrides)
-      : NodeReader(sourceMgr, context), builder(context),
-        overrides(overrides) {}
+      : NodeReader(sourceMgr, context), builder(context), overrides(overrides) {
+  }
 
   OwningOpRef<ModuleOp> import();
 

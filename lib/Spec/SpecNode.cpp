@@ -182,10 +182,9 @@ FailureOr<std::string> NodeReader::getScalar(const SpecNode *node,
 
 FailureOr<int64_t> NodeReader::getInt(const SpecNode *node, int64_t min,
                                       StringRef expected) {
-  std::string what =
-      expected.empty()
-          ? (min > 0 ? "a positive integer" : "a non-negative integer")
-          : expected.str();
+  std::string what = expected.empty() ? (min > 0 ? "a positive integer"
+                                                 : "a non-negative integer")
+                                      : expected.str();
   FailureOr<std::string> text = getScalar(node, what);
   if (failed(text))
     return failure();
@@ -281,8 +280,8 @@ FailureOr<Fields> NodeReader::getFields(const SpecNode *node,
       return failure();
     if (!llvm::is_contained(allowed, *key)) {
       if (allowed.empty())
-        (void)error(keyNode, "unknown field '" + *key +
-                                 "'; this entry takes no fields");
+        (void)error(keyNode,
+                    "unknown field '" + *key + "'; this entry takes no fields");
       else
         (void)error(keyNode, "unknown field '" + *key + "'; expected " +
                                  (allowed.size() == 1 ? "" : "one of ") +

@@ -33,8 +33,8 @@ static std::string dtypeName(Type type) {
 
 /// A parameter record of attn.interface as the manifest's JSON.
 static llvm::json::Object paramToJson(DictionaryAttr record) {
-  auto type = cast<RankedTensorType>(
-      cast<TypeAttr>(record.get("type")).getValue());
+  auto type =
+      cast<RankedTensorType>(cast<TypeAttr>(record.get("type")).getValue());
   llvm::json::Array shape;
   for (int64_t d : type.getShape())
     shape.push_back(ShapedType::isDynamic(d) ? int64_t(-1) : d);
@@ -155,8 +155,7 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
       {"kv_storage", stringifyKVStorage(storage)},
       {"dtype", dtype},
       {"heads", llvm::json::Object{{"q", heads[0]}, {"kv", heads[1]}}},
-      {"head_dim",
-       llvm::json::Object{{"qk", headDims[0]}, {"v", headDims[1]}}},
+      {"head_dim", llvm::json::Object{{"qk", headDims[0]}, {"v", headDims[1]}}},
       {"normalizer",
        stringifyNormalizerKind(
            cast<NormalizerAttr>(iface.get("normalizer")).getKind())},
@@ -167,25 +166,25 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
               "descriptor {allocated, aligned, offset, sizes[rank], "
               "strides[rank]}; then int64 kv chunks, int64 work item"},
       {"tile",
-       llvm::json::Object{{"rows", tiling.getRows()},
-                          {"query_positions", tiling.getQueryPositions()},
-                          {"head_group", tiling.getHeadGroup()},
-                          {"keys", tiling.getBlockKv()},
-                          {"kv_tiles", stringifyKVTileWalk(
-                                           tiling.getKvTiles())}}},
+       llvm::json::Object{
+           {"rows", tiling.getRows()},
+           {"query_positions", tiling.getQueryPositions()},
+           {"head_group", tiling.getHeadGroup()},
+           {"keys", tiling.getBlockKv()},
+           {"kv_tiles", stringifyKVTileWalk(tiling.getKvTiles())}}},
       // Work items are the row-major grid of these axes; q_tiles is
       // ceil(sequence / query_positions) of the q sequence (the longest
       // one with ragged storage).
       {"work",
        llvm::json::Object{
-           {"grid", llvm::json::Array{"batch", "head_groups", "q_tiles",
-                                      "kv_splits"}},
+           {"grid",
+            llvm::json::Array{"batch", "head_groups", "q_tiles", "kv_splits"}},
            {"head_groups", heads[0] / tiling.getHeadGroup()},
-           {"q_tiles", llvm::json::Object{
-                           {"of", storage == KVStorage::ragged
-                                      ? "longest_q_sequence"
-                                      : "q_len"},
-                           {"query_positions", tiling.getQueryPositions()}}},
+           {"q_tiles",
+            llvm::json::Object{
+                {"of",
+                 storage == KVStorage::ragged ? "longest_q_sequence" : "q_len"},
+                {"query_positions", tiling.getQueryPositions()}}},
            // A number, or "per_launch": the runtime picks the count.
            {"kv_splits", tiling.getSplitKv()
                              ? llvm::json::Value(tiling.getSplitKv())

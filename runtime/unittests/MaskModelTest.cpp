@@ -28,8 +28,7 @@ struct Problem {
       vertical, slash;
 };
 
-IntView view(const std::vector<int32_t> &storage,
-             std::vector<int64_t> shape) {
+IntView view(const std::vector<int32_t> &storage, std::vector<int64_t> shape) {
   IntView v;
   v.data = storage.data();
   v.shape = shape;
@@ -183,10 +182,9 @@ public:
   /// A random expression of the mask algebra (no block_sparse or
   /// neighborhood: those fix shapes and are tested on their own).
   Node expression(int depth) {
-    static const Kind leaves[] = {Kind::Causal,   Kind::SlidingWindow,
-                                  Kind::Sinks,    Kind::Chunked,
-                                  Kind::PrefixLM, Kind::Document,
-                                  Kind::VerticalSlash};
+    static const Kind leaves[] = {
+        Kind::Causal,   Kind::SlidingWindow, Kind::Sinks,        Kind::Chunked,
+        Kind::PrefixLM, Kind::Document,      Kind::VerticalSlash};
     if (depth == 0 || uniform(0, 2) == 0)
       return primitive(leaves[uniform(0, std::size(leaves) - 1)]);
     Node n;
@@ -238,9 +236,8 @@ void checkAgainstBruteForce(const Node &mask, const Problem &p,
               expected.push_back({k, k + 1});
           }
         ASSERT_EQ(runs, expected)
-            << mask.str() << " b=" << b << " h=" << h << " q=" << q
-            << " keys [" << k0 << ", " << k1 << ") Lq=" << d.qLen
-            << " Lkv=" << d.kvLen;
+            << mask.str() << " b=" << b << " h=" << h << " q=" << q << " keys ["
+            << k0 << ", " << k1 << ") Lq=" << d.qLen << " Lkv=" << d.kvLen;
       }
       // Tiles.
       int64_t tq = gen.uniform(1, 24), tk = gen.uniform(1, 24);
@@ -257,18 +254,18 @@ void checkAgainstBruteForce(const Node &mask, const Problem &p,
                                   ? TileKind::Full
                                   : TileKind::Partial;
           ASSERT_EQ(classifyTile(mask, d, b, h, q0, q1, k0, k1), expected)
-              << mask.str() << " tile q[" << q0 << ", " << q1 << ") k["
-              << k0 << ", " << k1 << ") b=" << b << " h=" << h
-              << " Lq=" << d.qLen << " Lkv=" << d.kvLen;
+              << mask.str() << " tile q[" << q0 << ", " << q1 << ") k[" << k0
+              << ", " << k1 << ") b=" << b << " h=" << h << " Lq=" << d.qLen
+              << " Lkv=" << d.kvLen;
         }
     }
 }
 
 TEST(MaskModel, EveryPrimitiveMatchesBruteForce) {
   MaskGenerator gen(1);
-  for (Kind kind : {Kind::Causal, Kind::SlidingWindow, Kind::Sinks,
-                    Kind::Chunked, Kind::PrefixLM, Kind::Document,
-                    Kind::VerticalSlash}) {
+  for (Kind kind :
+       {Kind::Causal, Kind::SlidingWindow, Kind::Sinks, Kind::Chunked,
+        Kind::PrefixLM, Kind::Document, Kind::VerticalSlash}) {
     for (int trial = 0; trial < 40; ++trial) {
       Problem p;
       gen.fillProblem(p, nullptr);

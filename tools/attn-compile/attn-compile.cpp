@@ -33,22 +33,22 @@ cl::OptionCategory category("attn-compile options");
 
 cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.yaml>"),
                                    cl::Required, cl::cat(category));
-cl::opt<std::string> outputFilename("o", cl::desc("Output file (default: stdout)"),
+cl::opt<std::string> outputFilename("o",
+                                    cl::desc("Output file (default: stdout)"),
                                     cl::value_desc("filename"), cl::init("-"),
                                     cl::cat(category));
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to write"), cl::init(EmitKind::MLIR),
-    cl::values(
-        clEnumValN(EmitKind::MLIR, "mlir",
-                   "the spec as attn dialect IR (attn.attention)"),
-        clEnumValN(EmitKind::Tile, "tile",
-                   "the tile level: the flash loop of one work item"),
-        clEnumValN(EmitKind::Kernel, "kernel",
-                   "the target's kernel in the LLVM dialect"),
-        clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
-        clEnumValN(EmitKind::Object, "obj", "an object file (needs -o)"),
-        clEnumValN(EmitKind::SharedLibrary, "so",
-                   "a shared library with a C ABI (needs -o)")),
+    cl::values(clEnumValN(EmitKind::MLIR, "mlir",
+                          "the spec as attn dialect IR (attn.attention)"),
+               clEnumValN(EmitKind::Tile, "tile",
+                          "the tile level: the flash loop of one work item"),
+               clEnumValN(EmitKind::Kernel, "kernel",
+                          "the target's kernel in the LLVM dialect"),
+               clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+               clEnumValN(EmitKind::Object, "obj", "an object file (needs -o)"),
+               clEnumValN(EmitKind::SharedLibrary, "so",
+                          "a shared library with a C ABI (needs -o)")),
     cl::cat(category));
 cl::opt<TargetKind> targetKind(
     "target", cl::desc("The target to compile for"), cl::init(TargetKind::CPU),
@@ -79,8 +79,8 @@ int main(int argc, char **argv) {
       "Attn spec compiler\n\n"
       "  Compiles a YAML attention spec (see docs/spec.md).\n");
 
-  bool binary = emitKind == EmitKind::Object ||
-                emitKind == EmitKind::SharedLibrary;
+  bool binary =
+      emitKind == EmitKind::Object || emitKind == EmitKind::SharedLibrary;
   if (binary && outputFilename == "-")
     return fail("--emit=obj and --emit=so write binary files; give -o FILE");
 
@@ -101,9 +101,8 @@ int main(int argc, char **argv) {
   }
 
   if (binary) {
-    std::string path = manifestFilename.empty()
-                           ? outputFilename + ".json"
-                           : manifestFilename.getValue();
+    std::string path = manifestFilename.empty() ? outputFilename + ".json"
+                                                : manifestFilename.getValue();
     std::unique_ptr<llvm::ToolOutputFile> file =
         openOutputFile(path, &errorMessage);
     if (!file)

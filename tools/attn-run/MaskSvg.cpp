@@ -64,8 +64,8 @@ std::string mlir::attn::drawMaskSvg(const Node &mask, const Data &data,
   int64_t rows = std::max<int64_t>(1, static_cast<int64_t>(height));
   svg << "<path fill=\"#1a237e\" fill-opacity=\"0.8\" d=\"";
   for (int64_t row = 0; row < rows; ++row) {
-    int64_t q = std::min<int64_t>(data.qLen - 1,
-                                  static_cast<int64_t>(row / scale));
+    int64_t q =
+        std::min<int64_t>(data.qLen - 1, static_cast<int64_t>(row / scale));
     double y = row * (height / rows), dy = height / rows;
     visibleRuns(mask, data, b, h, q, 0, data.kvLen, runs);
     for (const Run &r : runs)

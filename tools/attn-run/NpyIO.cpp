@@ -20,9 +20,8 @@ bool mlir::attn::writeNpy(const std::string &path, const HostTensor &t,
   std::ostringstream header;
   header << "{'descr': '" << descr << "', 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < t.shape.size(); ++i)
-    header << t.shape[i] << (t.shape.size() == 1 || i + 1 < t.shape.size()
-                                 ? ","
-                                 : "")
+    header << t.shape[i]
+           << (t.shape.size() == 1 || i + 1 < t.shape.size() ? "," : "")
            << (i + 1 < t.shape.size() ? " " : "");
   header << "), }";
   std::string text = header.str();
@@ -79,14 +78,13 @@ bool mlir::attn::readNpy(const std::string &path, HostTensor &t,
   size_t headerStart = major == 1 ? 10 : 12;
   if (bytes.size() < headerStart)
     return bad("truncated header");
-  size_t headerLen = static_cast<unsigned char>(bytes[8]) |
-                     (static_cast<size_t>(static_cast<unsigned char>(bytes[9]))
-                      << 8);
+  size_t headerLen =
+      static_cast<unsigned char>(bytes[8]) |
+      (static_cast<size_t>(static_cast<unsigned char>(bytes[9])) << 8);
   if (major >= 2)
-    headerLen |= (static_cast<size_t>(static_cast<unsigned char>(bytes[10]))
-                  << 16) |
-                 (static_cast<size_t>(static_cast<unsigned char>(bytes[11]))
-                  << 24);
+    headerLen |=
+        (static_cast<size_t>(static_cast<unsigned char>(bytes[10])) << 16) |
+        (static_cast<size_t>(static_cast<unsigned char>(bytes[11])) << 24);
   if (bytes.size() < headerStart + headerLen)
     return bad("truncated header");
   std::string header = bytes.substr(headerStart, headerLen);
@@ -129,7 +127,9 @@ bool mlir::attn::readNpy(const std::string &path, HostTensor &t,
     n *= size;
     t.shape.push_back(size);
   }
-  size_t width = descr == "<f2" ? 2 : (descr == "<f8" || descr == "<i8") ? 8 : 4;
+  size_t width = descr == "<f2"                       ? 2
+                 : (descr == "<f8" || descr == "<i8") ? 8
+                                                      : 4;
   if (descr != "<f2" && descr != "<f4" && descr != "<f8" && descr != "<i4" &&
       descr != "<i8")
     return bad("dtype " + descr + " (use <f2, <f4, <f8, <i4 or <i8)");

@@ -53,8 +53,9 @@ cl::opt<bool> explain("explain",
                       cl::cat(category));
 cl::opt<int64_t> batchSize("batch", cl::desc("Batch size"), cl::init(2),
                            cl::cat(category));
-cl::opt<int64_t> qLenOpt("q-len", cl::desc("Query length (default 256, or "
-                                           "what the spec pins)"),
+cl::opt<int64_t> qLenOpt("q-len",
+                         cl::desc("Query length (default 256, or "
+                                  "what the spec pins)"),
                          cl::init(-1), cl::cat(category));
 cl::opt<int64_t> kvLenOpt("kv-len",
                           cl::desc("Key length (default: the query length)"),
@@ -66,17 +67,20 @@ cl::opt<unsigned> seed("seed", cl::desc("Random seed"), cl::init(0),
 unsigned threads = 0;
 cl::opt<int> repeats("repeats", cl::desc("Timed runs for --bench"),
                      cl::init(10), cl::cat(category));
-cl::opt<std::string> saveDir(
-    "save", cl::desc("Write the spec, every input, operand and output as "
+cl::opt<std::string>
+    saveDir("save",
+            cl::desc("Write the spec, every input, operand and output as "
                      ".npy files into this directory"),
-    cl::value_desc("dir"), cl::init(""), cl::cat(category));
-cl::opt<std::string> loadDir(
-    "load", cl::desc("Run on the inputs and operands in this directory (as "
+            cl::value_desc("dir"), cl::init(""), cl::cat(category));
+cl::opt<std::string>
+    loadDir("load",
+            cl::desc("Run on the inputs and operands in this directory (as "
                      "--save writes them) instead of random ones"),
-    cl::value_desc("dir"), cl::init(""), cl::cat(category));
-cl::opt<std::string> maskSvg(
-    "mask-svg", cl::desc("Draw the mask (batch 0, head 0) with its tile grid"),
-    cl::value_desc("file.svg"), cl::init(""), cl::cat(category));
+            cl::value_desc("dir"), cl::init(""), cl::cat(category));
+cl::opt<std::string>
+    maskSvg("mask-svg",
+            cl::desc("Draw the mask (batch 0, head 0) with its tile grid"),
+            cl::value_desc("file.svg"), cl::init(""), cl::cat(category));
 cl::opt<int64_t> splitKVOverride(
     "split-kv",
     cl::desc("kv chunks per work item, instead of the spec's "
@@ -289,11 +293,10 @@ int main(int argc, char **argv) {
     int64_t blockKV = kernel.blockKV();
     if (MaskAttrInterface mask = op.getMaskAttr()) {
       // Operand-dependent masks are classified for batch 0, head 0.
-      counts = countTiles(buildMaskModel(mask),
-                          maskData(tensors, geometry.qLens[0],
-                                   geometry.kvLens[0]),
-                          0,
-                          0, kernel.blockQ(), blockKV);
+      counts =
+          countTiles(buildMaskModel(mask),
+                     maskData(tensors, geometry.qLens[0], geometry.kvLens[0]),
+                     0, 0, kernel.blockQ(), blockKV);
     } else {
       counts.full = ((Lq + kernel.blockQ() - 1) / kernel.blockQ()) *
                     ((Lkv + blockKV - 1) / blockKV);
@@ -310,8 +313,8 @@ int main(int argc, char **argv) {
       return fail("--mask-svg: the spec has no mask");
     std::string svg =
         drawMaskSvg(buildMaskModel(op.getMaskAttr()),
-                    maskData(tensors, geometry.qLens[0], geometry.kvLens[0]),
-                    0, 0, kernel.blockQ(), kernel.blockKV());
+                    maskData(tensors, geometry.qLens[0], geometry.kvLens[0]), 0,
+                    0, kernel.blockQ(), kernel.blockKV());
     std::error_code ec;
     llvm::raw_fd_ostream file(maskSvg, ec);
     if (ec)
@@ -347,8 +350,8 @@ int main(int argc, char **argv) {
     double err = relativeError(tensors["out"].values, refOut, mismatch);
     if (tensors.count("lse")) {
       tensors["lse"].readBack();
-      err = std::max(err, relativeError(tensors["lse"].values, refLse,
-                                        mismatch));
+      err =
+          std::max(err, relativeError(tensors["lse"].values, refLse, mismatch));
     }
     double tolerance = tensors["q"].dtype == ATTN_F32 ? 1e-5 : 1e-2;
     bool ok = !mismatch && err <= tolerance;
@@ -369,8 +372,8 @@ int main(int argc, char **argv) {
       auto start = std::chrono::steady_clock::now();
       kernel.launch(args, launch, error);
       auto stop = std::chrono::steady_clock::now();
-      ms.push_back(std::chrono::duration<double, std::milli>(stop - start)
-                       .count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(stop - start).count());
     }
     std::sort(ms.begin(), ms.end());
     double median = ms[ms.size() / 2];

@@ -57,8 +57,7 @@ TEST_F(MaskAnalysisTest, CausalTilesSplitAlongTheDiagonal) {
 
 TEST_F(MaskAnalysisTest, SlidingWindowSkipsFarTiles) {
   // S = 8192, window 256, tiles of 64: only a band of tiles is visible.
-  TileCounts c =
-      count("#attn.sliding_window<left = 256>", 8192, 8192, 64);
+  TileCounts c = count("#attn.sliding_window<left = 256>", 8192, 8192, 64);
   EXPECT_EQ(c.total(), 128 * 128);
   // Per q-tile at most 6 kv tiles touch [p - 256, p]; 4 fully inside.
   EXPECT_LE(c.full + c.partial, 128 * 6);

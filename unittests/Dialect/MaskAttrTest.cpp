@@ -6,10 +6,10 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/AsmParser/AsmParser.h"
 #include "gtest/gtest.h"
 
 using namespace mlir;
@@ -44,9 +44,9 @@ TEST_F(MaskAttrTest, NestedMasksPrintWithoutPrefix) {
 }
 
 TEST_F(MaskAttrTest, RequiredOperandsCollectThroughCombinators) {
-  MaskAttrInterface mask = parse(
-      "#attn.or<not<block_sparse<block_q = 64, block_kv = 64>>, "
-      "on_heads<heads = [0], mask = prefix_lm<operand>>, document>");
+  MaskAttrInterface mask =
+      parse("#attn.or<not<block_sparse<block_q = 64, block_kv = 64>>, "
+            "on_heads<heads = [0], mask = prefix_lm<operand>>, document>");
   ASSERT_TRUE(mask);
   SmallVector<OperandKind> kinds;
   mask.getRequiredOperands(kinds);
@@ -58,29 +58,27 @@ TEST_F(MaskAttrTest, RequiredOperandsCollectThroughCombinators) {
 
 TEST_F(MaskAttrTest, VerifiersRejectBadParameters) {
   auto emit = [&]() { return emitError(UnknownLoc::get(&context)); };
-  ScopedDiagnosticHandler silence(&context, [](Diagnostic &) {
-    return success();
-  });
-  EXPECT_FALSE(SlidingWindowAttr::getChecked(emit, &context, int64_t(-1), int64_t(0),
-                                             Align::bottom_right));
+  ScopedDiagnosticHandler silence(&context,
+                                  [](Diagnostic &) { return success(); });
+  EXPECT_FALSE(SlidingWindowAttr::getChecked(emit, &context, int64_t(-1),
+                                             int64_t(0), Align::bottom_right));
   EXPECT_FALSE(SinksAttr::getChecked(emit, &context, int64_t(0)));
   EXPECT_FALSE(ChunkedAttr::getChecked(emit, &context, int64_t(-4)));
   EXPECT_FALSE(NeighborhoodAttr::getChecked(
       emit, &context, ArrayRef<int64_t>{8, 8}, ArrayRef<int64_t>{9, 3},
       ArrayRef<int64_t>{}, ArrayRef<bool>{}));
-  EXPECT_FALSE(OnHeadsAttr::getChecked(emit, &context,
-                                       ArrayRef<int64_t>{1, 1},
-                                       MaskAttrInterface(CausalAttr::get(
-                                           &context, Align::bottom_right))));
+  EXPECT_FALSE(OnHeadsAttr::getChecked(
+      emit, &context, ArrayRef<int64_t>{1, 1},
+      MaskAttrInterface(CausalAttr::get(&context, Align::bottom_right))));
   EXPECT_TRUE(NeighborhoodAttr::getChecked(
       emit, &context, ArrayRef<int64_t>{8, 8}, ArrayRef<int64_t>{3, 3},
       ArrayRef<int64_t>{2, 2}, ArrayRef<bool>{true, false}));
 }
 
 TEST_F(MaskAttrTest, ShapeChecksNameTheProblem) {
-  MaskAttrInterface mask = parse(
-      "#attn.and<on_heads<heads = [7], mask = causal>, "
-      "neighborhood<grid = [4, 4], kernel = [3, 3]>>");
+  MaskAttrInterface mask =
+      parse("#attn.and<on_heads<heads = [7], mask = causal>, "
+            "neighborhood<grid = [4, 4], kernel = [3, 3]>>");
   ASSERT_TRUE(mask);
   std::string message;
   ScopedDiagnosticHandler capture(&context, [&](Diagnostic &diag) {

@@ -194,8 +194,8 @@ TEST_F(KernelCAPITest, LoadsFromBytesAndGivesItsManifest) {
   std::string manifest((std::istreambuf_iterator<char>(json)),
                        std::istreambuf_iterator<char>());
   attn_kernel *fromBytes = nullptr;
-  ASSERT_EQ(attn_kernel_load_bytes(bytes.data(), bytes.size(),
-                                   manifest.c_str(), &fromBytes),
+  ASSERT_EQ(attn_kernel_load_bytes(bytes.data(), bytes.size(), manifest.c_str(),
+                                   &fromBytes),
             ATTN_OK)
       << attn_last_error();
   EXPECT_EQ(std::string(attn_kernel_manifest(fromBytes)), manifest);
@@ -223,9 +223,9 @@ TEST_F(KernelCAPITest, LoadsFromBytesAndGivesItsManifest) {
   // A manifest of another target is refused before anything is loaded.
   std::string gpu = manifest;
   gpu.replace(gpu.find("\"target\": \"cpu\""), 15, "\"target\": \"gpu\"");
-  EXPECT_EQ(attn_kernel_load_bytes(bytes.data(), bytes.size(), gpu.c_str(),
-                                   &none),
-            ATTN_ERROR_NOT_FOUND);
+  EXPECT_EQ(
+      attn_kernel_load_bytes(bytes.data(), bytes.size(), gpu.c_str(), &none),
+      ATTN_ERROR_NOT_FOUND);
   EXPECT_EQ(std::string(attn_last_error()),
             "the manifest is for target 'gpu', which this runtime cannot "
             "launch (it knows: cpu)");

@@ -138,8 +138,7 @@ TEST_F(SpecImportTest, ExprErrorsPointInsideTheString) {
                       "score: [{expr: \"score * (q_idx +\"}]\n");
   EXPECT_FALSE(r.module);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].rfind("4:33: 'score[0].expr': expected a value", 0),
-            0u)
+  EXPECT_EQ(r.errors[0].rfind("4:33: 'score[0].expr': expected a value", 0), 0u)
       << r.errors[0];
 }
 

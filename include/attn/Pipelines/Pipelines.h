@@ -24,9 +24,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc(
           "rows per q tile (query positions x the GQA group packed into it)"),
       llvm::cl::init(TilingOptions().rows)};
-  PassOptions::Option<int64_t> blockKV{
-      *this, "block-kv", llvm::cl::desc("keys per tile"),
-      llvm::cl::init(TilingOptions().blockKV)};
+  PassOptions::Option<int64_t> blockKV{*this, "block-kv",
+                                       llvm::cl::desc("keys per tile"),
+                                       llvm::cl::init(TilingOptions().blockKV)};
 };
 
 /// attn (spec level) -> the tile level: simplify the mask, write defaults
@@ -36,7 +36,8 @@ void buildTilePipeline(OpPassManager &pm, const TilingOptions &options);
 /// The tile-level kernels of `module` -> the LLVM dialect for the CPU.
 void buildCPUKernelPipeline(OpPassManager &pm, int64_t vectorWidth);
 
-/// attn (spec level) -> the tile level -> CPU kernel -> LLVM dialect, ready for translation.
+/// attn (spec level) -> the tile level -> CPU kernel -> LLVM dialect, ready for
+/// translation.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
 /// Registers attn-cpu-pipeline with the command line.

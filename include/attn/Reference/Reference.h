@@ -28,10 +28,10 @@ namespace mlir::attn {
 struct HostTensor {
   attn_dtype dtype = ATTN_F32;
   std::vector<int64_t> shape;
-  std::vector<double> values;  ///< floats, already rounded to `dtype`
-  std::vector<int32_t> ints;   ///< i32 tensors
-  std::vector<uint16_t> half;  ///< f16/bf16 storage for the kernel
-  std::vector<float> single;   ///< f32 storage for the kernel
+  std::vector<double> values; ///< floats, already rounded to `dtype`
+  std::vector<int32_t> ints;  ///< i32 tensors
+  std::vector<uint16_t> half; ///< f16/bf16 storage for the kernel
+  std::vector<float> single;  ///< f32 storage for the kernel
 
   int64_t numElements() const;
   /// Fills the kernel-side storage from `values` (rounding to dtype) and

@@ -22,9 +22,9 @@ namespace mlir::attn {
 
 /// What an expression may refer to.
 struct ScoreExprEnv {
-  Value score;              ///< f32: the score so far
-  Value batch, head;        ///< index: b, h
-  Value qIndex, kvIndex;    ///< index: q_idx, kv_idx
+  Value score;                                ///< f32: the score so far
+  Value batch, head;                          ///< index: b, h
+  Value qIndex, kvIndex;                      ///< index: q_idx, kv_idx
   llvm::ArrayRef<llvm::StringRef> paramNames; ///< per-head parameter names
   llvm::ArrayRef<Value> params;               ///< f32, one per name
 };

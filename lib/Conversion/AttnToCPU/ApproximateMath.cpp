@@ -1,4 +1,5 @@
-//===- ApproximateMath.cpp - Vectorizable exp/log/tanh ---------------------===//
+//===- ApproximateMath.cpp - Vectorizable exp/log/tanh
+//---------------------===//
 //
 // Part of the Attn project: an MLIR-based attention compiler.
 //

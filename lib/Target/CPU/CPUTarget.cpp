@@ -118,13 +118,13 @@ mlir::attn::linkSharedLibrary(llvm::StringRef object) {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << object;
   }
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "attn-kernel", "so", libraryPath))
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("attn-kernel", "so", libraryPath))
     return llvm::createStringError(ec, "cannot create a temporary library");
   llvm::FileRemover removeLibrary(libraryPath);
   std::string message;
-  llvm::StringRef args[] = {*cc, "-shared", "-o", libraryPath, objectPath,
-                            "-lm"};
+  llvm::StringRef args[] = {*cc,         "-shared",  "-o",
+                            libraryPath, objectPath, "-lm"};
   int status =
       llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);
   if (status != 0)

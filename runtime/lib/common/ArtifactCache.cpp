@@ -66,8 +66,8 @@ uint64_t attnrt::stableHash(std::string_view bytes, uint64_t seed) {
 }
 
 std::string attnrt::cacheKey(std::string_view spec,
-                                    std::string_view compilerVersion,
-                                    std::string_view target) {
+                             std::string_view compilerVersion,
+                             std::string_view target) {
   // Hash the parts with their lengths so that ("ab", "c") != ("a", "bc").
   uint64_t h = 0;
   for (std::string_view part : {spec, compilerVersion, target}) {
@@ -80,7 +80,8 @@ std::string attnrt::cacheKey(std::string_view spec,
   return text;
 }
 
-ArtifactCache::ArtifactCache(std::string directory) : dir(std::move(directory)) {
+ArtifactCache::ArtifactCache(std::string directory)
+    : dir(std::move(directory)) {
   if (!dir.empty())
     return;
   if (const char *env = std::getenv("ATTN_CACHE_DIR"); env && *env)
@@ -184,8 +185,8 @@ bool ArtifactCache::store(const std::string &key, std::string_view payload,
   }
   if (std::rename(tmpl.c_str(), pathOf(key).c_str()) != 0) {
     if (error)
-      *error = "cannot rename '" + tmpl + "' into place: " +
-               std::strerror(errno);
+      *error =
+          "cannot rename '" + tmpl + "' into place: " + std::strerror(errno);
     unlink(tmpl.c_str());
     return false;
   }

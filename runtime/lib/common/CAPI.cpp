@@ -62,16 +62,15 @@ extern "C" attn_status attn_kernel_load(const char *artifactPath,
                     "attn_kernel_load: the artifact path is empty");
   std::ifstream in(manifestPath);
   if (!in)
-    return setError(ATTN_ERROR_NOT_FOUND, std::string("cannot read '") +
-                                              manifestPath + "'");
+    return setError(ATTN_ERROR_NOT_FOUND,
+                    std::string("cannot read '") + manifestPath + "'");
   std::stringstream text;
   text << in.rdbuf();
   std::string error;
   return wrap(loadKernel(artifactPath, "", text.str(), error), error, kernel);
 }
 
-extern "C" attn_status attn_kernel_load_bytes(const void *artifact,
-                                              size_t size,
+extern "C" attn_status attn_kernel_load_bytes(const void *artifact, size_t size,
                                               const char *manifestJson,
                                               attn_kernel **kernel) {
   if (!artifact || !manifestJson || !kernel)
@@ -82,8 +81,8 @@ extern "C" attn_status attn_kernel_load_bytes(const void *artifact,
     return setError(ATTN_ERROR_INVALID_ARGUMENT,
                     "attn_kernel_load_bytes: the artifact is empty");
   std::string error;
-  return wrap(loadKernel("", std::string(static_cast<const char *>(artifact),
-                                         size),
+  return wrap(loadKernel("",
+                         std::string(static_cast<const char *>(artifact), size),
                          manifestJson, error),
               error, kernel);
 }
@@ -131,8 +130,7 @@ extern "C" attn_status attn_kernel_validate(const attn_kernel *kernel,
 }
 
 extern "C" attn_status attn_kernel_launch(attn_kernel *kernel,
-                                          const attn_arg *args,
-                                          int32_t numArgs,
+                                          const attn_arg *args, int32_t numArgs,
                                           const attn_launch_options *options) {
   if (!kernel)
     return setError(ATTN_ERROR_INVALID_ARGUMENT, "no kernel given");

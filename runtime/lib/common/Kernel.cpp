@@ -62,15 +62,13 @@ mask::Data attnrt::maskData(const Args &args, int64_t qLen, int64_t kvLen) {
   return data;
 }
 
-bool Kernel::validate(const Args &args,
-                         std::string &error) const {
+bool Kernel::validate(const Args &args, std::string &error) const {
   // Presence and the static parts of each parameter.
   for (const auto &[name, tensor] : args) {
     (void)tensor;
-    if (std::none_of(m.params.begin(), m.params.end(),
-                     [&](const ParamSpec &p) {
-                       return p.name == name && !p.internal;
-                     })) {
+    if (std::none_of(m.params.begin(), m.params.end(), [&](const ParamSpec &p) {
+          return p.name == name && !p.internal;
+        })) {
       std::string known;
       for (const ParamSpec &p : m.params)
         if (!p.internal)
@@ -109,12 +107,11 @@ bool Kernel::validate(const Args &args,
   Sizes sizes{q.shape[0], q.shape[seq], k.shape[seq]};
   auto mismatch = [&](const std::string &name, const attn_tensor &t,
                       const std::string &expected) {
-    error = "operand '" + name + "' has shape " + shapeText(t) +
-            ", expected " + expected;
+    error = "operand '" + name + "' has shape " + shapeText(t) + ", expected " +
+            expected;
     return false;
   };
-  auto expectShape = [&](const std::string &name,
-                         std::vector<int64_t> want) {
+  auto expectShape = [&](const std::string &name, std::vector<int64_t> want) {
     auto it = args.find(name);
     if (it == args.end())
       return true;
@@ -157,12 +154,10 @@ bool Kernel::validate(const Args &args,
   return checkValues(args, sizes, error);
 }
 
-bool Kernel::checkBroadcastOperands(
-    const Args &args, const Sizes &sizes,
-    std::string &error) const {
+bool Kernel::checkBroadcastOperands(const Args &args, const Sizes &sizes,
+                                    std::string &error) const {
   // Axes that broadcast: each size 1 or the full size.
-  auto broadcastable = [&](const std::string &name,
-                           std::vector<int64_t> full) {
+  auto broadcastable = [&](const std::string &name, std::vector<int64_t> full) {
     auto it = args.find(name);
     if (it == args.end())
       return true;
@@ -197,8 +192,8 @@ bool Kernel::checkBroadcastOperands(
   return true;
 }
 
-bool Kernel::checkValues(const Args &args,
-                            const Sizes &sizes, std::string &error) const {
+bool Kernel::checkValues(const Args &args, const Sizes &sizes,
+                         std::string &error) const {
   // Block-sparse: counts within the kv blocks, listed indices in range and
   // distinct, for every (batch, head) the kernel reads (broadcasting size-1
   // axes as it does).
@@ -208,13 +203,15 @@ bool Kernel::checkValues(const Args &args,
     const attn_tensor &n = numBlocks->second, &idx = indices->second;
     int64_t numKVBlocks = (sizes.kvLen + m.sparseBlockKV - 1) / m.sparseBlockKV;
     int64_t numQBlocks = (sizes.qLen + m.sparseBlockQ - 1) / m.sparseBlockQ;
-    for (auto [name, t] : {std::pair<const char *, const attn_tensor *>{
-                               "kv_num_blocks", &n},
-                           {"kv_indices", &idx}})
+    for (auto [name, t] :
+         {std::pair<const char *, const attn_tensor *>{"kv_num_blocks", &n},
+          {"kv_indices", &idx}})
       if (t->shape[2] != numQBlocks) {
         error = std::string("operand '") + name + "' has " +
-                std::to_string(t->shape[2]) + " q blocks in dimension 2, "
-                "expected " + std::to_string(numQBlocks) + " (q_len " +
+                std::to_string(t->shape[2]) +
+                " q blocks in dimension 2, "
+                "expected " +
+                std::to_string(numQBlocks) + " (q_len " +
                 std::to_string(sizes.qLen) + " in blocks of " +
                 std::to_string(m.sparseBlockQ) + ")";
         return false;
@@ -240,15 +237,14 @@ bool Kernel::checkValues(const Args &args,
           for (int64_t j = 0; j < count; ++j) {
             int32_t kb = readInt(idx, {b, h, qb, j});
             if (kb < 0 || kb >= numKVBlocks) {
-              error = "operand 'kv_indices' holds block " +
-                      std::to_string(kb) + " at " + where(j) +
-                      ", outside [0, " + std::to_string(numKVBlocks) + ")";
+              error = "operand 'kv_indices' holds block " + std::to_string(kb) +
+                      " at " + where(j) + ", outside [0, " +
+                      std::to_string(numKVBlocks) + ")";
               return false;
             }
             if (seen[kb] == row) {
-              error = "operand 'kv_indices' lists block " +
-                      std::to_string(kb) + " twice at " + where(-1) +
-                      "; a block is visible or not";
+              error = "operand 'kv_indices' lists block " + std::to_string(kb) +
+                      " twice at " + where(-1) + "; a block is visible or not";
               return false;
             }
             seen[kb] = row;
@@ -256,9 +252,9 @@ bool Kernel::checkValues(const Args &args,
         }
   }
   // Vertical-slash: key indices within the keys, diagonal offsets >= 0.
-  for (auto [name, bound] : {std::pair<const char *, int64_t>{"vertical",
-                                                               sizes.kvLen},
-                             {"slash", -1}}) {
+  for (auto [name, bound] :
+       {std::pair<const char *, int64_t>{"vertical", sizes.kvLen},
+        {"slash", -1}}) {
     auto it = args.find(name);
     if (it == args.end())
       continue;
@@ -269,22 +265,22 @@ bool Kernel::checkValues(const Args &args,
           int32_t value = readInt(t, {b, h, j});
           if (value < 0 || (bound >= 0 && value >= bound)) {
             error = std::string("operand '") + name + "' holds " +
-                    std::to_string(value) + " at [" + std::to_string(b) +
-                    ", " + std::to_string(h) + ", " + std::to_string(j) +
+                    std::to_string(value) + " at [" + std::to_string(b) + ", " +
+                    std::to_string(h) + ", " + std::to_string(j) +
                     "], expected " +
-                    (bound >= 0 ? "a key index in [0, " +
-                                      std::to_string(bound) + ")"
-                                : std::string("a non-negative diagonal "
-                                              "offset"));
+                    (bound >= 0
+                         ? "a key index in [0, " + std::to_string(bound) + ")"
+                         : std::string("a non-negative diagonal "
+                                       "offset"));
             return false;
           }
         }
   }
   // cu_seqlens of documents: non-decreasing, within [0, L] (ragged
   // storage's own cu_seqlens are checked by validateStorage).
-  for (auto [name, len] : {std::pair<const char *, int64_t>{"cu_seqlens_q",
-                                                             sizes.qLen},
-                           {"cu_seqlens_kv", sizes.kvLen}}) {
+  for (auto [name, len] :
+       {std::pair<const char *, int64_t>{"cu_seqlens_q", sizes.qLen},
+        {"cu_seqlens_kv", sizes.kvLen}}) {
     auto it = args.find(name);
     if (it == args.end() || m.kvStorage == "ragged")
       continue;
@@ -294,10 +290,11 @@ bool Kernel::checkValues(const Args &args,
         int32_t value = readInt(t, {b, d});
         int32_t prev = d ? readInt(t, {b, d - 1}) : 0;
         if (value < prev || value > len) {
-          error = std::string("operand '") + name + "' must be non-decreasing "
-                  "within [0, " + std::to_string(len) + "], got " +
-                  std::to_string(value) + " at [" + std::to_string(b) + ", " +
-                  std::to_string(d) + "]";
+          error = std::string("operand '") + name +
+                  "' must be non-decreasing "
+                  "within [0, " +
+                  std::to_string(len) + "], got " + std::to_string(value) +
+                  " at [" + std::to_string(b) + ", " + std::to_string(d) + "]";
           return false;
         }
       }
@@ -305,8 +302,7 @@ bool Kernel::checkValues(const Args &args,
   return true;
 }
 
-bool Kernel::checkNoOverlap(const Args &args,
-                               std::string &error) const {
+bool Kernel::checkNoOverlap(const Args &args, std::string &error) const {
   // The bytes a tensor view can touch: [lo, hi), empty for no elements.
   auto span = [](const attn_tensor &t) -> std::pair<intptr_t, intptr_t> {
     int64_t size = t.dtype == ATTN_F16 || t.dtype == ATTN_BF16 ? 2 : 4;
@@ -343,8 +339,7 @@ bool Kernel::checkNoOverlap(const Args &args,
   return true;
 }
 
-bool Kernel::validateStorage(const Args &args,
-                                std::string &error) const {
+bool Kernel::validateStorage(const Args &args, std::string &error) const {
   const attn_tensor &q = args.at("q"), &k = args.at("k");
   bool bhsd = m.layout == "bhsd";
   auto expectShape = [&](const std::string &name,
@@ -357,8 +352,8 @@ bool Kernel::validateStorage(const Args &args,
     std::string text = "[";
     for (size_t i = 0; i < want.size(); ++i)
       text += (i ? ", " : "") + std::to_string(want[i]);
-    error = "operand '" + name + "' has shape " + shapeText(t) +
-            ", expected " + text + "]";
+    error = "operand '" + name + "' has shape " + shapeText(t) + ", expected " +
+            text + "]";
     return false;
   };
   auto has = [&](const char *name) { return args.count(name) != 0; };
@@ -373,8 +368,8 @@ bool Kernel::validateStorage(const Args &args,
                   : std::vector<int64_t>{b, s, h, d};
     };
     const attn_tensor &table = args.at("block_table");
-    if (!expectShape("v", layoutShape(pages, pageSize, m.numKVHeads,
-                                      m.headDimV)) ||
+    if (!expectShape("v",
+                     layoutShape(pages, pageSize, m.numKVHeads, m.headDimV)) ||
         !expectShape("out", layoutShape(B, Lq, m.numQHeads, m.headDimV)) ||
         (has("lse") && !expectShape("lse", {B, m.numQHeads, Lq})) ||
         !expectShape("block_table", {B, table.shape[1]}) ||
@@ -435,9 +430,9 @@ bool Kernel::validateStorage(const Args &args,
       (has("lse") && !expectShape("lse", {m.numQHeads, tokensQ})) ||
       !expectShape("cu_seqlens_kv", {cuQ.shape[0]}))
     return false;
-  for (auto [name, tokens] : {std::pair<const char *, int64_t>{
-                                  "cu_seqlens_q", tokensQ},
-                              {"cu_seqlens_kv", tokensKV}}) {
+  for (auto [name, tokens] :
+       {std::pair<const char *, int64_t>{"cu_seqlens_q", tokensQ},
+        {"cu_seqlens_kv", tokensKV}}) {
     const attn_tensor &cu = args.at(name);
     for (int64_t i = 0; i < cu.shape[0]; ++i) {
       int32_t value = readInt(cu, {i});
@@ -463,9 +458,8 @@ bool Kernel::validateStorage(const Args &args,
          checkValues(args, sizes, error);
 }
 
-bool Kernel::checkSequenceOperands(
-    const Args &args, int64_t batch,
-    std::string &error) const {
+bool Kernel::checkSequenceOperands(const Args &args, int64_t batch,
+                                   std::string &error) const {
   // Per-batch operands of paged and ragged storage (the per-head ones are
   // checkBroadcastOperands').
   auto it = args.find("prefix_len");
@@ -477,8 +471,7 @@ bool Kernel::checkSequenceOperands(
   return true;
 }
 
-Kernel::Sequences
-Kernel::sequencesOf(const Args &args) const {
+Kernel::Sequences Kernel::sequencesOf(const Args &args) const {
   Sequences seqs;
   auto add = [&](int64_t q, int64_t kv, int64_t qStart, int64_t kvStart) {
     seqs.qLens.push_back(q);
@@ -529,9 +522,9 @@ int64_t Kernel::longestKV(const Args &args) const {
   return args.at("k").shape[m.seqAxis()];
 }
 
-void Kernel::computeTileTable(const Args &args,
-                                 ThreadPool &pool, std::vector<int32_t> &table,
-                                 attn_tensor &view) const {
+void Kernel::computeTileTable(const Args &args, ThreadPool &pool,
+                              std::vector<int32_t> &table,
+                              attn_tensor &view) const {
   const attn_tensor &q = args.at("q"), &k = args.at("k");
   int seq = m.seqAxis();
   mask::Data data = maskData(args, q.shape[seq], k.shape[seq]);
@@ -565,30 +558,30 @@ void Kernel::computeTileTable(const Args &args,
       table = it->second;
   }
   if (table.empty()) {
-  table.assign(batches * heads * qTiles * std::max<int64_t>(kvTiles, 1), 0);
-  pool.parallelFor(batches * heads * qTiles, [&](int64_t row) {
-    int64_t qt = row % qTiles, bh = row / qTiles;
-    int64_t h = bh % heads, b = bh / heads;
-    mask::Data seqData =
-        varlen ? mask::sequenceData(data, qLens[b], kvLens[b], qStarts[b],
-                                    kvStarts[b])
-               : data;
-    int64_t q0 = qt * m.blockQ, q1 = std::min(q0 + m.blockQ, seqData.qLen);
-    for (int64_t kt = 0; kt < kvTiles; ++kt) {
-      int64_t k0 = kt * m.blockKV;
-      int64_t k1 = std::min(k0 + m.blockKV, seqData.kvLen);
-      // Tiles past a shorter sequence's end stay empty.
-      if (q0 < q1 && k0 < k1)
-        table[row * kvTiles + kt] = static_cast<int32_t>(mask::classifyTile(
-            *m.tableMask, seqData, b, h, q0, q1, k0, k1));
+    table.assign(batches * heads * qTiles * std::max<int64_t>(kvTiles, 1), 0);
+    pool.parallelFor(batches * heads * qTiles, [&](int64_t row) {
+      int64_t qt = row % qTiles, bh = row / qTiles;
+      int64_t h = bh % heads, b = bh / heads;
+      mask::Data seqData = varlen
+                               ? mask::sequenceData(data, qLens[b], kvLens[b],
+                                                    qStarts[b], kvStarts[b])
+                               : data;
+      int64_t q0 = qt * m.blockQ, q1 = std::min(q0 + m.blockQ, seqData.qLen);
+      for (int64_t kt = 0; kt < kvTiles; ++kt) {
+        int64_t k0 = kt * m.blockKV;
+        int64_t k1 = std::min(k0 + m.blockKV, seqData.kvLen);
+        // Tiles past a shorter sequence's end stay empty.
+        if (q0 < q1 && k0 < k1)
+          table[row * kvTiles + kt] = static_cast<int32_t>(
+              mask::classifyTile(*m.tableMask, seqData, b, h, q0, q1, k0, k1));
+      }
+    });
+    if (cacheable) {
+      // A few lengths are common; bound the memory for the rest.
+      if (tableCache.size() >= 64)
+        tableCache.clear();
+      tableCache[lengths] = table;
     }
-  });
-  if (cacheable) {
-    // A few lengths are common; bound the memory for the rest.
-    if (tableCache.size() >= 64)
-      tableCache.clear();
-    tableCache[lengths] = table;
-  }
   }
   view = attn_tensor{};
   view.data = table.data();

@@ -18,7 +18,9 @@ namespace {
 
 bool parseDtype(const std::string &text, attn_dtype &dtype) {
   static const std::pair<const char *, attn_dtype> names[] = {
-      {"f32", ATTN_F32}, {"f16", ATTN_F16}, {"bf16", ATTN_BF16},
+      {"f32", ATTN_F32},
+      {"f16", ATTN_F16},
+      {"bf16", ATTN_BF16},
       {"i32", ATTN_I32}};
   for (auto [name, value] : names)
     if (text == name) {
@@ -88,8 +90,7 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
     m.kvStorage = j.value("kv_storage", "contiguous");
     if (m.kvStorage != "contiguous" && m.kvStorage != "paged" &&
         m.kvStorage != "ragged") {
-      error = "the manifest has an unknown kv_storage '" + m.kvStorage +
-              "'";
+      error = "the manifest has an unknown kv_storage '" + m.kvStorage + "'";
       return false;
     }
     const json &tile = j.at("tile"), &work = j.at("work");
@@ -125,14 +126,12 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
         return false;
       }
     for (auto [name, divisor] :
-         {std::pair<const char *, int64_t>{"tile.head_group",
-                                           m.headGroup},
+         {std::pair<const char *, int64_t>{"tile.head_group", m.headGroup},
           {"heads.kv", m.numKVHeads}})
       if (m.numQHeads % divisor != 0) {
         error = "the manifest is inconsistent: 'heads.q' (" +
-                std::to_string(m.numQHeads) +
-                ") must be a multiple of '" + name + "' (" +
-                std::to_string(divisor) + ")";
+                std::to_string(m.numQHeads) + ") must be a multiple of '" +
+                name + "' (" + std::to_string(divisor) + ")";
         return false;
       }
     // The compiler's bound (kMaxKVSplits in AttnDialect.h).
@@ -144,13 +143,13 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
     }
     if (m.numHeadGroups * m.headGroup != m.numQHeads) {
       error = "the manifest is inconsistent: 'work.head_groups' (" +
-              std::to_string(m.numHeadGroups) + ") must be 'heads.q' / "
+              std::to_string(m.numHeadGroups) +
+              ") must be 'heads.q' / "
               "'tile.head_group' (" +
               std::to_string(m.numQHeads / m.headGroup) + ")";
       return false;
     }
-    if (work.at("q_tiles").at("query_positions").get<int64_t>() !=
-        m.blockQ) {
+    if (work.at("q_tiles").at("query_positions").get<int64_t>() != m.blockQ) {
       error = "the manifest is inconsistent: 'work.q_tiles.query_positions' "
               "differs from 'tile.query_positions'";
       return false;
@@ -218,16 +217,15 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
       return false;
     }
     auto hasInternal = [&](const char *name) {
-      return std::any_of(m.params.begin(), m.params.end(),
-                         [&](const ParamSpec &p) {
-                           return p.internal && p.name == name;
-                         });
+      return std::any_of(
+          m.params.begin(), m.params.end(),
+          [&](const ParamSpec &p) { return p.internal && p.name == name; });
     };
     for (const ParamSpec &p : m.params)
       if (p.internal && p.name != "tile_kinds" && p.name != "partial_out" &&
           p.name != "partial_lse") {
-        error = "the manifest has an unknown internal parameter '" + p.name +
-                "'";
+        error =
+            "the manifest has an unknown internal parameter '" + p.name + "'";
         return false;
       }
     bool table = walk == "tile_table";

@@ -86,9 +86,9 @@ std::vector<DimWindow> neighborhoodWindows(const Node &node, int64_t q) {
   coordinates(node.grid, q, qc);
   std::vector<DimWindow> windows;
   for (size_t d = 0; d < node.grid.size(); ++d)
-    windows.push_back(dimWindow(
-        node.grid[d], node.kernel[d], dimOf(d, node.dilation, 1),
-        node.causalDims.empty() ? false : node.causalDims[d], qc[d]));
+    windows.push_back(
+        dimWindow(node.grid[d], node.kernel[d], dimOf(d, node.dilation, 1),
+                  node.causalDims.empty() ? false : node.causalDims[d], qc[d]));
   return windows;
 }
 
@@ -134,11 +134,19 @@ void intersect(std::vector<Run> &acc, const std::vector<Run> &other) {
 
 } // namespace
 
-static const char *const kKindNames[] = {
-    "causal",       "sliding_window", "sinks",        "chunked",
-    "prefix_lm",    "document",       "neighborhood", "block_sparse",
-    "vertical_slash", "and",          "or",           "not",
-    "on_heads"};
+static const char *const kKindNames[] = {"causal",
+                                         "sliding_window",
+                                         "sinks",
+                                         "chunked",
+                                         "prefix_lm",
+                                         "document",
+                                         "neighborhood",
+                                         "block_sparse",
+                                         "vertical_slash",
+                                         "and",
+                                         "or",
+                                         "not",
+                                         "on_heads"};
 
 const char *attnrt::mask::kindName(Kind kind) {
   return kKindNames[static_cast<int>(kind)];
@@ -153,9 +161,8 @@ bool attnrt::mask::kindFromName(const std::string &name, Kind &kind) {
   return false;
 }
 
-Data attnrt::mask::sequenceData(const Data &batch, int64_t qLen,
-                                int64_t kvLen, int64_t qStart,
-                                int64_t kvStart) {
+Data attnrt::mask::sequenceData(const Data &batch, int64_t qLen, int64_t kvLen,
+                                int64_t qStart, int64_t kvStart) {
   Data data = batch;
   data.qLen = qLen;
   data.kvLen = kvLen;
@@ -170,8 +177,8 @@ Data attnrt::mask::sequenceData(const Data &batch, int64_t qLen,
 int32_t IntView::at(std::initializer_list<int64_t> index) const {
   // Indices are right-aligned with the shape: a view of lower rank
   // broadcasts over the leading indices.
-  int64_t skip = static_cast<int64_t>(index.size()) -
-                 static_cast<int64_t>(shape.size());
+  int64_t skip =
+      static_cast<int64_t>(index.size()) - static_cast<int64_t>(shape.size());
   int64_t offset = 0;
   int64_t i = 0;
   for (int64_t value : index) {
@@ -262,7 +269,7 @@ std::string Node::str() const {
 }
 
 bool attnrt::mask::isVisible(const Node &node, const Data &data, int64_t b,
-                           int64_t h, int64_t q, int64_t k) {
+                             int64_t h, int64_t q, int64_t k) {
   int64_t p = alignedPosition(data, q, node.topLeft);
   switch (node.kind) {
   case Kind::Causal:
@@ -348,8 +355,8 @@ bool attnrt::mask::isVisible(const Node &node, const Data &data, int64_t b,
 }
 
 void attnrt::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
-                             int64_t h, int64_t q, int64_t k0, int64_t k1,
-                             std::vector<Run> &runs) {
+                               int64_t h, int64_t q, int64_t k0, int64_t k1,
+                               std::vector<Run> &runs) {
   runs.clear();
   if (k0 >= k1)
     return;
@@ -370,8 +377,8 @@ void attnrt::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
     return;
   }
   case Kind::PrefixLM:
-    addClipped(runs, 0,
-               node.count >= 0 ? node.count : data.prefixLen.at({b}), k0, k1);
+    addClipped(runs, 0, node.count >= 0 ? node.count : data.prefixLen.at({b}),
+               k0, k1);
     return;
   case Kind::Document: {
     if (node.fromCuSeqlens) {
@@ -411,10 +418,9 @@ void attnrt::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
         const DimWindow &w = windows.back();
         int64_t first = kc.back(), last = segmentEnd - 1 - rowStart;
         // Group positions j with coordinate group + dilation * j in range.
-        int64_t jFirst = std::max(
-            w.first, (first - w.group + w.dilation - 1) / w.dilation);
-        int64_t jLast = std::min(
-            w.last, floorDiv(last - w.group, w.dilation));
+        int64_t jFirst =
+            std::max(w.first, (first - w.group + w.dilation - 1) / w.dilation);
+        int64_t jLast = std::min(w.last, floorDiv(last - w.group, w.dilation));
         if (w.dilation == 1)
           addClipped(runs, rowStart + jFirst, rowStart + jLast + 1, k0, k1);
         else
@@ -492,8 +498,8 @@ void attnrt::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
 }
 
 TileKind attnrt::mask::classifyTile(const Node &node, const Data &data,
-                                  int64_t b, int64_t h, int64_t q0, int64_t q1,
-                                  int64_t k0, int64_t k1) {
+                                    int64_t b, int64_t h, int64_t q0,
+                                    int64_t q1, int64_t k0, int64_t k1) {
   bool sawFull = false, sawEmpty = false;
   std::vector<Run> runs;
   for (int64_t q = q0; q < q1; ++q) {

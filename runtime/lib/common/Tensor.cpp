@@ -101,16 +101,18 @@ extern "C" attn_status attn_check_tensor(const attn_tensor *tensor,
                   std::to_string(i));
     if (spec->shape[i] >= 0 && tensor->shape[i] != spec->shape[i])
       return fail("operand '" + name + "' has shape " +
-                  shapeString(tensor->shape, tensor->rank) +
-                  ", expected " + shapeString(spec->shape, spec->rank) +
-                  " (dimension " + std::to_string(i) + ")");
+                  shapeString(tensor->shape, tensor->rank) + ", expected " +
+                  shapeString(spec->shape, spec->rank) + " (dimension " +
+                  std::to_string(i) + ")");
     if (tensor->strides[i] < 0)
       return fail("operand '" + name + "' has a negative stride in dimension " +
-                  std::to_string(i) + "; pass a view with non-negative strides");
+                  std::to_string(i) +
+                  "; pass a view with non-negative strides");
   }
   if (spec->inner_contiguous && spec->rank > 0 &&
       tensor->shape[spec->rank - 1] > 1 && tensor->strides[spec->rank - 1] != 1)
-    return fail("operand '" + name + "' must be contiguous in its last "
+    return fail("operand '" + name +
+                "' must be contiguous in its last "
                 "dimension (stride 1), got stride " +
                 std::to_string(tensor->strides[spec->rank - 1]));
   return attnrt::clearError();

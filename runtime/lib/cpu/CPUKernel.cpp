@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <array>
-#include <new>
 #include <dlfcn.h>
+#include <new>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <utility>
@@ -47,8 +47,7 @@ void callN(void *fn, void *const *args, int64_t splits, int64_t item) {
 }
 
 using Caller = void (*)(void *, void *const *, int64_t, int64_t);
-template <size_t... N>
-constexpr auto makeCallers(std::index_sequence<N...>) {
+template <size_t... N> constexpr auto makeCallers(std::index_sequence<N...>) {
   return std::array<Caller, sizeof...(N)>{&callN<N>...};
 }
 // q, k, v, 15 optional operands, tile_kinds, out, lse, partial_out,
@@ -92,9 +91,8 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
   if (path.empty()) {
     // Load from memory: an anonymous file holds the library for dlopen.
     kernel->memfd = memfd_create("attn-kernel", MFD_CLOEXEC);
-    if (kernel->memfd < 0 ||
-        write(kernel->memfd, bytes.data(), bytes.size()) !=
-            static_cast<ssize_t>(bytes.size())) {
+    if (kernel->memfd < 0 || write(kernel->memfd, bytes.data(), bytes.size()) !=
+                                 static_cast<ssize_t>(bytes.size())) {
       error = "cannot stage the kernel's library in memory for loading";
       return nullptr;
     }
@@ -108,9 +106,9 @@ std::unique_ptr<CPUKernel> CPUKernel::load(const std::string &libraryPath,
             (why ? why : "unknown");
     return nullptr;
   }
-  for (auto [symbol, name] : {std::pair<void **, const std::string *>{
-                                  &kernel->entry, &entry},
-                              {&kernel->combine, &combine}}) {
+  for (auto [symbol, name] :
+       {std::pair<void **, const std::string *>{&kernel->entry, &entry},
+        {&kernel->combine, &combine}}) {
     if (name->empty())
       continue;
     *symbol = dlsym(kernel->library, name->c_str());
@@ -132,12 +130,14 @@ CPUKernel::~CPUKernel() {
 bool CPUKernel::launch(const Args &args, const LaunchOptions &options,
                        std::string &error) {
   if (options.device != ATTN_DEVICE_CPU || options.deviceId != 0) {
-    error = "kernel '" + name() + "' runs on the CPU (the host device, id "
+    error = "kernel '" + name() +
+            "' runs on the CPU (the host device, id "
             "0); it cannot launch on another device";
     return false;
   }
   if (options.stream) {
-    error = "kernel '" + name() + "' runs on the CPU, which takes no "
+    error = "kernel '" + name() +
+            "' runs on the CPU, which takes no "
             "stream; pass none";
     return false;
   }
@@ -165,8 +165,7 @@ int64_t CPUKernel::kvSplits(const Args &args,
   return std::max<int64_t>(1, std::min({wanted, kvTiles / 4, int64_t(64)}));
 }
 
-bool CPUKernel::launch(const Args &args, ThreadPool &pool,
-                       std::string &error) {
+bool CPUKernel::launch(const Args &args, ThreadPool &pool, std::string &error) {
   if (!validate(args, error))
     return false;
   std::vector<int32_t> table;
@@ -186,15 +185,16 @@ bool CPUKernel::launch(const Args &args, ThreadPool &pool,
   if (__builtin_mul_overflow(partials, rows, &lseFloats) ||
       __builtin_mul_overflow(lseFloats, m.headDimV, &outFloats) ||
       outFloats > (int64_t(1) << 40)) {
-    error = "kernel '" + name() + "': the split-KV partial rows of this "
-            "launch (" + std::to_string(items) + " items x " +
-            std::to_string(splits) + " chunks) do not fit in memory";
+    error = "kernel '" + name() +
+            "': the split-KV partial rows of this "
+            "launch (" +
+            std::to_string(items) + " items x " + std::to_string(splits) +
+            " chunks) do not fit in memory";
     return false;
   }
-  bool hasLseRows = std::any_of(m.params.begin(), m.params.end(),
-                                [](const ParamSpec &p) {
-                                  return p.name == "partial_lse";
-                                });
+  bool hasLseRows =
+      std::any_of(m.params.begin(), m.params.end(),
+                  [](const ParamSpec &p) { return p.name == "partial_lse"; });
   if (!hasLseRows)
     lseFloats = 0;
   // Every chunk writes every row the combine reads, so the scratch is not
@@ -205,9 +205,10 @@ bool CPUKernel::launch(const Args &args, ThreadPool &pool,
       scratchSize = size_t(outFloats + lseFloats);
     }
   } catch (const std::bad_alloc &) {
-    error = "kernel '" + name() + "': out of memory for the split-KV "
-            "partial rows (" + std::to_string(4 * (outFloats + lseFloats)) +
-            " bytes)";
+    error = "kernel '" + name() +
+            "': out of memory for the split-KV "
+            "partial rows (" +
+            std::to_string(4 * (outFloats + lseFloats)) + " bytes)";
     return false;
   }
   static float none;
@@ -220,8 +221,9 @@ bool CPUKernel::launch(const Args &args, ThreadPool &pool,
   for (const ParamSpec &p : m.params)
     descriptors.push_back(descriptor(p.name == "tile_kinds"    ? tableView
                                      : p.name == "partial_out" ? outView
-                                     : p.name == "partial_lse" ? lseView
-                                                               : args.at(p.name)));
+                                     : p.name == "partial_lse"
+                                         ? lseView
+                                         : args.at(p.name)));
   std::vector<void *> pointers;
   for (auto &d : descriptors)
     pointers.push_back(d.data());

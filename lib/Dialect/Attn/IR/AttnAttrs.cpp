@@ -84,8 +84,8 @@ static ParseResult parseStrippedAttr(AsmParser &parser, T &result,
       generatedAttributeParser(parser, &mnemonic, Type(), attr);
   if (!parsed.has_value()) {
     if (mnemonic.empty())
-      return parser.emitError(loc) << "expected " << what << " (" << allowed
-                                   << ")";
+      return parser.emitError(loc)
+             << "expected " << what << " (" << allowed << ")";
     return parser.emitError(loc) << "unknown " << what << " '" << mnemonic
                                  << "'; expected one of " << allowed;
   }
@@ -93,9 +93,8 @@ static ParseResult parseStrippedAttr(AsmParser &parser, T &result,
     return failure();
   result = dyn_cast<T>(attr);
   if (!result)
-    return parser.emitError(loc)
-           << "'" << attr << "' is not a " << what << "; expected one of "
-           << allowed;
+    return parser.emitError(loc) << "'" << attr << "' is not a " << what
+                                 << "; expected one of " << allowed;
   return success();
 }
 
@@ -127,14 +126,14 @@ ParseResult mlir::attn::parseNormalizerExpr(AsmParser &parser,
 /// Parses `<mask, mask, ...>`.
 static ParseResult parseMaskList(AsmParser &parser,
                                  SmallVectorImpl<MaskAttrInterface> &masks) {
-  return parser.parseCommaSeparatedList(
-      AsmParser::Delimiter::LessGreater, [&]() -> ParseResult {
-        MaskAttrInterface mask;
-        if (parseMaskExpr(parser, mask))
-          return failure();
-        masks.push_back(mask);
-        return success();
-      });
+  return parser.parseCommaSeparatedList(AsmParser::Delimiter::LessGreater,
+                                        [&]() -> ParseResult {
+                                          MaskAttrInterface mask;
+                                          if (parseMaskExpr(parser, mask))
+                                            return failure();
+                                          masks.push_back(mask);
+                                          return success();
+                                        });
 }
 
 static void printMaskList(AsmPrinter &printer,
@@ -173,9 +172,9 @@ LogicalResult
 SlidingWindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           int64_t left, int64_t right, Align) {
   if (left < 0 || right < 0)
-    return emitError() << "sliding_window bounds must be non-negative (got left = "
-                       << left << ", right = " << right
-                       << "); use 0 for no keys on that side";
+    return emitError()
+           << "sliding_window bounds must be non-negative (got left = " << left
+           << ", right = " << right << "); use 0 for no keys on that side";
   if (left > kMaxLength || right > kMaxLength)
     return emitError() << "sliding_window bounds must be at most " << kMaxLength
                        << " (sequence lengths are 32-bit); leave the window "
@@ -238,12 +237,14 @@ LogicalResult PrefixLMAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-void PrefixLMAttr::getRequiredOperands(SmallVectorImpl<OperandKind> &kinds) const {
+void PrefixLMAttr::getRequiredOperands(
+    SmallVectorImpl<OperandKind> &kinds) const {
   if (isFromOperand())
     kinds.push_back(OperandKind::prefix_len);
 }
 
-void DocumentAttr::getRequiredOperands(SmallVectorImpl<OperandKind> &kinds) const {
+void DocumentAttr::getRequiredOperands(
+    SmallVectorImpl<OperandKind> &kinds) const {
   if (getSource() == DocumentSource::ids) {
     kinds.push_back(OperandKind::doc_q);
     kinds.push_back(OperandKind::doc_kv);
@@ -269,8 +270,7 @@ NeighborhoodAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << " dimensions but the grid has " << rank;
   if (!causal.empty() && causal.size() != rank)
     return emitError() << "neighborhood causal has " << causal.size()
-                       << " entries but the grid has " << rank
-                       << " dimensions";
+                       << " entries but the grid has " << rank << " dimensions";
   for (size_t d = 0; d < rank; ++d) {
     int64_t dil = dilation.empty() ? 1 : dilation[d];
     if (grid[d] <= 0)
@@ -298,7 +298,8 @@ NeighborhoodAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 /// Parses `[i, j, ...]`.
-static ParseResult parseIntList(AsmParser &parser, SmallVectorImpl<int64_t> &v) {
+static ParseResult parseIntList(AsmParser &parser,
+                                SmallVectorImpl<int64_t> &v) {
   return parser.parseCommaSeparatedList(
       AsmParser::Delimiter::Square,
       [&]() -> ParseResult { return parser.parseInteger(v.emplace_back()); });
@@ -366,9 +367,9 @@ int64_t NeighborhoodAttr::getNumTokens() const {
   return n;
 }
 
-LogicalResult
-NeighborhoodAttr::verifyShape(const ProblemShape &shape,
-                              function_ref<InFlightDiagnostic()> emitError) const {
+LogicalResult NeighborhoodAttr::verifyShape(
+    const ProblemShape &shape,
+    function_ref<InFlightDiagnostic()> emitError) const {
   int64_t tokens = getNumTokens();
   for (auto [name, len] : {std::pair<StringRef, int64_t>{"query", shape.qLen},
                            {"key", shape.kvLen}}) {
@@ -386,12 +387,12 @@ BlockSparseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (blockQ <= 0 || blockKV <= 0 || blockQ > kMaxLength ||
       blockKV > kMaxLength)
     return emitError() << "block_sparse block sizes must be positive (at most "
-                       << kMaxLength << "), got "
-                       << blockQ << " x " << blockKV;
+                       << kMaxLength << "), got " << blockQ << " x " << blockKV;
   return success();
 }
 
-void BlockSparseAttr::getRequiredOperands(SmallVectorImpl<OperandKind> &kinds) const {
+void BlockSparseAttr::getRequiredOperands(
+    SmallVectorImpl<OperandKind> &kinds) const {
   kinds.push_back(OperandKind::kv_num_blocks);
   kinds.push_back(OperandKind::kv_indices);
 }
@@ -424,12 +425,12 @@ void VerticalSlashAttr::getRequiredOperands(
       return emitError() << "'" NAME "' needs at least one mask operand";      \
     return success();                                                          \
   }                                                                            \
-  void CLASS::getRequiredOperands(SmallVectorImpl<OperandKind> &kinds) const {       \
+  void CLASS::getRequiredOperands(SmallVectorImpl<OperandKind> &kinds) const { \
     collectOperands(getOperands(), kinds);                                     \
   }                                                                            \
   LogicalResult CLASS::verifyShape(                                            \
-      const ProblemShape &shape,                                               \
-      function_ref<InFlightDiagnostic()> emitError) const {                    \
+      const ProblemShape &shape, function_ref<InFlightDiagnostic()> emitError) \
+      const {                                                                  \
     return verifyShapes(getOperands(), shape, emitError);                      \
   }
 
@@ -501,7 +502,8 @@ LogicalResult OnHeadsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-void OnHeadsAttr::getRequiredOperands(SmallVectorImpl<OperandKind> &kinds) const {
+void OnHeadsAttr::getRequiredOperands(
+    SmallVectorImpl<OperandKind> &kinds) const {
   getMask().getRequiredOperands(kinds);
 }
 
@@ -643,8 +645,8 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    int64_t splitKV) {
   // Fields no target reads yet are refused rather than ignored (the CPU
   // target has no warps or pipeline stages).
-  for (auto [name, value] : {std::pair<StringRef, int64_t>{"warps", warps},
-                             {"stages", stages}})
+  for (auto [name, value] :
+       {std::pair<StringRef, int64_t>{"warps", warps}, {"stages", stages}})
     if (value != 0)
       return emitError() << "schedule " << name
                          << " is not read by any target yet; remove it";

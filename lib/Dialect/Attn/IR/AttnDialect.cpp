@@ -10,9 +10,12 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+// Generated declarations, in dependency order (not sorted).
+// clang-format off
 #include "attn/Dialect/Attn/IR/AttnDialect.cpp.inc"
 #include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
 #include "attn/Dialect/Attn/IR/AttnAttrInterfaces.cpp.inc"
+// clang-format on
 
 void AttnDialect::initialize() {
   addOperations<

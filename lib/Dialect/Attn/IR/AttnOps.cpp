@@ -31,14 +31,14 @@ static ParseResult parseClauses(OpAsmParser &parser, MaskAttrInterface &mask,
     return failure();
   if (succeeded(parser.parseOptionalKeyword("score"))) {
     SmallVector<Attribute> list;
-    if (parser.parseCommaSeparatedList(
-            AsmParser::Delimiter::Paren, [&]() -> ParseResult {
-              ScoreModAttrInterface mod;
-              if (parseScoreModExpr(parser, mod))
-                return failure();
-              list.push_back(mod);
-              return success();
-            }))
+    if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Paren,
+                                       [&]() -> ParseResult {
+                                         ScoreModAttrInterface mod;
+                                         if (parseScoreModExpr(parser, mod))
+                                           return failure();
+                                         list.push_back(mod);
+                                         return success();
+                                       }))
       return failure();
     mods = parser.getBuilder().getArrayAttr(list);
   }
@@ -85,7 +85,7 @@ NormalizerAttr AttentionOp::getNormalizerOrDefault() {
   if (NormalizerAttr normalizer = getNormalizerAttr())
     return normalizer;
   return NormalizerAttr::get(getContext(), NormalizerKind::softmax,
-                            APFloat(0.0));
+                             APFloat(0.0));
 }
 
 double AttentionOp::getScaleOrDefault() {
@@ -99,21 +99,36 @@ double AttentionOp::getScaleOrDefault() {
 Value AttentionOp::getOptionalOperand(OperandKind kind) {
   // The generated accessors are named after the operands; map kinds to them.
   switch (kind) {
-  case OperandKind::bias: return getBias();
-  case OperandKind::doc_q: return getDocQ();
-  case OperandKind::doc_kv: return getDocKv();
-  case OperandKind::cu_seqlens_q: return getCuSeqlensQ();
-  case OperandKind::cu_seqlens_kv: return getCuSeqlensKv();
-  case OperandKind::prefix_len: return getPrefixLen();
-  case OperandKind::kv_num_blocks: return getKvNumBlocks();
-  case OperandKind::kv_indices: return getKvIndices();
-  case OperandKind::vertical: return getVertical();
-  case OperandKind::slash: return getSlash();
-  case OperandKind::alibi_slopes: return getAlibiSlopes();
-  case OperandKind::sink: return getSink();
-  case OperandKind::head_params: return getHeadParams();
-  case OperandKind::block_table: return getBlockTable();
-  case OperandKind::cache_seqlens: return getCacheSeqlens();
+  case OperandKind::bias:
+    return getBias();
+  case OperandKind::doc_q:
+    return getDocQ();
+  case OperandKind::doc_kv:
+    return getDocKv();
+  case OperandKind::cu_seqlens_q:
+    return getCuSeqlensQ();
+  case OperandKind::cu_seqlens_kv:
+    return getCuSeqlensKv();
+  case OperandKind::prefix_len:
+    return getPrefixLen();
+  case OperandKind::kv_num_blocks:
+    return getKvNumBlocks();
+  case OperandKind::kv_indices:
+    return getKvIndices();
+  case OperandKind::vertical:
+    return getVertical();
+  case OperandKind::slash:
+    return getSlash();
+  case OperandKind::alibi_slopes:
+    return getAlibiSlopes();
+  case OperandKind::sink:
+    return getSink();
+  case OperandKind::head_params:
+    return getHeadParams();
+  case OperandKind::block_table:
+    return getBlockTable();
+  case OperandKind::cache_seqlens:
+    return getCacheSeqlens();
   }
   llvm_unreachable("unknown operand kind");
 }
@@ -211,8 +226,9 @@ static LogicalResult checkOperand(AttentionOp op, OperandKind kind,
   auto type = cast<RankedTensorType>(value.getType());
   StringRef name = stringifyOperandKind(kind);
   if (type.getElementType() != elementType)
-    return op.emitOpError() << "operand '" << name << "' must have element type "
-                            << elementType << ", got " << type.getElementType();
+    return op.emitOpError()
+           << "operand '" << name << "' must have element type " << elementType
+           << ", got " << type.getElementType();
   if (type.getRank() != static_cast<int64_t>(expected.size()))
     return op.emitOpError() << "operand '" << name << "' must have rank "
                             << expected.size() << ", got " << type;
@@ -225,10 +241,9 @@ static LogicalResult checkOperand(AttentionOp op, OperandKind kind,
     });
     if (!ok) {
       InFlightDiagnostic diag = op.emitOpError()
-                                << "operand '" << name << "' dimension "
-                                << axis << " must be ";
-      llvm::interleave(
-          allowed, diag, [&](int64_t a) { diag << a; }, " or ");
+                                << "operand '" << name << "' dimension " << axis
+                                << " must be ";
+      llvm::interleave(allowed, diag, [&](int64_t a) { diag << a; }, " or ");
       return diag << ", got " << type;
     }
   }
@@ -312,9 +327,9 @@ static LogicalResult verifyOperandShapes(AttentionOp op,
   }
   if (failed(checkOperand(op, OperandKind::kv_num_blocks, i32,
                           {Dims{B, 1}, Dims{H, 1}, Dims{numQBlocks}})) ||
-      failed(checkOperand(op, OperandKind::kv_indices, i32,
-                          {Dims{B, 1}, Dims{H, 1}, Dims{numQBlocks},
-                           Dims{numKVBlocks}})))
+      failed(checkOperand(
+          op, OperandKind::kv_indices, i32,
+          {Dims{B, 1}, Dims{H, 1}, Dims{numQBlocks}, Dims{numKVBlocks}})))
     return failure();
 
   // Bias: the listed axes of [b, h, q, k]; each broadcasts from 1.
@@ -322,9 +337,8 @@ static LogicalResult verifyOperandShapes(AttentionOp op,
     auto type = cast<RankedTensorType>(bias.getType());
     Type qType = op.getQ().getType().getElementType();
     if (type.getElementType() != f32 && type.getElementType() != qType)
-      return op.emitOpError()
-             << "operand 'bias' must have element type f32 or " << qType
-             << ", got " << type.getElementType();
+      return op.emitOpError() << "operand 'bias' must have element type f32 or "
+                              << qType << ", got " << type.getElementType();
     BiasAttr biasMod;
     if (ArrayAttr mods = op.getScoreModsAttr())
       for (Attribute mod : mods)
@@ -344,8 +358,8 @@ static LogicalResult verifyOperandShapes(AttentionOp op,
                                          : shape.kvLen;
         dims.push_back(Dims{full, 1});
       }
-      if (failed(checkOperand(op, OperandKind::bias, type.getElementType(),
-                              dims)))
+      if (failed(
+              checkOperand(op, OperandKind::bias, type.getElementType(), dims)))
         return failure();
     }
   }
@@ -372,14 +386,12 @@ static LogicalResult verifyTiling(AttentionOp op, const ProblemShape &shape) {
               "head (a per-head mask, ALiBi, a per-head bias or score_mod, "
               "or a sink); use head_group = 1";
   if (op.getKvStorage() == KVStorage::paged) {
-    int64_t pageSize = op.getK().getType().getDimSize(
-        op.getLayout() == Layout::bhsd ? 2 : 1);
-    if (!ShapedType::isDynamic(pageSize) &&
-        pageSize % tiling.getBlockKv() != 0)
-      return op.emitOpError()
-             << "tiling block_kv " << tiling.getBlockKv()
-             << " must divide the page size " << pageSize
-             << ", so that a kv tile never crosses a page";
+    int64_t pageSize =
+        op.getK().getType().getDimSize(op.getLayout() == Layout::bhsd ? 2 : 1);
+    if (!ShapedType::isDynamic(pageSize) && pageSize % tiling.getBlockKv() != 0)
+      return op.emitOpError() << "tiling block_kv " << tiling.getBlockKv()
+                              << " must divide the page size " << pageSize
+                              << ", so that a kv tile never crosses a page";
   }
   MaskAttrInterface mask = op.getMaskAttr();
   switch (tiling.getKvTiles()) {
@@ -431,19 +443,18 @@ LogicalResult AttentionOp::verify() {
 
   // Ranks.
   int64_t rank = storage == KVStorage::ragged ? 3 : 4;
-  StringRef expectedShape = storage == KVStorage::ragged
-                                ? "[tokens, heads, head_dim]"
-                            : getLayout() == Layout::bhsd
-                                ? "[batch, heads, seq, head_dim]"
-                                : "[batch, seq, heads, head_dim]";
+  StringRef expectedShape =
+      storage == KVStorage::ragged  ? "[tokens, heads, head_dim]"
+      : getLayout() == Layout::bhsd ? "[batch, heads, seq, head_dim]"
+                                    : "[batch, seq, heads, head_dim]";
   for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"q", qType},
                             {"k", kType},
                             {"v", vType}}) {
     if (type.getRank() != rank)
       return emitOpError() << "'" << name << "' must have rank " << rank << " "
                            << expectedShape << " for "
-                           << stringifyKVStorage(storage)
-                           << " storage, got " << type;
+                           << stringifyKVStorage(storage) << " storage, got "
+                           << type;
   }
   if (storage == KVStorage::ragged && getLayout() != Layout::bshd)
     return emitOpError() << "ragged storage packs tokens as [tokens, heads, "
@@ -467,12 +478,11 @@ LogicalResult AttentionOp::verify() {
   if (failed(sizes.equal(shape.headDimQK, dimOr(kType, axes.dim),
                          "q and k must have the same head dim")))
     return failure();
-  for (auto [name, size] :
-       {std::pair<StringRef, int64_t>{"the number of query heads",
-                                      shape.numQHeads},
-        {"the number of kv heads", shape.numKVHeads},
-        {"the q/k head dim", shape.headDimQK},
-        {"the v head dim", shape.headDimV}})
+  for (auto [name, size] : {std::pair<StringRef, int64_t>{
+                                "the number of query heads", shape.numQHeads},
+                            {"the number of kv heads", shape.numKVHeads},
+                            {"the q/k head dim", shape.headDimQK},
+                            {"the v head dim", shape.headDimV}})
     if (size == 0)
       return emitOpError() << name << " must be positive, got 0";
 
@@ -550,7 +560,8 @@ LogicalResult AttentionOp::verify() {
       return failure();
   if (ArrayAttr mods = getScoreModsAttr())
     for (Attribute mod : mods)
-      if (failed(cast<ScoreModAttrInterface>(mod).verifyShape(shape, emitError)))
+      if (failed(
+              cast<ScoreModAttrInterface>(mod).verifyShape(shape, emitError)))
         return failure();
 
   // Optional operands: present exactly when a component reads them.
@@ -649,16 +660,16 @@ LogicalResult AttentionOp::verifyRegions() {
                  " f32 per-head parameter(s)";
   auto signatureError = [&]() { return emitOpError() << signature; };
   if (block.getNumArguments() != expected)
-    return signatureError() << ", but it takes " << block.getNumArguments()
-                            << " argument(s)";
+    return signatureError()
+           << ", but it takes " << block.getNumArguments() << " argument(s)";
   for (BlockArgument arg : block.getArguments()) {
     unsigned i = arg.getArgNumber();
     bool isIndex = i >= 1 && i <= 4;
     Type want = isIndex ? Type(IndexType::get(getContext()))
                         : Type(Float32Type::get(getContext()));
     if (arg.getType() != want)
-      return signatureError() << ", but argument #" << i << " is "
-                              << arg.getType();
+      return signatureError()
+             << ", but argument #" << i << " is " << arg.getType();
   }
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
   if (!yield || yield.getValues().size() != 1 ||

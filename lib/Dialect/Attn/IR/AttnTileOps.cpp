@@ -48,8 +48,8 @@ static LogicalResult verifyState(Operation *op, Value acc, Value max,
       failed(verifyStaticTile(op, sum, "the row sum")) ||
       failed(verifySameDim(op, max, "the row max", 0, acc, "the accumulator",
                            0)) ||
-      failed(verifySameDim(op, sum, "the row sum", 0, acc, "the accumulator",
-                           0)))
+      failed(
+          verifySameDim(op, sum, "the row sum", 0, acc, "the accumulator", 0)))
     return failure();
   return success();
 }
@@ -131,8 +131,8 @@ LogicalResult TileInitOp::verify() {
 LogicalResult TileQKOp::verify() {
   if (failed(verifyStaticTile(*this, getQ(), "the q tile")) ||
       failed(verifyStaticTile(*this, getScores(), "the score tile")) ||
-      failed(verifySameDim(*this, getK(), "the k view", 1, getQ(),
-                           "the q tile", 1)) ||
+      failed(verifySameDim(*this, getK(), "the k view", 1, getQ(), "the q tile",
+                           1)) ||
       failed(verifySameDim(*this, getScores(), "the score tile", 0, getQ(),
                            "the q tile", 0)) ||
       failed(verifyFits(*this, getK(), "the k view", getScores(),
@@ -163,9 +163,8 @@ LogicalResult TileMaskOp::verify() {
       failed(verifyGroup(*this, getGroup())))
     return failure();
   Builder b(getContext());
-  return verifyElementRegion(*this, getBody(),
-                             {b.getIndexType(), b.getIndexType()},
-                             b.getI1Type());
+  return verifyElementRegion(
+      *this, getBody(), {b.getIndexType(), b.getIndexType()}, b.getI1Type());
 }
 
 LogicalResult TileNormalizeOp::verify() {

@@ -42,8 +42,7 @@ mlir::attn::boundedDisjuncts(MaskAttrInterface mask) {
   return result;
 }
 
-VerticalSlashAttr
-mlir::attn::listedVerticalSlash(MaskAttrInterface mask) {
+VerticalSlashAttr mlir::attn::listedVerticalSlash(MaskAttrInterface mask) {
   VerticalSlashAttr found;
   for (MaskAttrInterface part : conjuncts(mask)) {
     if (auto vs = dyn_cast<VerticalSlashAttr>(part); vs && !found)

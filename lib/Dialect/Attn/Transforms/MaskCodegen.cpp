@@ -33,18 +33,17 @@ FailureOr<Value> TileBuilder::emitMaskList(ListAttr list, Value qi, Value ki) {
   return result;
 }
 
-Value TileBuilder::anyMatch(Value memref, ArrayRef<Value> prefix,
-                              Value count,
-                              function_ref<Value(Value)> matches) {
+Value TileBuilder::anyMatch(Value memref, ArrayRef<Value> prefix, Value count,
+                            function_ref<Value(Value)> matches) {
   Value init = arith::ConstantOp::create(b, b.getBoolAttr(false));
-  return forLoopCarry(idx(0), count, 1, init,
-                      [&](Value j, ValueRange found) -> SmallVector<Value> {
-                        SmallVector<Value> indices(prefix);
-                        indices.push_back(j);
-                        Value element = loadInt(memref, indices);
-                        return {arith::OrIOp::create(b, found[0],
-                                                     matches(element))};
-                      })[0];
+  return forLoopCarry(
+      idx(0), count, 1, init,
+      [&](Value j, ValueRange found) -> SmallVector<Value> {
+        SmallVector<Value> indices(prefix);
+        indices.push_back(j);
+        Value element = loadInt(memref, indices);
+        return {arith::OrIOp::create(b, found[0], matches(element))};
+      })[0];
 }
 
 /// Row-major strides of a neighborhood grid.
@@ -82,13 +81,12 @@ TileBuilder::neighborhoodWindow(NeighborhoodAttr hood, size_t d, Value qc) {
   Value start = arith::SubIOp::create(b, i, idx(hood.getKernel()[d] / 2));
   start = maxIndex(start, idx(0));
   start = minIndex(start, arith::SubIOp::create(b, groupLen, size));
-  Value last = arith::SubIOp::create(b, arith::AddIOp::create(b, start, size),
-                                     idx(1));
+  Value last =
+      arith::SubIOp::create(b, arith::AddIOp::create(b, start, size), idx(1));
   return {group, start, last};
 }
 
-Value TileBuilder::emitNeighborhood(NeighborhoodAttr hood, Value qi,
-                                      Value ki) {
+Value TileBuilder::emitNeighborhood(NeighborhoodAttr hood, Value qi, Value ki) {
   ArrayRef<int64_t> grid = hood.getGrid();
   SmallVector<int64_t> strides = gridStrides(grid);
   Value visible = arith::ConstantOp::create(b, b.getBoolAttr(true));
@@ -113,7 +111,7 @@ Value TileBuilder::emitNeighborhood(NeighborhoodAttr hood, Value qi,
 }
 
 void TileBuilder::neighborhoodBounds(NeighborhoodAttr hood, Value &kLo,
-                                       Value &kHi) {
+                                     Value &kHi) {
   // Row-major order: a row's visible keys lie between the token of the
   // windows' first positions and the token of their last positions.
   ArrayRef<int64_t> grid = hood.getGrid();
@@ -128,8 +126,7 @@ void TileBuilder::neighborhoodBounds(NeighborhoodAttr hood, Value &kLo,
         for (size_t d = 0; d < grid.size(); ++d) {
           Value dil = idx(hood.getDilationAt(d));
           Value qc = arith::RemUIOp::create(
-              b, arith::DivUIOp::create(b, qi, idx(strides[d])),
-              idx(grid[d]));
+              b, arith::DivUIOp::create(b, qi, idx(strides[d])), idx(grid[d]));
           auto [group, lo, hi] = neighborhoodWindow(hood, d, qc);
           auto token = [&](Value pos) {
             Value coordinate = arith::AddIOp::create(
@@ -146,9 +143,8 @@ void TileBuilder::neighborhoodBounds(NeighborhoodAttr hood, Value &kLo,
   kHi = minIndex(kHi, range[1]);
 }
 
-
 TileBuilder::BlockList TileBuilder::blockListOf(BlockSparseAttr sparse,
-                                                   Value qi) {
+                                                Value qi) {
   Value numBlocks = operands.lookup(OperandKind::kv_num_blocks);
   Value indices = operands.lookup(OperandKind::kv_indices);
   Value qb = arith::DivUIOp::create(b, qi, idx(sparse.getBlockQ()));
@@ -186,10 +182,10 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
                    floorDiv(ki, a.getSize()));
       })
       .Case([&](PrefixLMAttr a) -> FailureOr<Value> {
-        Value n = a.getLength()
-                      ? idx(*a.getLength())
-                      : loadInt(operands.lookup(OperandKind::prefix_len),
-                                {batch});
+        Value n =
+            a.getLength()
+                ? idx(*a.getLength())
+                : loadInt(operands.lookup(OperandKind::prefix_len), {batch});
         return cmp(arith::CmpIPredicate::slt, ki, n);
       })
       .Case([&](DocumentAttr a) -> FailureOr<Value> {
@@ -219,13 +215,14 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
                 Value in = arith::AndIOp::create(
                     b, cmp(arith::CmpIPredicate::sle, lo, t),
                     cmp(arith::CmpIPredicate::slt, t, hi));
-                Value unset = cmp(arith::CmpIPredicate::eq, found[0],
-                                  idx(outside));
+                Value unset =
+                    cmp(arith::CmpIPredicate::eq, found[0], idx(outside));
                 return {arith::SelectOp::create(
                     b, arith::AndIOp::create(b, in, unset), d, found[0])};
               })[0];
         };
-        Value dq = documentOf(operands.lookup(OperandKind::cu_seqlens_q), qi, -1);
+        Value dq =
+            documentOf(operands.lookup(OperandKind::cu_seqlens_q), qi, -1);
         Value dk =
             documentOf(operands.lookup(OperandKind::cu_seqlens_kv), ki, -2);
         return cmp(arith::CmpIPredicate::eq, dq, dk);
@@ -260,19 +257,13 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
           Value inSlash = isSet(vsDiagonals, diagonal);
           return arith::OrIOp::create(b, inVertical, inSlash).getResult();
         }
-        Value inVertical =
-            anyMatch(vert, batchHeadIndices(vert),
-                     memref::DimOp::create(b, vert, 2),
-                     [&](Value e) {
-                       return cmp(arith::CmpIPredicate::eq, e, ki);
-                     });
+        Value inVertical = anyMatch(
+            vert, batchHeadIndices(vert), memref::DimOp::create(b, vert, 2),
+            [&](Value e) { return cmp(arith::CmpIPredicate::eq, e, ki); });
         Value diag = arith::SubIOp::create(b, p, ki);
-        Value inSlash =
-            anyMatch(slash, batchHeadIndices(slash),
-                     memref::DimOp::create(b, slash, 2),
-                     [&](Value e) {
-                       return cmp(arith::CmpIPredicate::eq, e, diag);
-                     });
+        Value inSlash = anyMatch(
+            slash, batchHeadIndices(slash), memref::DimOp::create(b, slash, 2),
+            [&](Value e) { return cmp(arith::CmpIPredicate::eq, e, diag); });
         return arith::OrIOp::create(b, inVertical, inSlash).getResult();
       })
       .Case([&](AndAttr a) { return emitMaskList<arith::AndIOp>(a, qi, ki); })
@@ -296,8 +287,7 @@ FailureOr<Value> TileBuilder::emitMask(MaskAttrInterface m, Value qi,
         return arith::SelectOp::create(b, listed, *inner, yes).getResult();
       })
       .Default([&](Attribute) -> FailureOr<Value> {
-        return op.emitOpError() << "mask " << m
-                                << " cannot be tiled yet";
+        return op.emitOpError() << "mask " << m << " cannot be tiled yet";
       });
 }
 
@@ -310,10 +300,10 @@ FailureOr<Value> TileBuilder::emitScoreMods(Value s, Value qi, Value ki) {
       Value t = math::TanhOp::create(b, arith::DivFOp::create(b, s, cap));
       s = arith::MulFOp::create(b, cap, t);
     } else if (auto alibi = dyn_cast<AlibiAttr>(mod)) {
-      Value slope = alibi.getSlopes() == SlopeSource::operand
-                        ? loadF32(operands.lookup(OperandKind::alibi_slopes),
-                                  {head})
-                        : loadF32(alibiTable, {head});
+      Value slope =
+          alibi.getSlopes() == SlopeSource::operand
+              ? loadF32(operands.lookup(OperandKind::alibi_slopes), {head})
+              : loadF32(alibiTable, {head});
       Value p = aligned(qi, false);
       Value dist = arith::SubIOp::create(b, p, ki);
       Value absDist = math::AbsIOp::create(b, dist);
@@ -348,8 +338,8 @@ FailureOr<Value> TileBuilder::emitScoreMods(Value s, Value qi, Value ki) {
         b.clone(inner, mapping);
       s = mapping.lookup(body.getTerminator()->getOperand(0));
     } else {
-      return op.emitOpError() << "score modifier " << mod
-                              << " cannot be tiled yet";
+      return op.emitOpError()
+             << "score modifier " << mod << " cannot be tiled yet";
     }
   }
   return s;
@@ -360,8 +350,8 @@ void TileBuilder::kvTileBounds(ArrayRef<MaskAttrInterface> parts, Value &lo,
   // Keys in [kLo, kHi] can be visible to the tile's queries
   // [q0, q0 + positions).
   Value qFirst = q0;
-  Value qLast = arith::SubIOp::create(
-      b, arith::AddIOp::create(b, q0, positions), idx(1));
+  Value qLast =
+      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions), idx(1));
   Value kLo = idx(0);
   Value kHi = arith::SubIOp::create(b, kvLen, idx(1));
   for (MaskAttrInterface m : parts) {
@@ -379,8 +369,7 @@ void TileBuilder::kvTileBounds(ArrayRef<MaskAttrInterface> parts, Value &lo,
           b, arith::FloorDivSIOp::create(b, aligned(qFirst, false), size),
           size);
       Value last = arith::MulIOp::create(
-          b, arith::FloorDivSIOp::create(b, aligned(qLast, false), size),
-          size);
+          b, arith::FloorDivSIOp::create(b, aligned(qLast, false), size), size);
       kLo = maxIndex(kLo, first);
       kHi = minIndex(kHi, arith::SubIOp::create(
                               b, arith::AddIOp::create(b, last, size), idx(1)));
@@ -396,11 +385,11 @@ void TileBuilder::kvTileBounds(ArrayRef<MaskAttrInterface> parts, Value &lo,
   // Tiles [lo, hi): empty when kHi < kLo.
   Value bk = idx(BK);
   lo = arith::DivSIOp::create(b, maxIndex(kLo, idx(0)), bk);
-  Value hiTile = arith::AddIOp::create(
-      b, arith::FloorDivSIOp::create(b, kHi, bk), idx(1));
+  Value hiTile =
+      arith::AddIOp::create(b, arith::FloorDivSIOp::create(b, kHi, bk), idx(1));
   hi = maxIndex(lo, hiTile);
-  hi = arith::SelectOp::create(b, cmp(arith::CmpIPredicate::slt, kHi, kLo),
-                               lo, hi);
+  hi = arith::SelectOp::create(b, cmp(arith::CmpIPredicate::slt, kHi, kLo), lo,
+                               hi);
 }
 
 Value TileBuilder::tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0,
@@ -410,8 +399,8 @@ Value TileBuilder::tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0,
   // chunked and constant prefix conjuncts are understood.
   Value full = arith::ConstantOp::create(b, b.getBoolAttr(true));
   Value qFirst = q0;
-  Value qLast = arith::SubIOp::create(
-      b, arith::AddIOp::create(b, q0, positions), idx(1));
+  Value qLast =
+      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions), idx(1));
   Value kLast = arith::SubIOp::create(b, k1, idx(1));
   for (MaskAttrInterface m : parts) {
     Value holds;
@@ -441,7 +430,8 @@ Value TileBuilder::tileIsFull(ArrayRef<MaskAttrInterface> parts, Value k0,
       holds = arith::AndIOp::create(
           b,
           arith::AndIOp::create(
-              b, cmp(arith::CmpIPredicate::eq, c, chunkOf(aligned(qLast, false))),
+              b,
+              cmp(arith::CmpIPredicate::eq, c, chunkOf(aligned(qLast, false))),
               cmp(arith::CmpIPredicate::eq, c, chunkOf(k0))),
           cmp(arith::CmpIPredicate::eq, c, chunkOf(kLast)));
     } else {
@@ -468,8 +458,7 @@ Value TileBuilder::verticalSlashHits(Value k0, Value k1) {
   // [pFirst - s, pLast - s] meet [k0, k1).
   Value pFirst = aligned(q0, false);
   Value pLast = aligned(
-      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions),
-                            idx(1)),
+      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions), idx(1)),
       false);
   Value kLast = arith::SubIOp::create(b, k1, idx(1));
   Value anySlash =
@@ -490,9 +479,8 @@ void TileBuilder::prepareVerticalSlash(Value k0, Value cols) {
   Value zero = arith::ConstantOp::create(b, b.getI8IntegerAttr(0));
   Value one = arith::ConstantOp::create(b, b.getI8IntegerAttr(1));
   auto clear = [&](Value buffer) {
-    forLoop(idx(0), memref::DimOp::create(b, buffer, 0), 1, [&](Value i) {
-      memref::StoreOp::create(b, zero, buffer, i);
-    });
+    forLoop(idx(0), memref::DimOp::create(b, buffer, 0), 1,
+            [&](Value i) { memref::StoreOp::create(b, zero, buffer, i); });
   };
   clear(vsColumns);
   clear(vsDiagonals);
@@ -512,8 +500,7 @@ void TileBuilder::prepareVerticalSlash(Value k0, Value cols) {
   // pLast - k0.
   Value pFirst = aligned(q0, false);
   Value pLast = aligned(
-      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions),
-                            idx(1)),
+      arith::SubIOp::create(b, arith::AddIOp::create(b, q0, positions), idx(1)),
       false);
   Value diagMin =
       arith::SubIOp::create(b, pFirst, arith::SubIOp::create(b, k1, idx(1)));
@@ -524,9 +511,8 @@ void TileBuilder::prepareVerticalSlash(Value k0, Value cols) {
     Value above = cmp(arith::CmpIPredicate::sge, s, diagMin);
     Value below = cmp(arith::CmpIPredicate::sle, s, diagMax);
     ifThen(arith::AndIOp::create(b, above, below), [&] {
-      memref::StoreOp::create(
-          b, one, vsDiagonals,
-          ValueRange{arith::SubIOp::create(b, s, diagMin)});
+      memref::StoreOp::create(b, one, vsDiagonals,
+                              ValueRange{arith::SubIOp::create(b, s, diagMin)});
     });
   });
   vsK0 = k0;

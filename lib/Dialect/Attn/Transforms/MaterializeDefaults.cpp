@@ -17,7 +17,8 @@ using namespace mlir::attn;
 
 namespace {
 struct AttnMaterializeDefaultsPass final
-    : mlir::attn::impl::AttnMaterializeDefaultsPassBase<AttnMaterializeDefaultsPass> {
+    : mlir::attn::impl::AttnMaterializeDefaultsPassBase<
+          AttnMaterializeDefaultsPass> {
   using Base::Base;
   void runOnOperation() override {
     WalkResult result = getOperation()->walk([](AttentionOp op) {

@@ -112,8 +112,8 @@ FailureOr<TilingAttr> mlir::attn::decideTiling(AttentionOp op,
               "attn-simplify-mask first";
   auto [rows, blockKV] = tileSizes(op, mask, options);
   if (rows < 1 || blockKV < 1)
-    return op.emitOpError() << "tile sizes must be positive, got rows "
-                            << rows << " and block_kv " << blockKV;
+    return op.emitOpError() << "tile sizes must be positive, got rows " << rows
+                            << " and block_kv " << blockKV;
   if (int64_t pageSize = getPageSize(op); pageSize && pageSize % blockKV)
     return op.emitOpError()
            << "block_kv " << blockKV << " must divide the page size "
@@ -125,11 +125,10 @@ FailureOr<TilingAttr> mlir::attn::decideTiling(AttentionOp op,
   // launch from its work items and threads (batch and lengths are known
   // only then).
   int64_t splitKV = options.splitKV;
-  if (ScheduleAttr schedule = op.getScheduleAttr(); schedule &&
-                                                    schedule.getSplitKv())
+  if (ScheduleAttr schedule = op.getScheduleAttr();
+      schedule && schedule.getSplitKv())
     splitKV = schedule.getSplitKv();
-  return TilingAttr::get(op.getContext(), rows, group, blockKV, walk,
-                         splitKV);
+  return TilingAttr::get(op.getContext(), rows, group, blockKV, walk, splitKV);
 }
 
 namespace {

@@ -56,12 +56,11 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
     Value total;
     std::function<Value(Value)> weight = [&](Value) { return f32(1.0); };
     if (normalizer.hasLse()) {
-      Value m = forLoopCarry(idx(0), splits, 1, {negInf},
-                             [&](Value c, ValueRange carried) {
-                               return SmallVector<Value>{
-                                   arith::MaximumFOp::create(
-                                       b, carried[0], partialLseOf(c))};
-                             })[0];
+      Value m = forLoopCarry(
+          idx(0), splits, 1, {negInf}, [&](Value c, ValueRange carried) {
+            return SmallVector<Value>{
+                arith::MaximumFOp::create(b, carried[0], partialLseOf(c))};
+          })[0];
       Value z;
       if (kind == NormalizerKind::softmax_with_sink)
         z = loadF32(operands.lookup(OperandKind::sink), {h});
@@ -70,15 +69,14 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
       if (z)
         m = arith::MaximumFOp::create(b, m, z);
       // m = -inf only without a sink: no chunk saw a key.
-      Value masked = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m,
-                                           negInf);
+      Value masked =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
       Value safeM = arith::SelectOp::create(b, masked, f32(0.0), m);
       Value sum = forLoopCarry(
           idx(0), splits, 1, {f32(0.0)}, [&](Value c, ValueRange carried) {
             Value e = math::ExpOp::create(
                 b, arith::SubFOp::create(b, partialLseOf(c), safeM));
-            return SmallVector<Value>{
-                arith::AddFOp::create(b, carried[0], e)};
+            return SmallVector<Value>{arith::AddFOp::create(b, carried[0], e)};
           })[0];
       if (z)
         sum = arith::AddFOp::create(
@@ -100,8 +98,8 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
       Value w = weight(c);
       Value partial = arith::AddIOp::create(b, first, c);
       forLoop(idx(0), idx(Dv), 1, [&](Value d) {
-        Value o = memref::LoadOp::create(b, partialOut,
-                                         ValueRange{partial, r, d});
+        Value o =
+            memref::LoadOp::create(b, partialOut, ValueRange{partial, r, d});
         Value sum = arith::AddFOp::create(
             b, memref::LoadOp::create(b, acc, ValueRange{d}),
             arith::MulFOp::create(b, w, o));

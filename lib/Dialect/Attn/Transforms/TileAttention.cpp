@@ -62,9 +62,8 @@ Value TileBuilder::view(Value tensor, Value bIdx, Value s0, Value len, Value h,
   }
   SmallVector<int64_t> shape = {ShapedType::kDynamic, dim};
   if (heads > 1)
-    shape = headMajor
-                ? SmallVector<int64_t>{heads, ShapedType::kDynamic, dim}
-                : SmallVector<int64_t>{ShapedType::kDynamic, heads, dim};
+    shape = headMajor ? SmallVector<int64_t>{heads, ShapedType::kDynamic, dim}
+                      : SmallVector<int64_t>{ShapedType::kDynamic, heads, dim};
   SmallVector<OpFoldResult> strides(offsets.size(), one);
   auto viewType = memref::SubViewOp::inferRankReducedResultType(
       shape, type, offsets, sizes, strides);
@@ -228,9 +227,8 @@ LogicalResult TileBuilder::ifOwned(Value kt,
     return body();
   // Chunk c of a split owns the kv tiles kt with kt % S == c: contiguous
   // walks deal their tiles evenly (sparse walks by their tiles' indices).
-  Value mine =
-      cmp(arith::CmpIPredicate::eq, arith::RemUIOp::create(b, kt, splits),
-          chunk);
+  Value mine = cmp(arith::CmpIPredicate::eq,
+                   arith::RemUIOp::create(b, kt, splits), chunk);
   LogicalResult result = success();
   ifThen(mine, [&] { result = body(); });
   return result;
@@ -359,12 +357,11 @@ std::pair<Value, Value> TileBuilder::partialViews(Value partial) {
   };
   Value rowsOut = view(partialOut, {ShapedType::kDynamic, Dv},
                        {one, rows, b.getIndexAttr(Dv)});
-  Value rowsLse = partialLse ? view(partialLse, {ShapedType::kDynamic},
-                                    {one, rows})
-                             : Value();
+  Value rowsLse = partialLse
+                      ? view(partialLse, {ShapedType::kDynamic}, {one, rows})
+                      : Value();
   return {rowsOut, rowsLse};
 }
-
 
 Value TileBuilder::bindArguments(ArrayRef<Value> args) {
   layout = op.getLayout();
@@ -432,8 +429,8 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   if (hasVerticalSlash) {
     Type i8 = b.getI8Type();
     vsColumns = memref::AllocaOp::create(b, MemRefType::get({BK}, i8));
-    vsDiagonals = memref::AllocaOp::create(
-        b, MemRefType::get({BQPositions + BK}, i8));
+    vsDiagonals =
+        memref::AllocaOp::create(b, MemRefType::get({BQPositions + BK}, i8));
   }
 
   emitWorkItem(item);
@@ -591,10 +588,10 @@ static DictionaryAttr kernelInterface(AttentionOp op, TilingAttr tiling,
   SmallVector<NamedAttribute> fields = {
       b.getNamedAttr("layout", op.getLayoutAttr()),
       b.getNamedAttr("kv_storage", op.getKvStorageAttr()),
-      b.getNamedAttr("heads", b.getDenseI64ArrayAttr(
-                                  {shape.numQHeads, shape.numKVHeads})),
-      b.getNamedAttr("head_dims", b.getDenseI64ArrayAttr(
-                                      {shape.headDimQK, shape.headDimV})),
+      b.getNamedAttr(
+          "heads", b.getDenseI64ArrayAttr({shape.numQHeads, shape.numKVHeads})),
+      b.getNamedAttr("head_dims",
+                     b.getDenseI64ArrayAttr({shape.headDimQK, shape.headDimV})),
       b.getNamedAttr("normalizer", op.getNormalizerOrDefault()),
       b.getNamedAttr("params", b.getArrayAttr(params))};
   if (MaskAttrInterface mask = op.getMaskAttr())
@@ -602,9 +599,8 @@ static DictionaryAttr kernelInterface(AttentionOp op, TilingAttr tiling,
   if (ArrayAttr mods = op.getScoreModsAttr())
     fields.push_back(b.getNamedAttr("score_mods", mods));
   if (!combineEntry.empty())
-    fields.push_back(
-        b.getNamedAttr("combine", FlatSymbolRefAttr::get(b.getContext(),
-                                                         combineEntry)));
+    fields.push_back(b.getNamedAttr(
+        "combine", FlatSymbolRefAttr::get(b.getContext(), combineEntry)));
   return b.getDictionaryAttr(fields);
 }
 
@@ -654,9 +650,9 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func) {
   }
   SmallVector<Type> argTypes;
   for (auto [i, type] : llvm::enumerate(tensorTypes))
-    argTypes.push_back(kernelMemRefType(
-        cast<RankedTensorType>(type),
-        /*innerUnit=*/i < 3 || i == outIndex || i == partialIndex));
+    argTypes.push_back(kernelMemRefType(cast<RankedTensorType>(type),
+                                        /*innerUnit=*/i < 3 || i == outIndex ||
+                                            i == partialIndex));
   OpBuilder builder(func);
   // The number of kv chunks of the launch, then the work item.
   argTypes.push_back(builder.getIndexType());

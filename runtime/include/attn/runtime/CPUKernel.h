@@ -30,8 +30,7 @@ public:
   /// sets `error` on failure.
   static std::unique_ptr<CPUKernel> load(const std::string &libraryPath,
                                          const std::string &bytes,
-                                         Manifest manifest,
-                                         std::string &error);
+                                         Manifest manifest, std::string &error);
   ~CPUKernel() override;
 
   attn_device_kind device() const override { return ATTN_DEVICE_CPU; }

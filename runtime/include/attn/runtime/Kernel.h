@@ -35,8 +35,8 @@ using Args = std::map<std::string, attn_tensor>;
 struct LaunchOptions {
   attn_device_kind device = ATTN_DEVICE_CPU;
   int32_t deviceId = 0;
-  void *stream = nullptr;   ///< a CUDA stream; none on the CPU
-  unsigned numThreads = 0;  ///< CPU worker threads, 0: all
+  void *stream = nullptr;  ///< a CUDA stream; none on the CPU
+  unsigned numThreads = 0; ///< CPU worker threads, 0: all
 };
 
 /// The mask operands among `args` (a missing one stays empty), for the mask

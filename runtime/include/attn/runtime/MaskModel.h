@@ -53,17 +53,17 @@ bool kindFromName(const std::string &name, Kind &kind);
 /// One node of the mask algebra.
 struct Node {
   Kind kind = Kind::Causal;
-  bool topLeft = false; ///< causal, sliding_window: p = q instead of
-                        ///< p = q + Lkv - Lq
-  int64_t left = 0, right = 0;       ///< sliding_window
-  int64_t count = 0;                 ///< sinks, chunked size, prefix length
-                                     ///< (-1: from the prefix_len operand)
-  bool fromCuSeqlens = false;        ///< document: cu_seqlens instead of ids
-  int64_t blockQ = 0, blockKV = 0;   ///< block_sparse
+  bool topLeft = false;            ///< causal, sliding_window: p = q instead of
+                                   ///< p = q + Lkv - Lq
+  int64_t left = 0, right = 0;     ///< sliding_window
+  int64_t count = 0;               ///< sinks, chunked size, prefix length
+                                   ///< (-1: from the prefix_len operand)
+  bool fromCuSeqlens = false;      ///< document: cu_seqlens instead of ids
+  int64_t blockQ = 0, blockKV = 0; ///< block_sparse
   std::vector<int64_t> grid, kernel, dilation; ///< neighborhood
   std::vector<bool> causalDims;                ///< neighborhood
   std::vector<int64_t> heads;                  ///< on_heads
-  std::vector<Node> children;        ///< and, or: operands; not, on_heads: one
+  std::vector<Node> children; ///< and, or: operands; not, on_heads: one
 
   /// The textual form of the IR (`and<causal, sinks<4>>`), for messages.
   std::string str() const;

@@ -35,7 +35,9 @@ public:
   ThreadPool(const ThreadPool &) = delete;
   ThreadPool &operator=(const ThreadPool &) = delete;
 
-  unsigned numThreads() const { return static_cast<unsigned>(workers.size()) + 1; }
+  unsigned numThreads() const {
+    return static_cast<unsigned>(workers.size()) + 1;
+  }
 
   /// Runs `body(i)` for every i in [0, count) and returns when all are done.
   /// One call at a time per pool.

@@ -1,4 +1,5 @@
-/*===- attn_runtime.h - The Attn runtime C API ---------------------*- C -*-===*\
+/*===- attn_runtime.h - The Attn runtime C API ---------------------*- C
+-*-===*\
 |*                                                                            *|
 |* Part of the Attn project: an MLIR-based attention compiler.               *|
 |*                                                                            *|

@@ -16,9 +16,12 @@
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/DialectImplementation.h"
 
+// Generated declarations, in dependency order (not sorted).
+// clang-format off
 #include "attn/Dialect/Attn/IR/AttnDialect.h.inc"
 #include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
 #include "attn/Dialect/Attn/IR/AttnAttrInterfaces.h.inc"
+// clang-format on
 
 namespace mlir::attn {
 /// The most kv chunks a work item may be split into (split-KV); the runtime
