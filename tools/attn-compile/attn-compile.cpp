@@ -100,21 +100,20 @@ int main(int argc, char **argv) {
     return message.empty() ? 1 : fail(message);
   }
 
-  if (binary) {
-    std::string path = manifestFilename.empty() ? outputFilename + ".json"
-                                                : manifestFilename.getValue();
+  auto write = [&](const std::string &path, llvm::StringRef text) {
     std::unique_ptr<llvm::ToolOutputFile> file =
         openOutputFile(path, &errorMessage);
     if (!file)
-      return fail(errorMessage);
-    file->os() << artifact->manifest;
+      return false;
+    file->os() << text;
     file->keep();
-  }
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputFilename, &errorMessage);
-  if (!output)
+    return true;
+  };
+  if (binary && !write(manifestFilename.empty() ? outputFilename + ".json"
+                                                : manifestFilename.getValue(),
+                       artifact->manifest))
     return fail(errorMessage);
-  output->os() << artifact->bytes;
-  output->keep();
+  if (!write(outputFilename, artifact->bytes))
+    return fail(errorMessage);
   return 0;
 }
