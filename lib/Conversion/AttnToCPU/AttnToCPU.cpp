@@ -12,6 +12,7 @@
 
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/Utils/LoopBuilders.h"
+#include "attn/Dialect/Attn/Utils/Normalizer.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -357,27 +358,15 @@ void TileLowering::lower(TileNormalizeOp op) {
   int64_t dv = staticDim(acc, 1);
   VectorType vecType = lanesFor(blockKV), accType = lanesFor(dv);
   int64_t w = vecType.getNumElements();
-  Value zeros = splat(vecType, f32(0.0));
   Value negInfs = splat(vecType, negInf());
-  auto isMasked = [&](Value s) {
-    return arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, s, negInfs)
-        .getResult();
-  };
-  NormalizerKind kind = op.getNormalizer().getKind();
+  NormalizerAttr normalizer = op.getNormalizer();
+  NormalizerKind kind = normalizer.getKind();
   forLoop(idx(0), paddedRows(op.getRows(), blockQ), 1, [&](Value i) {
     if (kind == NormalizerKind::sigmoid || kind == NormalizerKind::none) {
       // Weights are elementwise: sigmoid(s + bias) or s; masked keys weigh 0.
-      double bias = op.getNormalizer().getBias().convertToDouble();
       forLoop(idx(0), idx(blockKV), w, [&](Value j) {
         Value s = vector::LoadOp::create(b, vecType, scores, ValueRange{i, j});
-        Value p = s;
-        if (kind == NormalizerKind::sigmoid) {
-          Value x = arith::AddFOp::create(b, s, splat(vecType, f32(bias)));
-          Value e = math::ExpOp::create(b, arith::NegFOp::create(b, x));
-          Value one = splat(vecType, f32(1.0));
-          p = arith::DivFOp::create(b, one, arith::AddFOp::create(b, one, e));
-        }
-        p = arith::SelectOp::create(b, isMasked(s), zeros, p);
+        Value p = norm::weight(b, normalizer, s, Value());
         vector::StoreOp::create(b, p, scores, ValueRange{i, j});
       });
       return;
@@ -393,35 +382,25 @@ void TileLowering::lower(TileNormalizeOp op) {
     Value mt = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF,
                                            tileMax);
     Value mOld = memref::LoadOp::create(b, rowMax, ValueRange{i});
-    Value mNew = arith::MaximumFOp::create(b, mOld, mt);
-    Value allMasked =
-        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf());
-    // While every key so far is masked the reference point is 0, not -inf.
-    Value ref = arith::SelectOp::create(b, allMasked, f32(0.0), mNew);
-    Value oldMasked =
-        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mOld, negInf());
-    Value alpha = arith::SelectOp::create(
-        b, oldMasked, f32(0.0),
-        math::ExpOp::create(b, arith::SubFOp::create(b, mOld, ref)));
-    Value refs = splat(vecType, ref);
-    Value sum = forLoopCarry(
-        idx(0), idx(blockKV), w, zeros,
-        [&](Value j, ValueRange sum) -> SmallVector<Value> {
-          Value s =
-              vector::LoadOp::create(b, vecType, scores, ValueRange{i, j});
-          Value e = math::ExpOp::create(b, arith::SubFOp::create(b, s, refs));
-          Value p = arith::SelectOp::create(b, isMasked(s), zeros, e);
-          vector::StoreOp::create(b, p, scores, ValueRange{i, j});
-          return {arith::AddFOp::create(b, sum[0], p)};
-        })[0];
+    norm::MaxStep step = norm::maxStep(b, mOld, mt);
+    Value refs = splat(vecType, step.ref);
+    Value sum =
+        forLoopCarry(idx(0), idx(blockKV), w, splat(vecType, f32(0.0)),
+                     [&](Value j, ValueRange sum) -> SmallVector<Value> {
+                       Value s = vector::LoadOp::create(b, vecType, scores,
+                                                        ValueRange{i, j});
+                       Value p = norm::weight(b, normalizer, s, refs);
+                       vector::StoreOp::create(b, p, scores, ValueRange{i, j});
+                       return {arith::AddFOp::create(b, sum[0], p)};
+                     })[0];
     Value tileSum =
         vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum);
     Value lOld = memref::LoadOp::create(b, rowSum, ValueRange{i});
-    Value lNew = arith::AddFOp::create(b, arith::MulFOp::create(b, lOld, alpha),
-                                       tileSum);
+    Value lNew = arith::AddFOp::create(
+        b, arith::MulFOp::create(b, lOld, step.alpha), tileSum);
     memref::StoreOp::create(b, lNew, rowSum, ValueRange{i});
-    memref::StoreOp::create(b, mNew, rowMax, ValueRange{i});
-    Value alphas = splat(accType, alpha);
+    memref::StoreOp::create(b, step.max, rowMax, ValueRange{i});
+    Value alphas = splat(accType, step.alpha);
     forLoop(idx(0), idx(dv), accType.getNumElements(), [&](Value d) {
       Value o = vector::LoadOp::create(b, accType, acc, ValueRange{i, d});
       vector::StoreOp::create(b, arith::MulFOp::create(b, o, alphas), acc,
@@ -457,36 +436,12 @@ void TileLowering::lower(TilePVOp op) {
 void TileLowering::lower(TileFinalizeOp op) {
   Value acc = op.getAcc(), out = op.getOut(), lse = op.getLse();
   int64_t dv = staticDim(acc, 1);
-  NormalizerKind kind = op.getNormalizer().getKind();
   forEachViewRow(out, [&](Value i, SmallVector<Value> at) {
-    Value factor = f32(1.0);
-    Value rowLse;
-    if (op.getNormalizer().hasLse()) {
-      Value m = memref::LoadOp::create(b, op.getMax(), ValueRange{i});
-      Value l = memref::LoadOp::create(b, op.getSum(), ValueRange{i});
-      Value masked =
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf());
-      if (kind == NormalizerKind::softmax) {
-        // out = acc / l; lse = m + log l; a row with no visible key: 0, -inf.
-        factor = arith::SelectOp::create(b, masked, f32(0.0),
-                                         arith::DivFOp::create(b, f32(1.0), l));
-        rowLse = arith::SelectOp::create(
-            b, masked, negInf(),
-            arith::AddFOp::create(b, m, math::LogOp::create(b, l)));
-      } else {
-        // A sink logit z joins the denominator (z = 0 for off-by-one).
-        Value z = op.getSink() ? op.getSink() : f32(0.0);
-        Value m2 = arith::MaximumFOp::create(b, m, z);
-        Value scaleOld = arith::SelectOp::create(
-            b, masked, f32(0.0),
-            math::ExpOp::create(b, arith::SubFOp::create(b, m, m2)));
-        Value l2 = arith::AddFOp::create(
-            b, arith::MulFOp::create(b, l, scaleOld),
-            math::ExpOp::create(b, arith::SubFOp::create(b, z, m2)));
-        factor = arith::DivFOp::create(b, scaleOld, l2);
-        rowLse = arith::AddFOp::create(b, m2, math::LogOp::create(b, l2));
-      }
-    }
+    Value m = memref::LoadOp::create(b, op.getMax(), ValueRange{i});
+    Value l = memref::LoadOp::create(b, op.getSum(), ValueRange{i});
+    norm::Final final =
+        norm::finalize(b, op.getNormalizer(), m, l, op.getSink());
+    Value factor = final.factor, rowLse = final.lse;
     forLoop(idx(0), idx(dv), 1, [&](Value d) {
       Value o = memref::LoadOp::create(b, acc, ValueRange{i, d});
       SmallVector<Value> indices(at);

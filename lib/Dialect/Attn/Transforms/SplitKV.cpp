@@ -7,7 +7,8 @@
 // Split-KV (FlashDecoding): chunk c of S visits every S-th kv tile of a
 // work item and writes its partial rows: out_c (normalized over its own
 // keys) and lse_c for the softmax family, the unnormalized sum otherwise.
-// The combine merges them exactly, per row:
+// The combine merges them exactly, per row, as a softmax over the chunks
+// with scores lse_c (the norm:: builders every lowering uses):
 //   lse = log(e^z + sum_c e^(lse_c))   (z: the sink logit; no term without)
 //   out = sum_c e^(lse_c - lse) out_c
 // or out = sum_c out_c for sigmoid and none. A chunk that saw no visible
@@ -17,7 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TileBuilder.h"
-#include "mlir/Dialect/Math/IR/Math.h"
+#include "attn/Dialect/Attn/Utils/Normalizer.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -46,14 +47,17 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
     } else {
       at = {r};
     }
+    Value total, factor = f32(1.0);
     auto partialLseOf = [&](Value c) {
       return memref::LoadOp::create(
                  b, partialLse,
                  ValueRange{arith::AddIOp::create(b, first, c), r})
           .getResult();
     };
-    // The chunks' weights: e^(lse_c - lse), or 1 for plain sums.
-    Value total;
+    // The chunks are the keys of a softmax whose scores are their lse_c and
+    // whose values are their rows: the same running max, weights and final
+    // factor as a kernel's (norm::), or plain sums for sigmoid/none.
+    Value ref, sum;
     std::function<Value(Value)> weight = [&](Value) { return f32(1.0); };
     if (normalizer.hasLse()) {
       Value m = forLoopCarry(
@@ -61,36 +65,23 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
             return SmallVector<Value>{
                 arith::MaximumFOp::create(b, carried[0], partialLseOf(c))};
           })[0];
-      Value z;
-      if (kind == NormalizerKind::softmax_with_sink)
-        z = loadF32(operands.lookup(OperandKind::sink), {h});
-      else if (kind == NormalizerKind::softmax_off_by_one)
-        z = f32(0.0);
-      if (z)
-        m = arith::MaximumFOp::create(b, m, z);
-      // m = -inf only without a sink: no chunk saw a key.
-      Value masked =
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
-      Value safeM = arith::SelectOp::create(b, masked, f32(0.0), m);
-      Value sum = forLoopCarry(
-          idx(0), splits, 1, {f32(0.0)}, [&](Value c, ValueRange carried) {
-            Value e = math::ExpOp::create(
-                b, arith::SubFOp::create(b, partialLseOf(c), safeM));
-            return SmallVector<Value>{arith::AddFOp::create(b, carried[0], e)};
-          })[0];
-      if (z)
-        sum = arith::AddFOp::create(
-            b, sum, math::ExpOp::create(b, arith::SubFOp::create(b, z, safeM)));
-      total = arith::SelectOp::create(
-          b, masked, negInf,
-          arith::AddFOp::create(b, safeM, math::LogOp::create(b, sum)));
-      weight = [&, total, masked](Value c) -> Value {
-        Value w = math::ExpOp::create(
-            b, arith::SubFOp::create(b, partialLseOf(c), total));
-        return arith::SelectOp::create(b, masked, f32(0.0), w);
+      ref = norm::maxStep(b, negInf, m).ref;
+      weight = [&](Value c) -> Value {
+        return norm::weight(b, normalizer, partialLseOf(c), ref);
       };
+      sum = forLoopCarry(idx(0), splits, 1, {f32(0.0)},
+                         [&](Value c, ValueRange carried) {
+                           return SmallVector<Value>{
+                               arith::AddFOp::create(b, carried[0], weight(c))};
+                         })[0];
+      Value sink;
+      if (kind == NormalizerKind::softmax_with_sink)
+        sink = loadF32(operands.lookup(OperandKind::sink), {h});
+      norm::Final final = norm::finalize(b, normalizer, m, sum, sink);
+      factor = final.factor;
+      total = final.lse;
     }
-    // out = sum_c weight_c * out_c, accumulated in f32.
+    // out = factor * sum_c weight_c * out_c, accumulated in f32.
     forLoop(idx(0), idx(Dv), 1, [&](Value d) {
       memref::StoreOp::create(b, f32(0.0), acc, ValueRange{d});
     });
@@ -108,7 +99,8 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
     });
     Type outType = cast<MemRefType>(outView.getType()).getElementType();
     forLoop(idx(0), idx(Dv), 1, [&](Value d) {
-      Value o = memref::LoadOp::create(b, acc, ValueRange{d});
+      Value o = arith::MulFOp::create(
+          b, memref::LoadOp::create(b, acc, ValueRange{d}), factor);
       if (outType != f32Type)
         o = arith::TruncFOp::create(b, outType, o);
       SmallVector<Value> indices(at);

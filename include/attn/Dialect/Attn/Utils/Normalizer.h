@@ -1,0 +1,128 @@
+//===- Normalizer.h - The normalizers' arithmetic, for every target -*- C++
+//-*-===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// The semantics of the normalizers (DESIGN.md, "Semantics") as IR builders
+// that every lowering calls instead of writing the formulas again: the
+// online-softmax step (running max, the rescale of the old state), the
+// weight of one score, and a row's final output factor and log-sum-exp.
+// They work on f32 scalars or vectors of f32 ("rows" of any width), so the
+// CPU conversion, the split-KV combine and a GPU conversion on fragment
+// registers share them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_UTILS_NORMALIZER_H
+#define ATTN_DIALECT_ATTN_UTILS_NORMALIZER_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include <limits>
+
+namespace mlir::attn::norm {
+
+/// `value` as a constant of `type` (f32, or a vector of f32 splat).
+inline Value constantLike(ImplicitLocOpBuilder &b, Type type, double value) {
+  Value scalar = arith::ConstantOp::create(b, b.getF32FloatAttr(value));
+  if (auto vector = dyn_cast<VectorType>(type))
+    return vector::BroadcastOp::create(b, vector, scalar);
+  return scalar;
+}
+
+inline Value isNegInf(ImplicitLocOpBuilder &b, Value x) {
+  return arith::CmpFOp::create(
+      b, arith::CmpFPredicate::OEQ, x,
+      constantLike(b, x.getType(), -std::numeric_limits<double>::infinity()));
+}
+
+/// One step of the online softmax for a row whose running max was `mOld`
+/// and whose new scores peak at `tileMax`: the new max, the reference point
+/// the scores are exponentiated against (0 while every key so far is
+/// masked, so that no -inf - -inf appears), and the factor `alpha` that
+/// rescales the old sum and accumulator (0 while the old max was -inf).
+struct MaxStep {
+  Value max, ref, alpha;
+};
+inline MaxStep maxStep(ImplicitLocOpBuilder &b, Value mOld, Value tileMax) {
+  Value zero = constantLike(b, mOld.getType(), 0.0);
+  Value mNew = arith::MaximumFOp::create(b, mOld, tileMax);
+  Value ref = arith::SelectOp::create(b, isNegInf(b, mNew), zero, mNew);
+  Value alpha = arith::SelectOp::create(
+      b, isNegInf(b, mOld), zero,
+      math::ExpOp::create(b, arith::SubFOp::create(b, mOld, ref)));
+  return {mNew, ref, alpha};
+}
+
+/// The weight of score `s` (its row's reference point `ref`, splat like
+/// `s`, for the softmax family): e^(s - ref) for the softmax family,
+/// sigmoid(s + bias) for sigmoid, s for none; a masked key (-inf) weighs 0.
+inline Value weight(ImplicitLocOpBuilder &b, NormalizerAttr normalizer, Value s,
+                    Value ref) {
+  Type type = s.getType();
+  Value p = s;
+  switch (normalizer.getKind()) {
+  case NormalizerKind::sigmoid: {
+    Value x = arith::AddFOp::create(
+        b, s, constantLike(b, type, normalizer.getBias().convertToDouble()));
+    Value e = math::ExpOp::create(b, arith::NegFOp::create(b, x));
+    Value one = constantLike(b, type, 1.0);
+    p = arith::DivFOp::create(b, one, arith::AddFOp::create(b, one, e));
+    break;
+  }
+  case NormalizerKind::none:
+    break;
+  default:
+    p = math::ExpOp::create(b, arith::SubFOp::create(b, s, ref));
+    break;
+  }
+  return arith::SelectOp::create(b, isNegInf(b, s), constantLike(b, type, 0.0),
+                                 p);
+}
+
+/// A row's output factor (out = acc * factor) and log-sum-exp from its
+/// running max `m` and sum `l`. softmax: 1/l and m + log l; the sink
+/// normalizers add e^(z - m) to the denominator first (`sink` is z for
+/// softmax_with_sink, null for softmax_off_by_one, where z = 0); a row
+/// whose scores were all -inf gets factor 0 and lse -inf (z with a sink).
+/// sigmoid and none: factor 1, no lse.
+struct Final {
+  Value factor, lse;
+};
+inline Final finalize(ImplicitLocOpBuilder &b, NormalizerAttr normalizer,
+                      Value m, Value l, Value sink) {
+  Type type = m.getType();
+  if (!normalizer.hasLse())
+    return {constantLike(b, type, 1.0), Value()};
+  Value zero = constantLike(b, type, 0.0);
+  Value masked = isNegInf(b, m);
+  if (normalizer.getKind() == NormalizerKind::softmax) {
+    Value factor = arith::SelectOp::create(
+        b, masked, zero,
+        arith::DivFOp::create(b, constantLike(b, type, 1.0), l));
+    Value lse = arith::SelectOp::create(
+        b, masked,
+        constantLike(b, type, -std::numeric_limits<double>::infinity()),
+        arith::AddFOp::create(b, m, math::LogOp::create(b, l)));
+    return {factor, lse};
+  }
+  // A sink logit z joins the denominator (z = 0 for off-by-one).
+  Value z = sink ? sink : zero;
+  Value m2 = arith::MaximumFOp::create(b, m, z);
+  Value scaleOld = arith::SelectOp::create(
+      b, masked, zero, math::ExpOp::create(b, arith::SubFOp::create(b, m, m2)));
+  Value l2 = arith::AddFOp::create(
+      b, arith::MulFOp::create(b, l, scaleOld),
+      math::ExpOp::create(b, arith::SubFOp::create(b, z, m2)));
+  return {arith::DivFOp::create(b, scaleOld, l2),
+          arith::AddFOp::create(b, m2, math::LogOp::create(b, l2))};
+}
+
+} // namespace mlir::attn::norm
+
+#endif // ATTN_DIALECT_ATTN_UTILS_NORMALIZER_H
