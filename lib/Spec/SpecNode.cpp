@@ -32,6 +32,12 @@ namespace yaml = llvm::yaml;
 
 std::unique_ptr<SpecNode> SpecNode::read(yaml::Node *node) {
   auto result = std::make_unique<SpecNode>();
+  // The parser gives no node after a syntax error (already reported; the
+  // caller sees the stream failed and uses nothing of the tree).
+  if (!node) {
+    result->kind = Kind::Other;
+    return result;
+  }
   result->start = node->getSourceRange().Start.getPointer();
   if (auto *scalar = dyn_cast<yaml::ScalarNode>(node)) {
     SmallString<32> storage;
@@ -114,12 +120,21 @@ std::unique_ptr<SpecNode> NodeReader::readDocument() {
            "head_dim and heads";
     return nullptr;
   }
+  // Moving past the document may hit a syntax error (already reported)
+  // instead of a second document, which then has no root.
   if (++doc != stream.end()) {
-    emitError(locOf(doc->getRoot()->getSourceRange().Start.getPointer()))
+    if (stream.failed())
+      return nullptr;
+    yaml::Node *second = doc->getRoot();
+    if (stream.failed() || !second)
+      return nullptr;
+    emitError(locOf(second->getSourceRange().Start.getPointer()))
         << "the file holds more than one YAML document; write one spec per "
            "file";
     return nullptr;
   }
+  if (stream.failed())
+    return nullptr;
   return root;
 }
 

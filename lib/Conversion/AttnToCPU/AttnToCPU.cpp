@@ -317,7 +317,9 @@ Value TileLowering::cloneElementRegion(Block &body, ValueRange args) {
   mapping.map(body.getArguments(), args);
   for (Operation &inner : body.without_terminator())
     b.clone(inner, mapping);
-  return mapping.lookup(body.getTerminator()->getOperand(0));
+  // A region may yield a value defined above it (a constant the
+  // canonicalizer hoisted, or an argument it passes through).
+  return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
 }
 
 template <typename ElementOp>
