@@ -70,6 +70,7 @@ private:
   StringRef diagPrefix;
   std::vector<Token> tokens;
   size_t pos = 0;
+  unsigned depth = 0;
 
   InFlightDiagnostic errorAt(size_t offset, const Twine &message) {
     return emitError(locAt(offset)) << diagPrefix << message;
@@ -253,7 +254,22 @@ private:
     return lhs;
   }
 
+  /// Parentheses, calls and unary operators nest at most this deep: the
+  /// parser recurses once per level.
+  static constexpr unsigned kMaxDepth = 256;
+
   FailureOr<Value> parseUnary() {
+    // Every level of nesting passes here.
+    struct Level {
+      unsigned &depth;
+      explicit Level(unsigned &depth) : depth(depth) { ++depth; }
+      ~Level() { --depth; }
+    } level(depth);
+    if (depth > kMaxDepth)
+      return error(peek(), "the expression nests deeper than " +
+                               Twine(kMaxDepth) +
+                               " levels of parentheses, calls and unary "
+                               "operators");
     if (peek().kind == TokenKind::Punct && peek().text == "-") {
       Token op = tokens[pos++];
       FailureOr<Value> operand = parseUnary();

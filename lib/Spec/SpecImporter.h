@@ -66,8 +66,14 @@ struct SpecNode {
   bool isSequence() const { return kind == Kind::Sequence; }
   bool isMapping() const { return kind == Kind::Mapping; }
 
-  /// Copies `node` and everything under it.
-  static std::unique_ptr<SpecNode> read(llvm::yaml::Node *node);
+  /// How deep a spec may nest (mappings and lists); a spec is a handful of
+  /// levels deep, and the readers recurse.
+  static constexpr unsigned kMaxDepth = 64;
+
+  /// Copies `node` and everything under it, down to kMaxDepth levels; the
+  /// first node below that is recorded in `tooDeep` and not copied.
+  static std::unique_ptr<SpecNode>
+  read(llvm::yaml::Node *node, const char *&tooDeep, unsigned depth = 0);
 };
 
 /// The keys of a YAML mapping, checked against the allowed ones.
@@ -95,6 +101,10 @@ protected:
   llvm::SourceMgr &sm;
   MLIRContext *ctx;
   StringRef filename;
+  /// Where each line of the spec starts, for locations in O(log n): the
+  /// SourceMgr scans back to the line's start for every column, which is
+  /// quadratic on a long one-line expression.
+  std::vector<const char *> lineStarts;
   SmallVector<std::string> path;
 
   //===--------------------------------------------------------------------===//

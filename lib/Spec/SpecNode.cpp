@@ -19,6 +19,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/YAMLParser.h"
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -30,7 +31,8 @@ namespace yaml = llvm::yaml;
 // SpecNode
 //===----------------------------------------------------------------------===//
 
-std::unique_ptr<SpecNode> SpecNode::read(yaml::Node *node) {
+std::unique_ptr<SpecNode> SpecNode::read(yaml::Node *node, const char *&tooDeep,
+                                         unsigned depth) {
   auto result = std::make_unique<SpecNode>();
   // The parser gives no node after a syntax error (already reported; the
   // caller sees the stream failed and uses nothing of the tree).
@@ -39,6 +41,12 @@ std::unique_ptr<SpecNode> SpecNode::read(yaml::Node *node) {
     return result;
   }
   result->start = node->getSourceRange().Start.getPointer();
+  if (depth > kMaxDepth) {
+    if (!tooDeep)
+      tooDeep = result->start;
+    result->kind = Kind::Other;
+    return result;
+  }
   if (auto *scalar = dyn_cast<yaml::ScalarNode>(node)) {
     SmallString<32> storage;
     result->kind = Kind::Scalar;
@@ -59,12 +67,12 @@ std::unique_ptr<SpecNode> SpecNode::read(yaml::Node *node) {
   } else if (auto *seq = dyn_cast<yaml::SequenceNode>(node)) {
     result->kind = Kind::Sequence;
     for (yaml::Node &item : *seq)
-      result->items.push_back(read(&item));
+      result->items.push_back(read(&item, tooDeep, depth + 1));
   } else if (auto *map = dyn_cast<yaml::MappingNode>(node)) {
     result->kind = Kind::Mapping;
     for (yaml::KeyValueNode &kv : *map) {
-      result->keys.push_back(read(kv.getKey()));
-      result->items.push_back(read(kv.getValue()));
+      result->keys.push_back(read(kv.getKey(), tooDeep, depth + 1));
+      result->items.push_back(read(kv.getValue(), tooDeep, depth + 1));
     }
   } else if (!isa<yaml::NullNode>(node)) {
     result->kind = Kind::Other;
@@ -111,9 +119,16 @@ std::unique_ptr<SpecNode> NodeReader::readDocument() {
   yaml::Node *rootNode = doc->getRoot();
   if (stream.failed() || !rootNode)
     return nullptr;
-  std::unique_ptr<SpecNode> root = SpecNode::read(rootNode);
+  const char *tooDeep = nullptr;
+  std::unique_ptr<SpecNode> root = SpecNode::read(rootNode, tooDeep);
   if (stream.failed())
     return nullptr;
+  if (tooDeep) {
+    emitError(locOf(tooDeep))
+        << "the spec nests deeper than " << SpecNode::kMaxDepth
+        << " levels of mappings and lists";
+    return nullptr;
+  }
   if (root->isNull()) {
     emitError(FileLineColLoc::get(ctx, filename, 1, 1))
         << "the spec is empty; expected a mapping with at least name, "
@@ -143,7 +158,19 @@ std::unique_ptr<SpecNode> NodeReader::readDocument() {
 //===----------------------------------------------------------------------===//
 
 Location NodeReader::locOf(const char *ptr) {
-  auto [line, col] = sm.getLineAndColumn(SMLoc::getFromPointer(ptr));
+  const llvm::MemoryBuffer *buffer = sm.getMemoryBuffer(sm.getMainFileID());
+  const char *begin = buffer->getBufferStart(), *end = buffer->getBufferEnd();
+  if (!ptr || ptr < begin || ptr > end)
+    return FileLineColLoc::get(ctx, filename, 1, 1);
+  if (lineStarts.empty()) {
+    lineStarts.push_back(begin);
+    for (const char *p = begin; p != end; ++p)
+      if (*p == '\n')
+        lineStarts.push_back(p + 1);
+  }
+  auto next = std::upper_bound(lineStarts.begin(), lineStarts.end(), ptr);
+  unsigned line = static_cast<unsigned>(next - lineStarts.begin());
+  unsigned col = static_cast<unsigned>(ptr - *std::prev(next)) + 1;
   return FileLineColLoc::get(ctx, filename, line, col);
 }
 
