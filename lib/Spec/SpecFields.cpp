@@ -180,7 +180,7 @@ LogicalResult SpecImporter::readTopLevel(const SpecNode *root) {
 LogicalResult SpecImporter::readHeads(const SpecNode *node) {
   PathScope scope(path, "heads");
   if (node->isScalar()) {
-    FailureOr<int64_t> n = getInt(node, 1);
+    FailureOr<int64_t> n = getInt(node, 1, "", kMaxHeads);
     if (failed(n))
       return failure();
     numQHeads = numKVHeads = *n;
@@ -195,14 +195,14 @@ LogicalResult SpecImporter::readHeads(const SpecNode *node) {
     return error(node, "missing field 'q' (the number of query heads)");
   {
     PathScope qScope(path, "q");
-    FailureOr<int64_t> n = getInt(q, 1);
+    FailureOr<int64_t> n = getInt(q, 1, "", kMaxHeads);
     if (failed(n))
       return failure();
     numQHeads = numKVHeads = *n;
   }
   if (const SpecNode *kv = fields->get("kv")) {
     PathScope kvScope(path, "kv");
-    FailureOr<int64_t> n = getInt(kv, 1);
+    FailureOr<int64_t> n = getInt(kv, 1, "", kMaxHeads);
     if (failed(n))
       return failure();
     if (numQHeads % *n != 0)
@@ -217,7 +217,7 @@ LogicalResult SpecImporter::readHeads(const SpecNode *node) {
 LogicalResult SpecImporter::readHeadDim(const SpecNode *node) {
   PathScope scope(path, "head_dim");
   if (node->isScalar()) {
-    FailureOr<int64_t> d = getInt(node, 1);
+    FailureOr<int64_t> d = getInt(node, 1, "", kMaxHeadDim);
     if (failed(d))
       return failure();
     headDimQK = headDimV = *d;
@@ -233,7 +233,7 @@ LogicalResult SpecImporter::readHeadDim(const SpecNode *node) {
     if (!value)
       return error(node, "missing field '" + key + "'");
     PathScope keyScope(path, key);
-    FailureOr<int64_t> d = getInt(value, 1);
+    FailureOr<int64_t> d = getInt(value, 1, "", kMaxHeadDim);
     if (failed(d))
       return failure();
     *slot = *d;

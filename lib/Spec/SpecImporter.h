@@ -27,6 +27,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,10 +144,11 @@ protected:
   static std::string describe(const SpecNode *node);
 
   FailureOr<std::string> getScalar(const SpecNode *node, StringRef expected);
-  /// An integer of at least `min`; `expected` replaces "a positive integer"
-  /// or "a non-negative integer" in the message.
+  /// An integer of at least `min` (and at most `max`); `expected` replaces
+  /// "a positive integer" or "a non-negative integer" in the message.
   FailureOr<int64_t> getInt(const SpecNode *node, int64_t min,
-                            StringRef expected = "");
+                            StringRef expected = "",
+                            int64_t max = std::numeric_limits<int64_t>::max());
   /// A finite number.
   FailureOr<double> getNumber(const SpecNode *node);
   FailureOr<bool> getBool(const SpecNode *node);

@@ -223,7 +223,7 @@ FailureOr<std::string> NodeReader::getScalar(const SpecNode *node,
 }
 
 FailureOr<int64_t> NodeReader::getInt(const SpecNode *node, int64_t min,
-                                      StringRef expected) {
+                                      StringRef expected, int64_t max) {
   std::string what = expected.empty() ? (min > 0 ? "a positive integer"
                                                  : "a non-negative integer")
                                       : expected.str();
@@ -233,6 +233,11 @@ FailureOr<int64_t> NodeReader::getInt(const SpecNode *node, int64_t min,
   int64_t value;
   if (StringRef(*text).getAsInteger(10, value) || value < min) {
     (void)error(node, "expected " + what + ", got '" + *text + "'");
+    return failure();
+  }
+  if (value > max) {
+    (void)error(node,
+                "expected at most " + Twine(max) + ", got '" + *text + "'");
     return failure();
   }
   return value;

@@ -234,6 +234,22 @@ int main(int argc, char **argv) {
   if (batchSize < 1 || Lq < 1 || Lkv < 0)
     return fail("--batch and --q-len must be positive and --kv-len "
                 "non-negative");
+  // The inputs are held in float64 as well as in their dtype: bound the
+  // largest tensor before anything is allocated.
+  {
+    constexpr int64_t kMaxElements = int64_t(1) << 30;
+    int64_t elements = 0, len = std::max(Lq, Lkv);
+    int64_t heads = std::max(shape.numQHeads, shape.numKVHeads);
+    int64_t dim = std::max(shape.headDimQK, shape.headDimV);
+    if (__builtin_mul_overflow(batchSize.getValue(), len, &elements) ||
+        __builtin_mul_overflow(elements, heads, &elements) ||
+        __builtin_mul_overflow(elements, dim, &elements) ||
+        elements > kMaxElements)
+      return fail("a run of batch " + llvm::Twine(batchSize.getValue()) +
+                  " and length " + llvm::Twine(len) +
+                  " needs tensors of more than 2^30 elements; use a smaller "
+                  "--batch, --q-len or --kv-len");
+  }
 
   std::unique_ptr<attnrt::Kernel> loaded = compile(compiler, error);
   if (!loaded)

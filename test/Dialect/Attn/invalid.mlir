@@ -1290,3 +1290,19 @@ func.func @schedule_too_many_splits(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {schedule = #attn.schedule<split_kv = 4611686018427387904>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }
+
+// -----
+
+func.func @too_many_heads(%q: tensor<1x8x2048x8xf32>, %k: tensor<1x8x2048x8xf32>, %v: tensor<1x8x2048x8xf32>) -> tensor<1x8x2048x8xf32> {
+  // expected-error @+1 {{has 2048 as its query heads, above the limit of 1024}}
+  %0 = attn.attention q(%q : tensor<1x8x2048x8xf32>) k(%k : tensor<1x8x2048x8xf32>) v(%v : tensor<1x8x2048x8xf32>) -> tensor<1x8x2048x8xf32>
+  return %0 : tensor<1x8x2048x8xf32>
+}
+
+// -----
+
+func.func @head_dim_too_big(%q: tensor<1x8x1x2048xf32>, %k: tensor<1x8x1x2048xf32>, %v: tensor<1x8x1x8xf32>) -> tensor<1x8x1x8xf32> {
+  // expected-error @+1 {{has 2048 as its qk head dim, above the limit of 1024}}
+  %0 = attn.attention q(%q : tensor<1x8x1x2048xf32>) k(%k : tensor<1x8x1x2048xf32>) v(%v : tensor<1x8x1x8xf32>) -> tensor<1x8x1x8xf32>
+  return %0 : tensor<1x8x1x8xf32>
+}

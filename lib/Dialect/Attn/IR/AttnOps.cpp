@@ -464,6 +464,18 @@ LogicalResult AttentionOp::verify() {
   Axes axes = getAxes(getLayout(), storage);
   SizeChecker sizes{*this};
 
+  // Bounded sizes: everything derived from them (per-head tables, tiles,
+  // kernel scratch) stays bounded too.
+  for (auto [name, value, limit] :
+       {std::tuple<StringRef, int64_t, int64_t>{"query heads", shape.numQHeads,
+                                                kMaxHeads},
+        {"kv heads", shape.numKVHeads, kMaxHeads},
+        {"qk head dim", shape.headDimQK, kMaxHeadDim},
+        {"v head dim", shape.headDimV, kMaxHeadDim}})
+    if (ProblemShape::isKnown(value) && value > limit)
+      return emitOpError() << "has " << value << " as its " << name
+                           << ", above the limit of " << limit;
+
   // Heads and head dims.
   if (failed(sizes.equal(dimOr(kType, axes.head), dimOr(vType, axes.head),
                          "k and v must have the same number of heads")))

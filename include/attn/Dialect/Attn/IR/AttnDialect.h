@@ -27,6 +27,11 @@ namespace mlir::attn {
 /// The most kv chunks a work item may be split into (split-KV); the runtime
 /// checks manifests against the same bound.
 inline constexpr int64_t kMaxKVSplits = 256;
+/// The most query (or kv) heads and the largest head dim an op may have:
+/// far beyond any model, and small enough that every size derived from
+/// them (per-head tables, tiles, kernel scratch) stays bounded.
+inline constexpr int64_t kMaxHeads = 1024;
+inline constexpr int64_t kMaxHeadDim = 1024;
 
 /// Parses a 64-bit float (for `Attn_F64Param`).
 FailureOr<llvm::APFloat> parseF64(AsmParser &parser);
