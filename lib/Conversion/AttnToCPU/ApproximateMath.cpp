@@ -28,6 +28,7 @@ struct AttnApproximateMathPass final
     auto selected = [](StringRef name) {
       return name == math::ExpOp::getOperationName() ||
              name == math::LogOp::getOperationName() ||
+             name == math::Log1pOp::getOperationName() ||
              name == math::TanhOp::getOperationName();
     };
     populateMathF32ExpansionPatterns(patterns, selected);

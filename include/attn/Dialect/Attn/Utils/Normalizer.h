@@ -111,16 +111,24 @@ inline Final finalize(ImplicitLocOpBuilder &b, NormalizerAttr normalizer,
         arith::AddFOp::create(b, m, math::LogOp::create(b, l)));
     return {factor, lse};
   }
-  // A sink logit z joins the denominator (z = 0 for off-by-one).
+  // A sink logit z joins the denominator (z = 0 for off-by-one):
+  // lse = log(e^z + l e^m). Against the larger of z and m:
+  //   z >= m: lse = z + log1p(l e^(m - z))  (log1p keeps a tiny l e^(m - z))
+  //   z <  m: lse = m + log(l + e^(z - m))
   Value z = sink ? sink : zero;
   Value m2 = arith::MaximumFOp::create(b, m, z);
   Value scaleOld = arith::SelectOp::create(
       b, masked, zero, math::ExpOp::create(b, arith::SubFOp::create(b, m, m2)));
+  Value rest = arith::MulFOp::create(b, l, scaleOld);
   Value l2 = arith::AddFOp::create(
-      b, arith::MulFOp::create(b, l, scaleOld),
-      math::ExpOp::create(b, arith::SubFOp::create(b, z, m2)));
-  return {arith::DivFOp::create(b, scaleOld, l2),
-          arith::AddFOp::create(b, m2, math::LogOp::create(b, l2))};
+      b, rest, math::ExpOp::create(b, arith::SubFOp::create(b, z, m2)));
+  Value sinkDominates =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, z, m);
+  Value lse = arith::SelectOp::create(
+      b, sinkDominates,
+      arith::AddFOp::create(b, z, math::Log1pOp::create(b, rest)),
+      arith::AddFOp::create(b, m2, math::LogOp::create(b, l2)));
+  return {arith::DivFOp::create(b, scaleOld, l2), lse};
 }
 
 } // namespace mlir::attn::norm
