@@ -117,6 +117,20 @@ TEST(ArtifactCache, TruncatedOrCorruptEntriesAreMissesAndRemoved) {
   EXPECT_EQ(cache.load("k"), "rebuilt");
 }
 
+TEST(ArtifactCache, EntriesThatAreNoRegularFileAreMisses) {
+  TempDir tmp;
+  ArtifactCache cache(tmp.path);
+  ASSERT_TRUE(cache.store("seed", "x")); // creates the directory
+  // A directory used to abort the read, a FIFO to block it forever.
+  ASSERT_EQ(mkdir(cache.pathOf("dir").c_str(), 0700), 0);
+  EXPECT_FALSE(cache.load("dir"));
+  ASSERT_EQ(mkfifo(cache.pathOf("fifo").c_str(), 0600), 0);
+  EXPECT_FALSE(cache.load("fifo"));
+  // A FIFO entry is replaced by the next store.
+  ASSERT_TRUE(cache.store("fifo", "rebuilt"));
+  EXPECT_EQ(cache.load("fifo"), "rebuilt");
+}
+
 TEST(ArtifactCache, ConcurrentProcessesStoringOneEntryBothSucceed) {
   TempDir tmp;
   const std::string &dir = tmp.path;

@@ -5,7 +5,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "NpyIO.h"
+#include "llvm/Support/FileSystem.h"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -61,6 +63,13 @@ bool mlir::attn::writeNpy(const std::string &path, const HostTensor &t,
 
 bool mlir::attn::readNpy(const std::string &path, HostTensor &t,
                          std::string &error) {
+  // Only regular files: a directory would abort the stream, a FIFO block.
+  llvm::sys::fs::file_status status;
+  if (llvm::sys::fs::status(path, status) ||
+      status.type() != llvm::sys::fs::file_type::regular_file) {
+    error = "cannot read '" + path + "': not a regular file";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot read '" + path + "'";
@@ -100,9 +109,15 @@ bool mlir::attn::readNpy(const std::string &path, HostTensor &t,
   if (q1 == std::string::npos || q2 == std::string::npos)
     return bad("no descr");
   descr = descr.substr(q1 + 1, q2 - q1 - 1);
-  if (field("fortran_order").find("True") == 1 ||
-      field("fortran_order").find("True") == 0)
+  // The value after the colon, whatever the spacing NumPy accepts.
+  std::string order = field("fortran_order");
+  size_t first = order.find_first_not_of(" \t");
+  if (first == std::string::npos)
+    return bad("no fortran_order");
+  if (order.compare(first, 4, "True") == 0)
     return bad("Fortran order");
+  if (order.compare(first, 5, "False") != 0)
+    return bad("fortran_order is neither True nor False");
   std::string shapeText = field("shape");
   size_t open = shapeText.find('('), close = shapeText.find(')');
   if (open == std::string::npos || close == std::string::npos)
@@ -163,9 +178,15 @@ bool mlir::attn::readNpy(const std::string &path, HostTensor &t,
     return static_cast<double>(x);
   };
   if (t.dtype == ATTN_I32) {
+    // Index operands stored as floats or int64 must hold int32 values.
     t.ints.resize(n);
-    for (int64_t i = 0; i < n; ++i)
-      t.ints[i] = static_cast<int32_t>(value(i));
+    for (int64_t i = 0; i < n; ++i) {
+      double x = value(i);
+      if (!(x >= -2147483648.0 && x <= 2147483647.0) || x != std::trunc(x))
+        return bad("element " + std::to_string(i) + " (" + std::to_string(x) +
+                   ") is not an int32 value");
+      t.ints[i] = static_cast<int32_t>(x);
+    }
   } else {
     t.values.resize(n);
     for (int64_t i = 0; i < n; ++i)

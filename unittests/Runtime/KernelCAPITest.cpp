@@ -388,6 +388,9 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
   EXPECT_EQ(loadEdited("block_q", "0", "block_sparse"),
             "the manifest is inconsistent: 'checks.block_sparse' sizes must "
             "be positive");
+  EXPECT_EQ(loadEdited("name", "\"qq\"", "params"),
+            "the manifest lists no parameter 'q'; every kernel takes q, k, v "
+            "and out (and its storage's operands)");
   EXPECT_EQ(loadEdited("format", "2", ""),
             "the manifest has format 2, expected 3; recompile the kernel "
             "with this version of Attn");

@@ -124,6 +124,11 @@ std::optional<std::string> ArtifactCache::load(const std::string &key) const {
   if (!trusted())
     return std::nullopt;
   std::string path = pathOf(key);
+  // Only a regular file is an entry: a directory would abort the stream
+  // and a FIFO block it; either reads as a miss.
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode))
+    return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return std::nullopt;

@@ -228,6 +228,23 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
             "the manifest has an unknown internal parameter '" + p.name + "'";
         return false;
       }
+    // The launch reads these by name; a manifest without one is not this
+    // runtime's.
+    std::vector<const char *> required = {"q", "k", "v", "out"};
+    if (m.kvStorage == "paged")
+      required.insert(required.end(), {"block_table", "cache_seqlens"});
+    if (m.kvStorage == "ragged")
+      required.insert(required.end(), {"cu_seqlens_q", "cu_seqlens_kv"});
+    for (const char *name : required)
+      if (std::none_of(m.params.begin(), m.params.end(),
+                       [&](const ParamSpec &p) {
+                         return p.name == name && !p.internal;
+                       })) {
+        error = std::string("the manifest lists no parameter '") + name +
+                "'; every kernel takes q, k, v and out (and its storage's "
+                "operands)";
+        return false;
+      }
     bool table = walk == "tile_table";
     if (table != static_cast<bool>(m.tableMask) ||
         table != hasInternal("tile_kinds")) {
