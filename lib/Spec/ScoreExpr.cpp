@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Spec/ScoreExpr.h"
+#include "SpecImporter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -348,9 +349,16 @@ private:
       return value;
     }
     std::string known = "score, b, h, q_idx, kv_idx";
-    for (StringRef name : env.paramNames)
+    SmallVector<StringRef> names = {
+        "score", "b",   "h",   "q_idx", "kv_idx", "min",     "max",
+        "abs",   "exp", "log", "sqrt",  "tanh",   "sigmoid", "where"};
+    for (StringRef name : env.paramNames) {
       known += ", " + name.str() + "[h]";
-    return error(t, "unknown name '" + t.text + "'; expected one of " + known +
+      names.push_back(name);
+    }
+    return error(t, "unknown name '" + t.text + "'" +
+                        spec::didYouMean(t.text, names) + "; expected one of " +
+                        known +
                         " or a function (min, max, abs, exp, log, sqrt, "
                         "tanh, sigmoid, where)");
   }

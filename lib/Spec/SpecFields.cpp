@@ -325,12 +325,12 @@ MaskAttrInterface SpecImporter::readMaskNode(const SpecNode *node) {
       return {};
     if (*text == "causal" || *text == "document" || *text == "vertical_slash")
       return readMaskPrimitive(*text, nullptr, node);
-    (void)error(node, "unknown mask '" + *text +
-                          "'; a bare word may be causal, document or "
-                          "vertical_slash, and other masks are written as "
-                          "{name: parameters} (one of " +
-                          llvm::join(ArrayRef<StringRef>(kMaskKeys), ", ") +
-                          ")");
+    (void)error(node,
+                "unknown mask '" + *text + "'" + didYouMean(*text, kMaskKeys) +
+                    "; a bare word may be causal, document or "
+                    "vertical_slash, and other masks are written as "
+                    "{name: parameters} (one of " +
+                    llvm::join(ArrayRef<StringRef>(kMaskKeys), ", ") + ")");
     return {};
   }
   FailureOr<std::pair<std::string, const SpecNode *>> entry =

@@ -90,6 +90,10 @@ struct Fields {
 /// Reads the spec's YAML into SpecNodes and their values, reporting each
 /// error at the node's file:line:column, prefixed by the path of the field
 /// being read (kept in `path` through PathScope).
+/// " (did you mean 'x'?)" for the candidate closest to `word` when it is a
+/// likely typo (at most 2 edits, fewer than half the word), else "".
+std::string didYouMean(StringRef word, ArrayRef<StringRef> candidates);
+
 class NodeReader {
 public:
   NodeReader(llvm::SourceMgr &sourceMgr, MLIRContext *context);

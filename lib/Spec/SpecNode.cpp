@@ -267,6 +267,21 @@ FailureOr<bool> NodeReader::getBool(const SpecNode *node) {
   return failure();
 }
 
+std::string mlir::attn::spec::didYouMean(StringRef word,
+                                         ArrayRef<StringRef> candidates) {
+  StringRef best;
+  unsigned bestDistance = 3;
+  for (StringRef candidate : candidates) {
+    unsigned distance = word.edit_distance(candidate, /*AllowReplacements=*/
+                                           true, /*MaxEditDistance=*/2);
+    if (distance < bestDistance && 2 * distance < word.size()) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best.str() + "'?)";
+}
+
 FailureOr<std::string> NodeReader::getChoice(const SpecNode *node,
                                              ArrayRef<StringRef> choices) {
   std::string allowed = llvm::join(choices, " | ");
@@ -274,7 +289,8 @@ FailureOr<std::string> NodeReader::getChoice(const SpecNode *node,
   if (failed(text))
     return failure();
   if (!llvm::is_contained(choices, *text)) {
-    (void)error(node, "expected one of " + allowed + ", got '" + *text + "'");
+    (void)error(node, "expected one of " + allowed + ", got '" + *text + "'" +
+                          didYouMean(*text, choices));
     return failure();
   }
   return text;
@@ -330,7 +346,8 @@ FailureOr<Fields> NodeReader::getFields(const SpecNode *node,
         (void)error(keyNode,
                     "unknown field '" + *key + "'; this entry takes no fields");
       else
-        (void)error(keyNode, "unknown field '" + *key + "'; expected " +
+        (void)error(keyNode, "unknown field '" + *key + "'" +
+                                 didYouMean(*key, allowed) + "; expected " +
                                  (allowed.size() == 1 ? "" : "one of ") +
                                  llvm::join(allowed, ", "));
       return failure();
