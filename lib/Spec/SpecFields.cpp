@@ -266,7 +266,8 @@ LogicalResult SpecImporter::readStorage(const SpecNode *node) {
   if (!size)
     return error(entry->second, "missing field 'page_size'");
   PathScope sizeScope(path, "page_size");
-  FailureOr<int64_t> n = getInt(size, 1);
+  // Pages hold at most 2^16 keys (vLLM and FlashInfer use 16 to 256).
+  FailureOr<int64_t> n = getInt(size, 1, "", int64_t(1) << 16);
   if (failed(n))
     return failure();
   storage = KVStorage::paged;

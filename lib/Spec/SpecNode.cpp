@@ -66,13 +66,22 @@ std::unique_ptr<SpecNode> SpecNode::read(yaml::Node *node, const char *&tooDeep,
     result->value = block->getValue().str();
   } else if (auto *seq = dyn_cast<yaml::SequenceNode>(node)) {
     result->kind = Kind::Sequence;
-    for (yaml::Node &item : *seq)
+    for (yaml::Node &item : *seq) {
       result->items.push_back(read(&item, tooDeep, depth + 1));
+      // Stop at once: moving on would make the parser skip the subtree
+      // below the limit, recursing once per level.
+      if (tooDeep)
+        return result;
+    }
   } else if (auto *map = dyn_cast<yaml::MappingNode>(node)) {
     result->kind = Kind::Mapping;
     for (yaml::KeyValueNode &kv : *map) {
       result->keys.push_back(read(kv.getKey(), tooDeep, depth + 1));
+      if (tooDeep)
+        return result;
       result->items.push_back(read(kv.getValue(), tooDeep, depth + 1));
+      if (tooDeep)
+        return result;
     }
   } else if (!isa<yaml::NullNode>(node)) {
     result->kind = Kind::Other;

@@ -141,6 +141,9 @@ bool mlir::attn::readNpy(const std::string &path, HostTensor &t,
       return bad("the shape holds more than 2^40 elements");
     n *= size;
     t.shape.push_back(size);
+    if (t.shape.size() > ATTN_MAX_RANK)
+      return bad("the shape has more than " + std::to_string(ATTN_MAX_RANK) +
+                 " dimensions");
   }
   size_t width = descr == "<f2"                       ? 2
                  : (descr == "<f8" || descr == "<i8") ? 8

@@ -273,16 +273,31 @@ int main(int argc, char **argv) {
         return fail(error);
     }
   if (!loadDir.empty() && op.getKvStorage() != KVStorage::contiguous) {
-    // The loaded sequences' lengths, for the work count of --bench.
+    // The loaded sequences' lengths, for the work count of --bench; the
+    // lists must cover the batch before they are read.
+    bool paged = op.getKvStorage() == KVStorage::paged;
+    static const std::vector<int32_t> none;
+    auto ints = [&](const char *name) -> const std::vector<int32_t> & {
+      auto it = tensors.find(name);
+      return it == tensors.end() ? none : it->second.ints;
+    };
+    const std::vector<int32_t> &seqlens = ints("cache_seqlens"),
+                               &cuQ = ints("cu_seqlens_q"),
+                               &cuKV = ints("cu_seqlens_kv");
+    size_t need = size_t(batchSize) + (paged ? 0 : 1);
+    if ((paged ? seqlens.size() : std::min(cuQ.size(), cuKV.size())) < need)
+      return fail("--load: " +
+                  llvm::Twine(paged
+                                  ? "cache_seqlens.npy"
+                                  : "cu_seqlens_q.npy and cu_seqlens_kv.npy") +
+                  " must hold " + llvm::Twine(need) + " entries");
     for (int64_t b = 0; b < batchSize; ++b) {
-      if (op.getKvStorage() == KVStorage::paged) {
-        geometry.kvLens[b] = tensors["cache_seqlens"].ints[b];
+      if (paged) {
+        geometry.kvLens[b] = seqlens[b];
         continue;
       }
-      const std::vector<int32_t> &cuQ = tensors["cu_seqlens_q"].ints,
-                                 &cuKV = tensors["cu_seqlens_kv"].ints;
-      geometry.qLens[b] = cuQ[b + 1] - cuQ[b];
-      geometry.kvLens[b] = cuKV[b + 1] - cuKV[b];
+      geometry.qLens[b] = int64_t(cuQ[b + 1]) - cuQ[b];
+      geometry.kvLens[b] = int64_t(cuKV[b + 1]) - cuKV[b];
     }
   }
   std::map<std::string, attn_tensor> args;

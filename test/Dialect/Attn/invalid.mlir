@@ -781,7 +781,7 @@ func.func @normalizer_bias_infinite(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x
 // -----
 
 func.func @schedule_not_power_of_two(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<2x16x4x8xf32>) {
-  // expected-error @+1 {{schedule block_kv must be a power of two (or 0 to let the compiler choose), got 48}}
+  // expected-error @+1 {{schedule block_kv must be a power of two up to 1024 (or 0 to let the compiler choose), got 48}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x4x8xf32>) v(%v : tensor<2x16x4x8xf32>) {schedule = #attn.schedule<block_q = 64, block_kv = 48>} -> tensor<2x16x4x8xf32>
   return
 }
@@ -1198,7 +1198,7 @@ func.func @tiling_rows_not_groups(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x2x8x
 // -----
 
 func.func @tiling_zero_block_kv(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x2x8xf32>, %v: tensor<2x16x2x8xf32>) -> tensor<2x16x4x8xf32> {
-  // expected-error @+1 {{tiling block_kv must be positive, got 0}}
+  // expected-error @+1 {{tiling block_kv must be in [1, 1024], got 0}}
   %0 = attn.attention q(%q : tensor<2x16x4x8xf32>) k(%k : tensor<2x16x2x8xf32>) v(%v : tensor<2x16x2x8xf32>) {tiling = #attn.tiling<rows = 16, head_group = 1, block_kv = 0, kv_tiles = bounds, split_kv = 1>} -> tensor<2x16x4x8xf32>
   return %0 : tensor<2x16x4x8xf32>
 }

@@ -652,11 +652,11 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          << " is not read by any target yet; remove it";
   for (auto [name, value] : {std::pair<StringRef, int64_t>{"block_q", blockQ},
                              {"block_kv", blockKV}}) {
-    if (value < 0 || (value != 0 && !llvm::isPowerOf2_64(value)))
+    if (value < 0 || value > kMaxTileSize ||
+        (value != 0 && !llvm::isPowerOf2_64(value)))
       return emitError() << "schedule " << name
-                         << " must be a power of two (or 0 to let the "
-                            "compiler choose), got "
-                         << value;
+                         << " must be a power of two up to " << kMaxTileSize
+                         << " (or 0 to let the compiler choose), got " << value;
   }
   if (splitKV < 0 || splitKV > kMaxKVSplits)
     return emitError() << "schedule split_kv must be in [1, " << kMaxKVSplits
@@ -673,9 +673,9 @@ LogicalResult TilingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   for (auto [name, value] : {std::pair<StringRef, int64_t>{"rows", rows},
                              {"head_group", headGroup},
                              {"block_kv", blockKV}})
-    if (value < 1)
-      return emitError() << "tiling " << name << " must be positive, got "
-                         << value;
+    if (value < 1 || value > kMaxTileSize)
+      return emitError() << "tiling " << name << " must be in [1, "
+                         << kMaxTileSize << "], got " << value;
   if (splitKV < 0 || splitKV > kMaxKVSplits)
     return emitError() << "tiling split_kv must be a chunk count in [1, "
                        << kMaxKVSplits

@@ -32,6 +32,8 @@ inline constexpr int64_t kMaxKVSplits = 256;
 /// them (per-head tables, tiles, kernel scratch) stays bounded.
 inline constexpr int64_t kMaxHeads = 1024;
 inline constexpr int64_t kMaxHeadDim = 1024;
+/// The largest tile (rows, keys) a schedule may ask for.
+inline constexpr int64_t kMaxTileSize = 1024;
 
 /// Parses a 64-bit float (for `Attn_F64Param`).
 FailureOr<llvm::APFloat> parseF64(AsmParser &parser);

@@ -120,15 +120,20 @@ inline Final finalize(ImplicitLocOpBuilder &b, NormalizerAttr normalizer,
   Value scaleOld = arith::SelectOp::create(
       b, masked, zero, math::ExpOp::create(b, arith::SubFOp::create(b, m, m2)));
   Value rest = arith::MulFOp::create(b, l, scaleOld);
-  Value l2 = arith::AddFOp::create(
-      b, rest, math::ExpOp::create(b, arith::SubFOp::create(b, z, m2)));
+  // A sink of -inf adds nothing (e^(-inf - -inf) would be NaN).
+  Value sinkTerm = arith::SelectOp::create(
+      b, isNegInf(b, z), zero,
+      math::ExpOp::create(b, arith::SubFOp::create(b, z, m2)));
+  Value l2 = arith::AddFOp::create(b, rest, sinkTerm);
   Value sinkDominates =
       arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, z, m);
   Value lse = arith::SelectOp::create(
       b, sinkDominates,
       arith::AddFOp::create(b, z, math::Log1pOp::create(b, rest)),
       arith::AddFOp::create(b, m2, math::LogOp::create(b, l2)));
-  return {arith::DivFOp::create(b, scaleOld, l2), lse};
+  Value factor = arith::SelectOp::create(
+      b, masked, zero, arith::DivFOp::create(b, scaleOld, l2));
+  return {factor, lse};
 }
 
 } // namespace mlir::attn::norm
