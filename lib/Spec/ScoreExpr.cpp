@@ -372,8 +372,11 @@ private:
             .Case("where", 3)
             .Default(0);
     if (arity == 0)
-      return error(fn, "unknown function '" + fn.text +
-                           "'; expected min, max, abs, exp, log, sqrt, tanh, "
+      return error(fn, "unknown function '" + fn.text + "'" +
+                           spec::didYouMean(
+                               fn.text, {"min", "max", "abs", "exp", "log",
+                                         "sqrt", "tanh", "sigmoid", "where"}) +
+                           "; expected min, max, abs, exp, log, sqrt, tanh, "
                            "sigmoid or where");
     (void)expect("(");
     SmallVector<Value, 3> args;

@@ -522,9 +522,9 @@ int64_t Kernel::longestKV(const Args &args) const {
   return args.at("k").shape[m.seqAxis()];
 }
 
-void Kernel::computeTileTable(const Args &args, ThreadPool &pool,
-                              std::vector<int32_t> &table,
-                              attn_tensor &view) const {
+bool Kernel::computeTileTable(const Args &args, ThreadPool &pool,
+                              std::vector<int32_t> &table, attn_tensor &view,
+                              std::string &error) const {
   const attn_tensor &q = args.at("q"), &k = args.at("k");
   int seq = m.seqAxis();
   mask::Data data = maskData(args, q.shape[seq], k.shape[seq]);
@@ -546,6 +546,20 @@ void Kernel::computeTileTable(const Args &args, ThreadPool &pool,
   int64_t heads = mask::dependsOnHead(*m.tableMask) ? m.numQHeads : 1;
   int64_t qTiles = (data.qLen + m.blockQ - 1) / m.blockQ;
   int64_t kvTiles = (data.kvLen + m.blockKV - 1) / m.blockKV;
+  // The table must fit in memory: refuse a launch whose table would not.
+  int64_t entries = 0;
+  if (__builtin_mul_overflow(batches, heads, &entries) ||
+      __builtin_mul_overflow(entries, qTiles, &entries) ||
+      __builtin_mul_overflow(entries, std::max<int64_t>(kvTiles, 1),
+                             &entries) ||
+      entries > (int64_t(1) << 31)) {
+    error = "kernel '" + m.name + "': the tile table of this launch (" +
+            std::to_string(batches) + " x " + std::to_string(heads) + " x " +
+            std::to_string(qTiles) + " x " + std::to_string(kvTiles) +
+            " tiles) is larger than 2^31 entries; launch fewer or shorter "
+            "sequences";
+    return false;
+  }
   // Masks that read no operand (dependsOnBatch covers every operand) give
   // the same table for the same lengths.
   std::pair<int64_t, int64_t> lengths{data.qLen, data.kvLen};
@@ -595,4 +609,5 @@ void Kernel::computeTileTable(const Args &args, ThreadPool &pool,
     stride *= shape[i];
   }
   view.device = ATTN_DEVICE_CPU;
+  return true;
 }

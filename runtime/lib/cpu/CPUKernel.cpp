@@ -170,8 +170,8 @@ bool CPUKernel::launch(const Args &args, ThreadPool &pool, std::string &error) {
     return false;
   std::vector<int32_t> table;
   attn_tensor tableView{};
-  if (m.tableMask)
-    computeTileTable(args, pool, table, tableView);
+  if (m.tableMask && !computeTileTable(args, pool, table, tableView, error))
+    return false;
   int64_t items = numItems(args);
   LaunchOptions options;
   options.numThreads = pool.numThreads();

@@ -80,8 +80,10 @@ protected:
   int64_t longestKV(const Args &args) const;
   /// Fills the tile table for these arguments: [B|1, H|1, q tiles, kv
   /// tiles] of 0 (empty), 1 (full), 2 (partial), and a host view of it.
-  void computeTileTable(const Args &args, ThreadPool &pool,
-                        std::vector<int32_t> &table, attn_tensor &view) const;
+  /// Fails (and sets `error`) when the table would not fit in memory.
+  bool computeTileTable(const Args &args, ThreadPool &pool,
+                        std::vector<int32_t> &table, attn_tensor &view,
+                        std::string &error) const;
 
   Manifest m;
 
