@@ -554,36 +554,67 @@ static DictionaryAttr paramRecord(Builder &b, StringRef name, Type type,
        b.getNamedAttr("internal", b.getBoolAttr(internal))});
 }
 
+/// One parameter of a kernel, in call order.
+struct KernelParam {
+  StringRef name;
+  Type type;                    ///< the tensor type (dtype, static sizes)
+  bool innerContiguous = false; ///< the innermost stride must be 1
+  bool internal = false;        ///< the runtime fills it itself
+};
+
+/// The kernel's parameters in call order: q, k, v, the optional operands
+/// (OperandKind order), [tile_kinds], out, [lse], [partial_out,
+/// [partial_lse]]. The signature and the manifest's record both come from
+/// this list; TileBuilder::bindArguments reads the arguments in it.
+static SmallVector<KernelParam> kernelParams(AttentionOp op,
+                                             TilingAttr tiling) {
+  MLIRContext *ctx = op.getContext();
+  SmallVector<KernelParam> params = {{"q", op.getQ().getType(), true},
+                                     {"k", op.getK().getType(), true},
+                                     {"v", op.getV().getType(), true}};
+  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i) {
+    auto kind = static_cast<OperandKind>(i);
+    if (Value operand = op.getOptionalOperand(kind))
+      params.push_back({stringifyOperandKind(kind), operand.getType()});
+  }
+  int64_t dynamic = ShapedType::kDynamic;
+  Type f32 = Float32Type::get(ctx);
+  if (tiling.usesTileTable())
+    params.push_back({"tile_kinds",
+                      RankedTensorType::get(SmallVector<int64_t>(4, dynamic),
+                                            IntegerType::get(ctx, 32)),
+                      false, /*internal=*/true});
+  params.push_back({"out", op.getOut().getType(), true});
+  if (Value lse = op.getLse())
+    params.push_back({"lse", lse.getType()});
+  // A kernel that can split its kv range writes each chunk's rows into
+  // partial buffers the runtime allocates; the combine merges them.
+  if (tiling.getSplitKv() != 1) {
+    params.push_back(
+        {"partial_out",
+         RankedTensorType::get(
+             {dynamic, dynamic, op.getProblemShape().headDimV}, f32),
+         true, /*internal=*/true});
+    if (op.getNormalizerOrDefault().hasLse())
+      params.push_back({"partial_lse",
+                        RankedTensorType::get({dynamic, dynamic}, f32), false,
+                        /*internal=*/true});
+  }
+  return params;
+}
+
 /// What the kernel of `op` is, for the manifest: the problem it solves and
 /// its parameters in call order. Recorded on the kernel function (as
 /// `attn.interface`, beside `attn.tiling`) so that the manifest is written
 /// from the lowered module.
-static DictionaryAttr kernelInterface(AttentionOp op, TilingAttr tiling,
-                                      ArrayRef<Type> tensorTypes,
+static DictionaryAttr kernelInterface(AttentionOp op,
+                                      ArrayRef<KernelParam> kernelParams,
                                       StringRef combineEntry) {
   Builder b(op.getContext());
   SmallVector<Attribute> params;
-  unsigned next = 0;
-  auto add = [&](StringRef name, bool inner, bool internal = false) {
+  for (const KernelParam &p : kernelParams)
     params.push_back(
-        paramRecord(b, name, tensorTypes[next++], inner, internal));
-  };
-  add("q", true);
-  add("k", true);
-  add("v", true);
-  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i)
-    if (op.getOptionalOperand(static_cast<OperandKind>(i)))
-      add(stringifyOperandKind(static_cast<OperandKind>(i)), false);
-  if (tiling.usesTileTable())
-    add("tile_kinds", false, /*internal=*/true);
-  add("out", true);
-  if (op.getLse())
-    add("lse", false);
-  if (tiling.getSplitKv() != 1) {
-    add("partial_out", true, /*internal=*/true);
-    if (op.getNormalizerOrDefault().hasLse())
-      add("partial_lse", false, /*internal=*/true);
-  }
+        paramRecord(b, p.name, p.type, p.innerContiguous, p.internal));
   ProblemShape shape = op.getProblemShape();
   SmallVector<NamedAttribute> fields = {
       b.getNamedAttr("layout", op.getLayoutAttr()),
@@ -621,51 +652,25 @@ LogicalResult mlir::attn::tileAttentionFunc(func::FuncOp func) {
     return op.emitOpError()
            << "has no #attn.tiling; run attn-schedule before attn-tile";
 
-  // The kernel's signature: the tensors as strided memrefs, then the item.
-  SmallVector<Type> tensorTypes;
-  for (Value v : {op.getQ(), op.getK(), op.getV()})
-    tensorTypes.push_back(v.getType());
-  for (unsigned i = 0, e = getMaxEnumValForOperandKind(); i <= e; ++i)
-    if (Value operand = op.getOptionalOperand(static_cast<OperandKind>(i)))
-      tensorTypes.push_back(operand.getType());
-  if (tiling.usesTileTable())
-    tensorTypes.push_back(
-        RankedTensorType::get(SmallVector<int64_t>(4, ShapedType::kDynamic),
-                              IntegerType::get(func.getContext(), 32)));
-  unsigned outIndex = tensorTypes.size();
-  tensorTypes.push_back(op.getOut().getType());
-  if (op.getLse())
-    tensorTypes.push_back(op.getLse().getType());
-  // A kernel that can split its kv range writes each chunk's rows into
-  // partial buffers the runtime allocates; the combine merges them.
-  bool split = tiling.getSplitKv() != 1;
-  unsigned partialIndex = tensorTypes.size();
-  if (split) {
-    Type f32 = Float32Type::get(func.getContext());
-    int64_t dynamic = ShapedType::kDynamic;
-    tensorTypes.push_back(RankedTensorType::get(
-        {dynamic, dynamic, op.getProblemShape().headDimV}, f32));
-    if (op.getNormalizerOrDefault().hasLse())
-      tensorTypes.push_back(RankedTensorType::get({dynamic, dynamic}, f32));
-  }
+  // The kernel's signature: the tensors as strided memrefs, then the
+  // number of kv chunks of the launch and the work item.
+  SmallVector<KernelParam> params = kernelParams(op, tiling);
   SmallVector<Type> argTypes;
-  for (auto [i, type] : llvm::enumerate(tensorTypes))
-    argTypes.push_back(kernelMemRefType(cast<RankedTensorType>(type),
-                                        /*innerUnit=*/i < 3 || i == outIndex ||
-                                            i == partialIndex));
+  for (const KernelParam &p : params)
+    argTypes.push_back(
+        kernelMemRefType(cast<RankedTensorType>(p.type), p.innerContiguous));
   OpBuilder builder(func);
-  // The number of kv chunks of the launch, then the work item.
   argTypes.push_back(builder.getIndexType());
   argTypes.push_back(builder.getIndexType());
 
+  bool split = tiling.getSplitKv() != 1;
   std::string combineName =
       split ? (func.getName() + "_combine").str() : std::string();
   auto kernel = func::FuncOp::create(builder, func.getLoc(), func.getName(),
                                      builder.getFunctionType(argTypes, {}));
   kernel.setVisibility(func.getVisibility());
   kernel->setAttr("attn.tiling", tiling);
-  kernel->setAttr("attn.interface",
-                  kernelInterface(op, tiling, tensorTypes, combineName));
+  kernel->setAttr("attn.interface", kernelInterface(op, params, combineName));
   Block *entry = kernel.addEntryBlock();
   SmallVector<Value> args(entry->getArguments());
   TileBuilder tb(op, kernel, tiling);
