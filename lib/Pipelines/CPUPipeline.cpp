@@ -42,6 +42,10 @@ void mlir::attn::buildCPUPipeline(OpPassManager &pm,
 
 void mlir::attn::buildCPUKernelPipeline(OpPassManager &pm,
                                         int64_t vectorWidth) {
+  // The tile level on buffers (tiles on the stack), with the loops' buffer
+  // iter_args folded away so that each tile is one alloca.
+  pm.addNestedPass<func::FuncOp>(createAttnBufferizeTilePass());
+  pm.addPass(createCanonicalizerPass());
   ConvertAttnToCPUPassOptions kernel;
   kernel.vectorWidth = vectorWidth;
   pm.addPass(createConvertAttnToCPUPass(kernel));

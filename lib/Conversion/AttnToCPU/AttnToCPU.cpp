@@ -20,10 +20,9 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/SmallSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <limits>
-#include <map>
-#include <tuple>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_CONVERTATTNTOCPUPASS
@@ -47,9 +46,14 @@ public:
 private:
   func::FuncOp func;
   int64_t vectorWidth;
-  /// Staging buffers of the K^T and V tiles in f32, one per role and shape,
-  /// made once per kernel.
-  std::map<std::tuple<char, int64_t, int64_t>, Value> staging;
+  /// The roles of the Q, K, V and P tiles.
+  enum Role { Q, K, V, P };
+  /// The f32 shadow of each Q, K, V and P tile buffer in each role it plays
+  /// (bufferization may give K and V one buffer): what the micro-kernels
+  /// read, K transposed. The ops that write such a tile (load_*, normalize)
+  /// write its shadow instead, the ops that read it read the shadow; an f32
+  /// Q, V or P tile is its own shadow.
+  DenseMap<std::pair<Value, int>, Value> shadows;
 
   //===------------------------------------------------------------------===//
   // Helpers
@@ -90,18 +94,32 @@ private:
     return arith::MulIOp::create(
         b, arith::CeilDivSIOp::create(b, rows, idx(ri)), idx(ri));
   }
-  /// The staging buffer of `role` ('k' or 'v'), rows x cols f32, at the
-  /// kernel's entry.
-  Value stagingBuffer(char role, int64_t rows, int64_t cols) {
-    Value &buffer = staging[{role, rows, cols}];
-    if (!buffer) {
+  /// The shadow of tile buffer `tile` in `role` (see `shadows`), made at the
+  /// kernel's entry on first use.
+  Value shadowOf(Value tile, Role role) {
+    auto type = cast<MemRefType>(tile.getType());
+    bool transposed = role == K;
+    if (!transposed && type.getElementType().isF32())
+      return tile;
+    Value &shadow = shadows[{tile, role}];
+    if (!shadow) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&func.getBody().front());
-      buffer = memref::AllocaOp::create(
-          b, MemRefType::get({rows, cols}, b.getF32Type()));
+      int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+      shadow = memref::AllocaOp::create(
+          b, MemRefType::get(transposed ? ArrayRef<int64_t>{cols, rows}
+                                        : ArrayRef<int64_t>{rows, cols},
+                             b.getF32Type()));
     }
-    return buffer;
+    return shadow;
   }
+  /// Fails unless every shadowed tile buffer is a buffer of its own (an
+  /// alloca or alloc) that only tile ops use, each reading it in a role some
+  /// op writes it in. The lowering's contract beyond that: a buffer read in
+  /// a role was last written in that role (as bufferization leaves it: a
+  /// buffer that K and V share holds K from load_k to qk, V from load_v to
+  /// pv).
+  LogicalResult checkShadowedTiles();
 
   /// Copies the first `rows` rows of `view` into `buffer` in f32, transposed
   /// when asked; returns `buffer`.
@@ -141,6 +159,8 @@ private:
   //===------------------------------------------------------------------===//
 
   void lower(TileLoadQOp op);
+  void lower(TileLoadKOp op);
+  void lower(TileLoadVOp op);
   void lower(TileInitOp op);
   void lower(TileQKOp op);
   /// Calls body(row, indices) for each row of a q/out view: rank 2
@@ -246,15 +266,14 @@ Value TileLowering::viewRowCount(Value view) {
 }
 
 void TileLowering::lower(TileLoadQOp op) {
-  Value source = op.getSource(), tile = op.getTile();
+  Value source = op.getSource();
+  Value tile = shadowOf(op.getTile(), Q);
   int64_t blockQ = staticDim(tile, 0), d = staticDim(tile, 1);
-  Value scale = f32(op.getScale().convertToDouble());
   forEachViewRow(source, [&](Value row, SmallVector<Value> at) {
     forLoop(idx(0), idx(d), 1, [&](Value c) {
       SmallVector<Value> indices(at);
       indices.push_back(c);
-      Value x = loadF32(source, indices);
-      memref::StoreOp::create(b, arith::MulFOp::create(b, x, scale), tile,
+      memref::StoreOp::create(b, loadF32(source, indices), tile,
                               ValueRange{row, c});
     });
   });
@@ -265,6 +284,18 @@ void TileLowering::lower(TileLoadQOp op) {
       memref::StoreOp::create(b, f32(0.0), tile, ValueRange{i, c});
     });
   });
+}
+
+void TileLowering::lower(TileLoadKOp op) {
+  Value view = op.getSource();
+  stage(view, dim(view, 0), shadowOf(op.getTile(), K),
+        /*transpose=*/true);
+}
+
+void TileLowering::lower(TileLoadVOp op) {
+  Value view = op.getSource();
+  stage(view, dim(view, 0), shadowOf(op.getTile(), V),
+        /*transpose=*/false);
 }
 
 void TileLowering::lower(TileInitOp op) {
@@ -282,14 +313,13 @@ void TileLowering::lower(TileInitOp op) {
 }
 
 void TileLowering::lower(TileQKOp op) {
-  Value q = op.getQ(), k = op.getK(), scores = op.getScores();
+  Value q = shadowOf(op.getQ(), Q);
+  Value kt = shadowOf(op.getK(), K);
+  Value scores = op.getScores();
   int64_t blockQ = staticDim(scores, 0), blockKV = staticDim(scores, 1);
   int64_t d = staticDim(q, 1);
-  Value cols = dim(k, 0);
+  Value cols = op.getCols();
   Value rows = paddedRows(op.getRows(), blockQ);
-
-  // K^T in f32.
-  Value kt = stage(k, cols, stagingBuffer('k', d, blockKV), /*transpose=*/true);
 
   // S = Q K^T over the head dim, NJ key vectors per row.
   int64_t ri = rowBlocking(blockQ);
@@ -355,25 +385,38 @@ void TileLowering::lower(TileMaskOp op) {
 
 void TileLowering::lower(TileNormalizeOp op) {
   Value scores = op.getScores(), rowMax = op.getMax(), rowSum = op.getSum(),
-        acc = op.getAcc();
+        alphas = op.getAlpha();
+  Value weights = shadowOf(op.getP(), P);
+  Type dtype = cast<MemRefType>(op.getP().getType()).getElementType();
   int64_t blockQ = staticDim(scores, 0), blockKV = staticDim(scores, 1);
-  int64_t dv = staticDim(acc, 1);
-  VectorType vecType = lanesFor(blockKV), accType = lanesFor(dv);
+  VectorType vecType = lanesFor(blockKV);
   int64_t w = vecType.getNumElements();
   Value negInfs = splat(vecType, negInf());
   NormalizerAttr normalizer = op.getNormalizer();
-  NormalizerKind kind = normalizer.getKind();
+  double scale = op.getScale().convertToDouble();
+  // The weight as the tile's dtype holds it (P V's operand), kept in f32.
+  auto storeWeight = [&](Value p, Value i, Value j) {
+    if (!dtype.isF32())
+      p = arith::ExtFOp::create(
+          b, vecType,
+          arith::TruncFOp::create(b, VectorType::get(vecType.getShape(), dtype),
+                                  p)
+              .getResult());
+    vector::StoreOp::create(b, p, weights, ValueRange{i, j});
+  };
   forLoop(idx(0), paddedRows(op.getRows(), blockQ), 1, [&](Value i) {
-    if (kind == NormalizerKind::sigmoid || kind == NormalizerKind::none) {
-      // Weights are elementwise: sigmoid(s + bias) or s; masked keys weigh 0.
+    if (!normalizer.hasLse()) {
+      // Weights are elementwise: sigmoid(scale s + bias) or scale s; masked
+      // keys weigh 0; the state stays.
       forLoop(idx(0), idx(blockKV), w, [&](Value j) {
         Value s = vector::LoadOp::create(b, vecType, scores, ValueRange{i, j});
-        Value p = norm::weight(b, normalizer, s, Value());
-        vector::StoreOp::create(b, p, scores, ValueRange{i, j});
+        storeWeight(norm::weight(b, normalizer, s, scale, Value()), i, j);
       });
+      memref::StoreOp::create(b, f32(1.0), alphas, ValueRange{i});
       return;
     }
-    // Online softmax: new row max, rescale of the old sum and accumulator.
+    // Online softmax: the new row max, the weights against it and their sum
+    // (unrounded), the rescale factor of the old state.
     Value tileMax =
         forLoopCarry(idx(0), idx(blockKV), w, negInfs,
                      [&](Value j, ValueRange m) -> SmallVector<Value> {
@@ -384,15 +427,15 @@ void TileLowering::lower(TileNormalizeOp op) {
     Value mt = vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF,
                                            tileMax);
     Value mOld = memref::LoadOp::create(b, rowMax, ValueRange{i});
-    norm::MaxStep step = norm::maxStep(b, mOld, mt);
-    Value refs = splat(vecType, step.ref);
+    norm::MaxStep step = norm::maxStep(b, mOld, mt, scale);
+    Value offsets = splat(vecType, step.offset);
     Value sum =
         forLoopCarry(idx(0), idx(blockKV), w, splat(vecType, f32(0.0)),
                      [&](Value j, ValueRange sum) -> SmallVector<Value> {
                        Value s = vector::LoadOp::create(b, vecType, scores,
                                                         ValueRange{i, j});
-                       Value p = norm::weight(b, normalizer, s, refs);
-                       vector::StoreOp::create(b, p, scores, ValueRange{i, j});
+                       Value p = norm::weight(b, normalizer, s, scale, offsets);
+                       storeWeight(p, i, j);
                        return {arith::AddFOp::create(b, sum[0], p)};
                      })[0];
     Value tileSum =
@@ -402,34 +445,39 @@ void TileLowering::lower(TileNormalizeOp op) {
         b, arith::MulFOp::create(b, lOld, step.alpha), tileSum);
     memref::StoreOp::create(b, lNew, rowSum, ValueRange{i});
     memref::StoreOp::create(b, step.max, rowMax, ValueRange{i});
-    Value alphas = splat(accType, step.alpha);
-    forLoop(idx(0), idx(dv), accType.getNumElements(), [&](Value d) {
-      Value o = vector::LoadOp::create(b, accType, acc, ValueRange{i, d});
-      vector::StoreOp::create(b, arith::MulFOp::create(b, o, alphas), acc,
-                              ValueRange{i, d});
-    });
+    memref::StoreOp::create(b, step.alpha, alphas, ValueRange{i});
   });
 }
 
 void TileLowering::lower(TilePVOp op) {
-  Value p = op.getP(), v = op.getV(), acc = op.getAcc();
-  int64_t blockQ = staticDim(p, 0), blockKV = staticDim(p, 1);
+  Value p = shadowOf(op.getP(), P);
+  Value vs = shadowOf(op.getV(), V);
+  Value acc = op.getAcc(), alphas = op.getAlpha();
+  int64_t blockQ = staticDim(p, 0);
   int64_t dv = staticDim(acc, 1);
-  Value cols = dim(v, 0);
+  Value cols = op.getCols();
 
-  // V in f32.
-  Value vs =
-      stage(v, cols, stagingBuffer('v', blockKV, dv), /*transpose=*/false);
-
-  // O += P V over the tile's keys, ND head-dim vectors per row.
+  // O = alpha O + P V over the tile's keys, ND head-dim vectors per row.
   int64_t ri = rowBlocking(blockQ);
   VectorType vecType = lanesFor(dv);
   int64_t nd = vectorsPerRow(dv, vecType);
   forLoop(idx(0), paddedRows(op.getRows(), blockQ), ri, [&](Value i) {
+    SmallVector<Value> rowAlphas;
+    if (alphas)
+      for (int64_t r = 0; r < ri; ++r)
+        rowAlphas.push_back(splat(
+            vecType,
+            memref::LoadOp::create(
+                b, alphas, ValueRange{arith::AddIOp::create(b, i, idx(r))})));
     forLoop(idx(0), idx(dv), vecType.getNumElements() * nd, [&](Value d) {
+      SmallVector<Value> inits = loadBlock(acc, i, d, ri, vecType, nd);
+      if (alphas)
+        for (int64_t r = 0; r < ri; ++r)
+          for (int64_t c = 0; c < nd; ++c)
+            inits[r * nd + c] =
+                arith::MulFOp::create(b, inits[r * nd + c], rowAlphas[r]);
       SmallVector<Value> sums =
-          emitOuterProducts(p, vs, i, d, cols, ri, vecType, nd,
-                            loadBlock(acc, i, d, ri, vecType, nd));
+          emitOuterProducts(p, vs, i, d, cols, ri, vecType, nd, inits);
       storeBlock(sums, acc, i, d, ri, nd);
     });
   });
@@ -442,7 +490,8 @@ void TileLowering::lower(TileFinalizeOp op) {
     Value m = memref::LoadOp::create(b, op.getMax(), ValueRange{i});
     Value l = memref::LoadOp::create(b, op.getSum(), ValueRange{i});
     norm::Final final =
-        norm::finalize(b, op.getNormalizer(), m, l, op.getSink());
+        norm::finalize(b, op.getNormalizer(), m, l, op.getSink(),
+                       op.getScale().convertToDouble());
     Value factor = final.factor, rowLse = final.lse;
     forLoop(idx(0), idx(dv), 1, [&](Value d) {
       Value o = memref::LoadOp::create(b, acc, ValueRange{i, d});
@@ -459,6 +508,11 @@ void TileLowering::moveLargeScratchToHeap() {
   SmallVector<memref::AllocaOp> allocas;
   int64_t bytes = 0;
   func.walk([&](memref::AllocaOp alloca) {
+    // Tiles that only have shadows are dead now.
+    if (alloca->use_empty()) {
+      alloca.erase();
+      return;
+    }
     MemRefType type = alloca.getType();
     if (!type.hasStaticShape())
       return;
@@ -483,6 +537,79 @@ void TileLowering::moveLargeScratchToHeap() {
   });
 }
 
+LogicalResult TileLowering::checkShadowedTiles() {
+  // The role of each operand that names a shadowed tile, and whether it
+  // writes the tile.
+  auto writes = [](OpOperand &use) {
+    return isa<TileLoadQOp, TileLoadKOp, TileLoadVOp, TileNormalizeOp>(
+        use.getOwner());
+  };
+  auto roleOf = [](OpOperand &use) -> std::optional<Role> {
+    Operation *user = use.getOwner();
+    unsigned n = use.getOperandNumber();
+    if (isa<TileLoadQOp>(user))
+      return n == 1 ? std::optional(Q) : std::nullopt;
+    if (isa<TileLoadKOp>(user))
+      return n == 1 ? std::optional(K) : std::nullopt;
+    if (isa<TileLoadVOp>(user))
+      return n == 1 ? std::optional(V) : std::nullopt;
+    if (auto qk = dyn_cast<TileQKOp>(user)) {
+      if (use.get() == qk.getQ())
+        return Q;
+      if (use.get() == qk.getK())
+        return K;
+    }
+    if (auto normalize = dyn_cast<TileNormalizeOp>(user))
+      if (&use == &normalize.getPMutable())
+        return P;
+    if (auto pv = dyn_cast<TilePVOp>(user)) {
+      if (use.get() == pv.getP())
+        return P;
+      if (use.get() == pv.getV())
+        return V;
+    }
+    return std::nullopt;
+  };
+  SmallVector<Value> tiles;
+  func.walk([&](Operation *op) {
+    if (isa<TileLoadQOp, TileLoadKOp, TileLoadVOp>(op))
+      tiles.push_back(op->getOperand(1));
+    else if (auto normalize = dyn_cast<TileNormalizeOp>(op))
+      tiles.push_back(normalize.getP());
+  });
+  for (Value tile : tiles) {
+    // f32 Q, V and P tiles are their own shadows: any buffer will do.
+    if (cast<MemRefType>(tile.getType()).getElementType().isF32() &&
+        llvm::none_of(tile.getUses(),
+                      [&](OpOperand &use) { return roleOf(use) == K; }))
+      continue;
+    Operation *def = tile.getDefiningOp();
+    if (!isa_and_nonnull<memref::AllocaOp, memref::AllocOp>(def))
+      return emitError(tile.getLoc())
+             << "convert-attn-to-cpu: a Q, K, V or P tile must be a buffer of "
+                "its own (memref.alloca or memref.alloc), as attn-bufferize-"
+                "tile and canonicalize leave it; got "
+             << tile;
+    llvm::SmallSet<int, 4> written;
+    for (OpOperand &use : tile.getUses()) {
+      std::optional<Role> role = roleOf(use);
+      if (!role)
+        return use.getOwner()->emitOpError()
+               << "uses a Q, K, V or P tile buffer of the tile level; the CPU "
+                  "lowering keeps such tiles in f32 shadows that only the "
+                  "tile ops read";
+      if (writes(use))
+        written.insert(*role);
+    }
+    for (OpOperand &use : tile.getUses())
+      if (!written.contains(*roleOf(use)))
+        return use.getOwner()->emitOpError()
+               << "reads a tile buffer in a role (Q, K, V or P) that no tile "
+                  "op writes it in";
+  }
+  return success();
+}
+
 LogicalResult TileLowering::run() {
   SmallVector<Operation *> tileOps;
   WalkResult walk = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -491,8 +618,14 @@ LogicalResult TileLowering::run() {
                            "attn-tile first";
       return WalkResult::interrupt();
     }
-    if (isa<TileLoadQOp, TileInitOp, TileQKOp, TileScoreModOp, TileMaskOp,
-            TileNormalizeOp, TilePVOp, TileFinalizeOp>(op)) {
+    if (isa<TileLoadQOp, TileLoadKOp, TileLoadVOp, TileInitOp, TileQKOp,
+            TileScoreModOp, TileMaskOp, TileNormalizeOp, TilePVOp,
+            TileFinalizeOp>(op)) {
+      if (llvm::any_of(op->getOperandTypes(), llvm::IsaPred<TensorType>)) {
+        op->emitOpError() << "convert-attn-to-cpu lowers the memref form of "
+                             "the tile level; run attn-bufferize-tile first";
+        return WalkResult::interrupt();
+      }
       tileOps.push_back(op);
       return WalkResult::skip(); // element regions are cloned, not lowered
     }
@@ -506,13 +639,15 @@ LogicalResult TileLowering::run() {
     func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   if (tileOps.empty())
     return success();
+  if (failed(checkShadowedTiles()))
+    return failure();
   for (Operation *op : tileOps) {
     b.setLoc(op->getLoc());
     b.setInsertionPoint(op);
     llvm::TypeSwitch<Operation *>(op)
-        .Case<TileLoadQOp, TileInitOp, TileQKOp, TileScoreModOp, TileMaskOp,
-              TileNormalizeOp, TilePVOp, TileFinalizeOp>(
-            [&](auto tileOp) { lower(tileOp); });
+        .Case<TileLoadQOp, TileLoadKOp, TileLoadVOp, TileInitOp, TileQKOp,
+              TileScoreModOp, TileMaskOp, TileNormalizeOp, TilePVOp,
+              TileFinalizeOp>([&](auto tileOp) { lower(tileOp); });
     op->erase();
   }
   moveLargeScratchToHeap();

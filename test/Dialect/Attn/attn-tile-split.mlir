@@ -18,17 +18,17 @@
 // CHECK: scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: %[[OWNER:.*]] = arith.remui %[[KT]], %[[S]]
 // CHECK: %[[MINE:.*]] = arith.cmpi eq, %[[OWNER]], %[[CHUNK]]
-// CHECK: scf.if %[[MINE]] {
+// CHECK: scf.if %[[MINE]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x32xf32>) {
 // CHECK: attn.tile.qk
 // One chunk writes the output; a split writes the chunk's rows as a plain
 // softmax (the off-by-one term joins once, in the combine).
 // CHECK: %[[ONE:.*]] = arith.cmpi eq, %[[S]], %c1
 // CHECK: scf.if %[[ONE]] {
-// CHECK: attn.tile.finalize {{.*}} normalizer<softmax_off_by_one>
+// CHECK: attn.tile.finalize {{.*}} normalizer<softmax_off_by_one> scale(
 // CHECK: } else {
 // CHECK: %[[ROWS:.*]] = memref.subview %[[PO]][%[[ITEM]], 0, 0]
 // CHECK: %[[LROWS:.*]] = memref.subview %[[PL]][%[[ITEM]], 0]
-// CHECK: attn.tile.finalize {{.*}} into %[[ROWS]] lse(%[[LROWS]]) normalizer<softmax> :
+// CHECK: attn.tile.finalize {{.*}} into %[[ROWS]] lse(%[[LROWS]]) normalizer<softmax> scale(
 // The combine takes the same arguments; per row it weighs the chunks by
 // e^(lse_c - lse) with lse = log(e^0 + sum_c e^(lse_c)).
 // CHECK-LABEL: func.func @off_by_one_combine(
@@ -36,7 +36,7 @@
 // CHECK: %[[FIRST:.*]] = arith.muli %[[CITEM]], %{{.*}}
 // CHECK: scf.for
 // CHECK: arith.maximumf
-// CHECK: math.exp
+// CHECK: math.exp2
 // CHECK: math.log
 // CHECK: arith.truncf {{.*}} : f32 to bf16
 // CHECK: return

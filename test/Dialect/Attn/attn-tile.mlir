@@ -13,12 +13,18 @@
 // schedule's decisions, which survive lowering.
 // CHECK-SAME: attn.interface = {head_dims = array<i64: 64, 64>, heads = array<i64: 4, 2>, kv_storage = #attn.kv_storage<contiguous>, layout = #attn.layout<bshd>, mask = #attn.causal, normalizer = #attn.normalizer<softmax>, params = [{inner_contiguous = true, internal = false, name = "q", type = tensor<?x?x4x64xf32>}, {{.*}}, {inner_contiguous = false, internal = false, name = "lse", type = tensor<?x4x?xf32>}]},
 // CHECK-SAME: attn.tiling = #attn.tiling<rows = 32, head_group = 2, block_kv = 16, kv_tiles = bounds, split_kv = 1>} {
-// f32 tiles: Q, S, O, row max, row sum.
-// CHECK: %[[QS:.*]] = memref.alloca() : memref<32x64xf32>
-// CHECK: %[[S:.*]] = memref.alloca() : memref<32x16xf32>
-// CHECK: %[[ACC:.*]] = memref.alloca() : memref<32x64xf32>
-// CHECK: %[[MAX:.*]] = memref.alloca() : memref<32xf32>
-// CHECK: %[[SUM:.*]] = memref.alloca() : memref<32xf32>
+// The tiles start empty at the entry (the tensor form): Q, K, V and P in
+// the input dtype (f32 here), scores, rescale factors, accumulator and row
+// state in f32.
+// CHECK: %[[QE:.*]] = tensor.empty() : tensor<32x64xf32>
+// CHECK: %[[KE:.*]] = tensor.empty() : tensor<16x64xf32>
+// CHECK: %[[VE:.*]] = tensor.empty() : tensor<16x64xf32>
+// CHECK: %[[SE:.*]] = tensor.empty() : tensor<32x16xf32>
+// CHECK: %[[PE:.*]] = tensor.empty() : tensor<32x16xf32>
+// CHECK: %[[AE:.*]] = tensor.empty() : tensor<32xf32>
+// CHECK: %[[ACCE:.*]] = tensor.empty() : tensor<32x64xf32>
+// CHECK: %[[MAXE:.*]] = tensor.empty() : tensor<32xf32>
+// CHECK: %[[SUME:.*]] = tensor.empty() : tensor<32xf32>
 // The work item splits into (batch, head group, q tile): the GQA group of
 // 2 query heads sharing a kv head is packed into one tile of 16 query
 // positions x 2 heads, so each kv tile is loaded once for both.
@@ -30,33 +36,42 @@
 // CHECK: %[[POS:.*]] = arith.minsi %c16
 // CHECK: %[[ROWS:.*]] = arith.muli %[[POS]], %c2
 // CHECK: %[[QV:.*]] = memref.subview %[[Q]][%{{.*}}, %{{.*}}, %[[HEAD]], 0] [1, %[[POS]], 2, 64] [1, 1, 1, 1] {{.*}} to memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>
-// CHECK: attn.tile.load_q %[[QV]], %[[QS]] {scale = 1.250000e-01 : f64}
-// CHECK: attn.tile.init %[[ACC]], %[[MAX]], %[[SUM]] rows(%[[ROWS]]) normalizer<softmax>
+// CHECK: %[[QT:.*]] = attn.tile.load_q %[[QV]] into %[[QE]]
+// CHECK: %[[INIT:.*]]:3 = attn.tile.init rows(%[[ROWS]]) normalizer<softmax> into %[[MAXE]], %[[SUME]], %[[ACCE]]
 // Causal loop bounds: the kv tiles stop at the last query's position.
 // CHECK: %[[HI:.*]] = arith.select
-// CHECK: scf.for %[[KT:.*]] = %{{.*}} to %[[HI]] step %c1
+// The kv loop carries the online-softmax state.
+// CHECK: %[[LOOP:.*]]:3 = scf.for %[[KT:.*]] = %{{.*}} to %[[HI]] step %c1{{.*}} iter_args(%[[M:.*]] = %[[INIT]]#0, %[[L:.*]] = %[[INIT]]#1, %[[A:.*]] = %[[INIT]]#2)
 // CHECK: %[[K0:.*]] = arith.muli %[[KT]], %c16
+// CHECK: %[[COLS:.*]] = arith.minsi %c16
 // CHECK: %[[KV:.*]] = memref.subview %[[K]][%{{.*}}, %[[K0]], %[[KVH]], 0]
-// CHECK: %[[VV:.*]] = memref.subview %[[V]][%{{.*}}, %[[K0]], %[[KVH]], 0]
-// CHECK: attn.tile.qk %[[QS]], %[[KV]], %[[S]] rows(%[[ROWS]])
+// CHECK: %[[KTILE:.*]] = attn.tile.load_k %[[KV]] into %[[KE]]
+// CHECK: %[[S:.*]] = attn.tile.qk %[[QT]], %[[KTILE]] rows(%[[ROWS]]) cols(%[[COLS]]) into %[[SE]]
 // The mask runs only where the tile is not provably full (its last key
 // after the first query's position).
 // CHECK: arith.cmpi sle
 // CHECK: %[[PARTIAL:.*]] = arith.xori %{{.*}}, %true
-// CHECK: scf.if %[[PARTIAL]] {
-// CHECK: attn.tile.mask %[[S]] q(%{{.*}}) k(%[[K0]]) rows(%[[ROWS]]) cols(%{{.*}}) {group = 2 : i64} : memref<32x16xf32> {
+// CHECK: %[[SM:.*]] = scf.if %[[PARTIAL]] -> (tensor<32x16xf32>) {
+// CHECK: %[[MASKED:.*]] = attn.tile.mask %[[S]] q(%{{.*}}) k(%[[K0]]) rows(%[[ROWS]]) cols(%[[COLS]]) {group = 2 : i64} : tensor<32x16xf32> -> tensor<32x16xf32> {
 // CHECK: ^bb0(%[[QI:.*]]: index, %[[KI:.*]]: index):
 // CHECK: %[[P:.*]] = arith.addi %[[QI]], %{{.*}} : index
 // CHECK: %[[VIS:.*]] = arith.cmpi sle, %[[KI]], %[[P]] : index
 // CHECK: attn.yield %[[VIS]] : i1
-// CHECK: attn.tile.normalize %[[S]], %[[MAX]], %[[SUM]], %[[ACC]] rows(%[[ROWS]]) normalizer<softmax>
-// CHECK: attn.tile.pv %[[S]], %[[VV]], %[[ACC]] rows(%[[ROWS]])
+// CHECK: scf.yield %[[MASKED]]
+// CHECK: } else {
+// CHECK: scf.yield %[[S]]
+// No score modifiers: the scale goes to normalize (and finalize), not Q.
+// CHECK: %[[N:.*]]:4 = attn.tile.normalize %[[SM]] rows(%[[ROWS]]) normalizer<softmax> scale(1.250000e-01) into %[[PE]], %[[M]], %[[L]], %[[AE]]
+// CHECK: %[[VV:.*]] = memref.subview %[[V]][%{{.*}}, %[[K0]], %[[KVH]], 0]
+// CHECK: %[[VTILE:.*]] = attn.tile.load_v %[[VV]] into %[[VE]]
+// CHECK: %[[ACC:.*]] = attn.tile.pv %[[N]]#0, %[[VTILE]] rescale(%[[N]]#3 : tensor<32xf32>) rows(%[[ROWS]]) cols(%[[COLS]]) into %[[A]]
+// CHECK: scf.yield %[[N]]#1, %[[N]]#2, %[[ACC]]
 // Finalize writes the output rows and lse of the q tile.
 // CHECK: %[[OV:.*]] = memref.subview %[[O]]{{.*}} to memref<?x2x64xf32, strided<[?, ?, 1], offset: ?>>
 // lse is [B, Hq, Lq]: the group's [2, positions] block, transposed to rows.
 // CHECK: %[[LV:.*]] = memref.subview %[[LSE]][%{{.*}}, %[[HEAD]], %{{.*}}] [1, 2, %[[POS]]] [1, 1, 1] {{.*}} to memref<2x?xf32, strided<[?, ?], offset: ?>>
 // CHECK: %[[LVT:.*]] = memref.transpose %[[LV]] (d0, d1) -> (d1, d0)
-// CHECK: attn.tile.finalize %[[ACC]], %[[MAX]], %[[SUM]] into %[[OV]] lse(%[[LVT]]) normalizer<softmax>
+// CHECK: attn.tile.finalize %[[LOOP]]#2, %[[LOOP]]#0, %[[LOOP]]#1 into %[[OV]] lse(%[[LVT]]) normalizer<softmax> scale(1.250000e-01)
 func.func @causal_gqa(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>, %v: tensor<?x?x2x64xf32>) -> (tensor<?x?x4x64xf32>, tensor<?x4x?xf32>) {
   %out, %lse = attn.attention q(%q : tensor<?x?x4x64xf32>) k(%k : tensor<?x?x2x64xf32>) v(%v : tensor<?x?x2x64xf32>) mask(causal) -> tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
   return %out, %lse : tensor<?x?x4x64xf32>, tensor<?x4x?xf32>
@@ -65,17 +80,21 @@ func.func @causal_gqa(%q: tensor<?x?x4x64xf32>, %k: tensor<?x?x2x64xf32>, %v: te
 // -----
 
 // Score modifiers run element by element on every tile, with no mask (and
-// so no partial-tile test); bf16 views feed the f32 tiles.
+// so no partial-tile test); the region scales the score first, so normalize
+// takes scale 1. Q, K, V and P tiles are bf16, the scores f32.
 // CHECK-LABEL: func.func @softcap_bf16(
 // CHECK: scf.for
-// CHECK: attn.tile.qk %{{.*}} : memref<32x32xf32>, memref<?x32xbf16, strided<[?, 1], offset: ?>>, memref<32x16xf32>
-// CHECK-NEXT: attn.tile.score_mod %{{.*}} q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK: %[[S:.*]] = attn.tile.qk %{{.*}} : tensor<32x32xbf16>, tensor<16x32xbf16>, tensor<32x16xf32> -> tensor<32x16xf32>
+// CHECK-NEXT: attn.tile.score_mod %[[S]] q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : tensor<32x16xf32> -> tensor<32x16xf32> {
 // CHECK-NEXT: ^bb0(%[[SC:.*]]: f32, %{{.*}}: index, %{{.*}}: index):
+// CHECK: %[[SCALE:.*]] = arith.constant 0.176776692 : f32
+// CHECK: %[[SCALED:.*]] = arith.mulf %[[SC]], %[[SCALE]] : f32
+// CHECK: arith.divf %[[SCALED]]
 // CHECK: %[[T:.*]] = math.tanh
 // CHECK: %[[NEW:.*]] = arith.mulf %{{.*}}, %[[T]] : f32
 // CHECK: attn.yield %[[NEW]] : f32
 // CHECK-NOT: scf.if
-// CHECK: attn.tile.normalize
+// CHECK: attn.tile.normalize {{.*}} scale(1.000000e+00) {{.*}} tensor<32x16xbf16>
 func.func @softcap_bf16(%q: tensor<?x?x2x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v: tensor<?x?x2x32xbf16>) -> tensor<?x?x2x32xbf16> {
   %out = attn.attention q(%q : tensor<?x?x2x32xbf16>) k(%k : tensor<?x?x2x32xbf16>) v(%v : tensor<?x?x2x32xbf16>) score(softcap<3.000000e+01>) -> tensor<?x?x2x32xbf16>
   return %out : tensor<?x?x2x32xbf16>
@@ -87,7 +106,7 @@ func.func @softcap_bf16(%q: tensor<?x?x2x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v
 // CHECK-LABEL: func.func @sink(
 // CHECK-SAME: %[[SINK:[a-z0-9]+]]: memref<2xf32, strided<[?], offset: ?>>
 // CHECK: %[[Z:.*]] = memref.load %[[SINK]]
-// CHECK: attn.tile.finalize %{{.*}} sink(%[[Z]]) normalizer<softmax_with_sink>
+// CHECK: attn.tile.finalize %{{.*}} sink(%[[Z]]) normalizer<softmax_with_sink> scale(
 func.func @sink(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>, %s: tensor<2xf32>) -> tensor<?x?x2x32xf32> {
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) sink(%s : tensor<2xf32>) normalizer<softmax_with_sink> -> tensor<?x?x2x32xf32>
   return %out : tensor<?x?x2x32xf32>
@@ -170,10 +189,10 @@ func.func @tile_table(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: te
 // CHECK-SAME: %{{[a-z0-9]+}}: memref<?x8x2x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
 // CHECK-SAME: %[[TABLE:[a-z0-9]+]]: memref<?x?xi32, strided<[?, ?], offset: ?>>,
 // CHECK-SAME: %[[LENS:[a-z0-9]+]]: memref<?xi32, strided<[?], offset: ?>>,
-// CHECK: memref.alloca() : memref<32x8xf32>
+// CHECK: tensor.empty() : tensor<32x8xf32>
 // CHECK: %[[BATCH:.*]] = arith.divsi %{{.*}}, %c2
 // CHECK: %[[LEN:.*]] = memref.load %[[LENS]][%[[BATCH]]]
-// CHECK: scf.for %[[KT:.*]] =
+// CHECK: scf.for %[[KT:[a-z0-9]+]] =
 // CHECK: %[[K0:.*]] = arith.muli %[[KT]], %c8
 // CHECK: %[[PAGEIDX:.*]] = arith.divui %[[K0]], %c8
 // CHECK: %[[PAGE:.*]] = memref.load %[[TABLE]][%[[BATCH]], %[[PAGEIDX]]]
@@ -230,7 +249,7 @@ func.func @ragged(%q: tensor<?x2x32xf32>, %k: tensor<?x2x32xf32>, %v: tensor<?x2
 // CHECK: %[[IN:.*]] = arith.andi %[[AFTER]], %[[BEFORE]]
 // CHECK: %[[SEEN:.*]] = arith.ori %{{.*}}, %[[IN]]
 // CHECK: %[[NEW:.*]] = arith.xori %[[SEEN]], %true
-// CHECK: scf.if %[[NEW]] {
+// CHECK: scf.if %[[NEW]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x32xf32>) {
 // CHECK: attn.tile.qk
 func.func @union(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<?x?x2x32xf32>) -> tensor<?x?x2x32xf32> {
   %out = attn.attention q(%q : tensor<?x?x2x32xf32>) k(%k : tensor<?x?x2x32xf32>) v(%v : tensor<?x?x2x32xf32>) mask(or<sinks<4>, sliding_window<left = 64>>) -> tensor<?x?x2x32xf32>
@@ -253,7 +272,7 @@ func.func @union(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v: tensor<
 // CHECK: %[[SHIT:.*]] = scf.for {{.*}} -> (i1)
 // CHECK: memref.load %[[SLASH]]
 // CHECK: %[[HIT:.*]] = arith.ori %[[VHIT]], %[[SHIT]]
-// CHECK: scf.if %[[HIT]] {
+// CHECK: scf.if %[[HIT]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x32xf32>) {
 // CHECK: attn.tile.qk
 // A partial tile first marks its listed columns and diagonals, so that the
 // element code reads two flags instead of searching the lists.
@@ -276,7 +295,7 @@ func.func @vertical_slash(%q: tensor<?x?x2x32xf32>, %k: tensor<?x?x2x32xf32>, %v
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<?x4x?x32xf32, strided<[?, ?, ?, 1], offset: ?>>,
 // CHECK: %[[QV:.*]] = memref.subview %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}, 0] [1, 4, %{{.*}}, 32] [1, 1, 1, 1] {{.*}} to memref<4x?x32xf32, strided<[?, ?, 1], offset: ?>>
 // CHECK: %[[QT:.*]] = memref.transpose %[[QV]] (d0, d1, d2) -> (d1, d0, d2) : memref<4x?x32xf32, strided<[?, ?, 1], offset: ?>> to memref<?x4x32xf32, strided<[?, ?, 1], offset: ?>>
-// CHECK: attn.tile.load_q %[[QT]], %{{.*}} {{.*}} : memref<?x4x32xf32, strided<[?, ?, 1], offset: ?>>, memref<32x32xf32>
+// CHECK: attn.tile.load_q %[[QT]] into %{{.*}} : memref<?x4x32xf32, strided<[?, ?, 1], offset: ?>>, tensor<32x32xf32>
 // CHECK: attn.tile.mask {{.*}} {group = 4 : i64}
 func.func @mqa_bhsd(%q: tensor<?x4x?x32xf32>, %k: tensor<?x1x?x32xf32>, %v: tensor<?x1x?x32xf32>) -> tensor<?x4x?x32xf32> {
   %out = attn.attention q(%q : tensor<?x4x?x32xf32>) k(%k : tensor<?x1x?x32xf32>) v(%v : tensor<?x1x?x32xf32>) mask(causal) {layout = #attn.layout<bhsd>} -> tensor<?x4x?x32xf32>

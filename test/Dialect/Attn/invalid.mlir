@@ -1036,7 +1036,7 @@ func.func @prefix_too_long(%q: tensor<2x16x4x8xf32>, %k: tensor<2x16x4x8xf32>, %
 
 func.func @tile_dynamic(%q: memref<?x64xf32>, %qs: memref<?x64xf32>) {
   // expected-error @+1 {{'attn.tile.load_q' op the q tile must be a tile with a static shape, got 'memref<?x64xf32>'}}
-  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<?x64xf32>, memref<?x64xf32>
+  attn.tile.load_q %q into %qs : memref<?x64xf32>, memref<?x64xf32>
   return
 }
 
@@ -1044,7 +1044,47 @@ func.func @tile_dynamic(%q: memref<?x64xf32>, %qs: memref<?x64xf32>) {
 
 func.func @tile_head_dim(%q: memref<?x32xf32>, %qs: memref<16x64xf32>) {
   // expected-error @+1 {{'attn.tile.load_q' op dimension 1 of the q view (32) must equal dimension 1 of the q tile (64)}}
-  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<?x32xf32>, memref<16x64xf32>
+  attn.tile.load_q %q into %qs : memref<?x32xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_load_dtype(%q: memref<?x64xbf16>, %qs: memref<16x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_q' op the q view ('bf16') and the q tile ('f32') must have the same element type}}
+  attn.tile.load_q %q into %qs : memref<?x64xbf16>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_load_k_rank(%k: memref<?x2x64xf32>, %kt: memref<16x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_k' op the k view must have rank 2, got 'memref<?x2x64xf32>'}}
+  attn.tile.load_k %k into %kt : memref<?x2x64xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_result_type(%k: memref<?x64xf32>, %kt: tensor<16x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_k' op expected type of operand #1 ('tensor<16x64xf32>') to match type of corresponding result ('tensor<32x64xf32>')}}
+  %r = attn.tile.load_k %k into %kt : memref<?x64xf32>, tensor<16x64xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_missing_result(%k: memref<?x64xf32>, %kt: tensor<16x64xf32>) {
+  // expected-error @+1 {{'attn.tile.load_k' op expected the number of tensor results (0) to be equal to the number of output tensors (1)}}
+  attn.tile.load_k %k into %kt : memref<?x64xf32>, tensor<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_mixed_forms(%max: tensor<16xf32>, %sum: memref<16xf32>, %acc: memref<16x64xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.init' op tiles must be all tensors or all memrefs; the row max is a tensor and the accumulator is not}}
+  %m = attn.tile.init rows(%rows) normalizer<softmax> into %max, %sum, %acc : tensor<16xf32>, memref<16xf32>, memref<16x64xf32> -> tensor<16xf32>
   return
 }
 
@@ -1052,23 +1092,63 @@ func.func @tile_head_dim(%q: memref<?x32xf32>, %qs: memref<16x64xf32>) {
 
 func.func @tile_state_rows(%acc: memref<16x64xf32>, %max: memref<8xf32>, %sum: memref<16xf32>, %rows: index) {
   // expected-error @+1 {{'attn.tile.init' op dimension 0 of the row max (8) must equal dimension 0 of the accumulator (16)}}
-  attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax> : memref<16x64xf32>, memref<8xf32>, memref<16xf32>
+  attn.tile.init rows(%rows) normalizer<softmax> into %max, %sum, %acc : memref<8xf32>, memref<16xf32>, memref<16x64xf32>
   return
 }
 
 // -----
 
-func.func @tile_qk_rows(%qs: memref<16x64xf32>, %k: memref<?x64xf32>, %s: memref<32x16xf32>, %rows: index) {
+func.func @tile_qk_rows(%qs: memref<16x64xf32>, %k: memref<16x64xf32>, %s: memref<32x16xf32>, %rows: index) {
   // expected-error @+1 {{'attn.tile.qk' op dimension 0 of the score tile (32) must equal dimension 0 of the q tile (16)}}
-  attn.tile.qk %qs, %k, %s rows(%rows) : memref<16x64xf32>, memref<?x64xf32>, memref<32x16xf32>
+  attn.tile.qk %qs, %k rows(%rows) cols(%rows) into %s : memref<16x64xf32>, memref<16x64xf32>, memref<32x16xf32>
+  return
+}
+
+// -----
+
+func.func @tile_qk_dtypes(%qs: memref<16x64xf32>, %k: memref<16x64xbf16>, %s: memref<16x16xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.qk' op the q tile ('f32') and the k tile ('bf16') must have the same element type}}
+  attn.tile.qk %qs, %k rows(%rows) cols(%rows) into %s : memref<16x64xf32>, memref<16x64xbf16>, memref<16x16xf32>
+  return
+}
+
+// -----
+
+func.func @tile_qk_cols(%qs: memref<16x64xf32>, %k: memref<128x64xf32>, %s: memref<16x64xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.qk' op dimension 1 of the score tile (64) must equal dimension 0 of the k tile (128)}}
+  attn.tile.qk %qs, %k rows(%rows) cols(%rows) into %s : memref<16x64xf32>, memref<128x64xf32>, memref<16x64xf32>
   return
 }
 
 // -----
 
 func.func @tile_pv_keys(%p: memref<16x16xf32>, %v: memref<32x64xf32>, %acc: memref<16x64xf32>, %rows: index) {
-  // expected-error @+1 {{'attn.tile.pv' op the v view has 32 rows, more than the 16 of the weight tile's columns}}
-  attn.tile.pv %p, %v, %acc rows(%rows) : memref<16x16xf32>, memref<32x64xf32>, memref<16x64xf32>
+  // expected-error @+1 {{'attn.tile.pv' op dimension 1 of the weight tile (16) must equal dimension 0 of the v tile (32)}}
+  attn.tile.pv %p, %v rows(%rows) cols(%rows) into %acc : memref<16x16xf32>, memref<32x64xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_pv_alpha(%p: memref<16x16xf32>, %v: memref<16x64xf32>, %alpha: memref<8xf32>, %acc: memref<16x64xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.pv' op dimension 0 of the rescale factors (8) must equal dimension 0 of the accumulator (16)}}
+  attn.tile.pv %p, %v rescale(%alpha : memref<8xf32>) rows(%rows) cols(%rows) into %acc : memref<16x16xf32>, memref<16x64xf32>, memref<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_normalize_weights(%s: memref<16x16xf32>, %p: memref<16x32xbf16>, %m: memref<16xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.normalize' op dimension 1 of the weight tile (32) must equal dimension 1 of the score tile (16)}}
+  attn.tile.normalize %s rows(%rows) normalizer<softmax> scale(1.0) into %p, %m, %m, %m : memref<16x16xf32>, memref<16x32xbf16>, memref<16xf32>, memref<16xf32>, memref<16xf32>
+  return
+}
+
+// -----
+
+func.func @tile_normalize_scale(%s: memref<16x16xf32>, %p: memref<16x16xf32>, %m: memref<16xf32>, %rows: index) {
+  // expected-error @+1 {{'attn.tile.normalize' op scale must be a positive finite number, got -1}}
+  attn.tile.normalize %s rows(%rows) normalizer<softmax> scale(-1.0) into %p, %m, %m, %m : memref<16x16xf32>, memref<16x16xf32>, memref<16xf32>, memref<16xf32>, memref<16xf32>
   return
 }
 
@@ -1100,7 +1180,7 @@ func.func @tile_score_mod_args(%s: memref<16x16xf32>, %i: index) {
 
 func.func @tile_finalize_lse(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x64xf32>, %lse: memref<?xf32>) {
   // expected-error @+1 {{'attn.tile.finalize' op normalizer #attn.normalizer<sigmoid> defines no log-sum-exp; drop the lse view}}
-  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<sigmoid> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>, memref<?xf32>
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<sigmoid> scale(1.0) : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>, memref<?xf32>
   return
 }
 
@@ -1108,7 +1188,7 @@ func.func @tile_finalize_lse(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum
 
 func.func @tile_finalize_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x64xf32>) {
   // expected-error @+1 {{'attn.tile.finalize' op softmax_with_sink needs a sink logit}}
-  attn.tile.finalize %acc, %max, %sum into %out normalizer<softmax_with_sink> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>
+  attn.tile.finalize %acc, %max, %sum into %out normalizer<softmax_with_sink> scale(1.0) : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>
   return
 }
 
@@ -1121,17 +1201,9 @@ func.func @tile_yield_parent(%x: f32) {
 
 // -----
 
-func.func @tile_qk_keys(%qs: memref<16x64xf32>, %k: memref<128x64xf16>, %s: memref<16x64xf32>, %rows: index) {
-  // expected-error @+1 {{'attn.tile.qk' op the k view has 128 rows, more than the 64 of the score tile's columns}}
-  attn.tile.qk %qs, %k, %s rows(%rows) : memref<16x64xf32>, memref<128x64xf16>, memref<16x64xf32>
-  return
-}
-
-// -----
-
 func.func @tile_load_rows(%q: memref<32x64xf32>, %qs: memref<16x64xf32>) {
   // expected-error @+1 {{'attn.tile.load_q' op the q view has 32 rows, more than the 16 of the q tile}}
-  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<32x64xf32>, memref<16x64xf32>
+  attn.tile.load_q %q into %qs : memref<32x64xf32>, memref<16x64xf32>
   return
 }
 
@@ -1139,7 +1211,7 @@ func.func @tile_load_rows(%q: memref<32x64xf32>, %qs: memref<16x64xf32>) {
 
 func.func @tile_finalize_lse_rows(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<8x64xf32>, %lse: memref<4xf32>) {
   // expected-error @+1 {{'attn.tile.finalize' op dimension 0 of the lse view (4) must equal dimension 0 of the output view (8)}}
-  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<8x64xf32>, memref<4xf32>
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> scale(1.0) : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<8x64xf32>, memref<4xf32>
   return
 }
 
@@ -1147,7 +1219,7 @@ func.func @tile_finalize_lse_rows(%acc: memref<16x64xf32>, %max: memref<16xf32>,
 
 func.func @tile_group_dynamic(%q: memref<?x?x64xf32>, %qs: memref<16x64xf32>) {
   // expected-error @+1 {{'attn.tile.load_q' op the q view packs a head group of dynamic size; dimension 1 must be static}}
-  attn.tile.load_q %q, %qs {scale = 1.0 : f64} : memref<?x?x64xf32>, memref<16x64xf32>
+  attn.tile.load_q %q into %qs : memref<?x?x64xf32>, memref<16x64xf32>
   return
 }
 
@@ -1155,7 +1227,7 @@ func.func @tile_group_dynamic(%q: memref<?x?x64xf32>, %qs: memref<16x64xf32>) {
 
 func.func @tile_group_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x2x64xf32>, %z: f32) {
   // expected-error @+1 {{'attn.tile.finalize' op a packed head group has one sink logit per head; a scalar sink needs a rank-2 output view}}
-  attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax_with_sink> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x2x64xf32>
+  attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax_with_sink> scale(1.0) : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x2x64xf32>
   return
 }
 
@@ -1175,7 +1247,7 @@ func.func @tile_group_zero(%s: memref<16x16xf32>, %i: index) {
 
 func.func @tile_finalize_lse_rank(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x2x64xf32>, %lse: memref<?xf32>) {
   // expected-error @+1 {{'attn.tile.finalize' op the lse view must have one dimension less than the output view}}
-  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x2x64xf32>, memref<?xf32>
+  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) normalizer<softmax> scale(1.0) : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x2x64xf32>, memref<?xf32>
   return
 }
 
@@ -1183,7 +1255,7 @@ func.func @tile_finalize_lse_rank(%acc: memref<16x64xf32>, %max: memref<16xf32>,
 
 func.func @tile_finalize_stray_sink(%acc: memref<16x64xf32>, %max: memref<16xf32>, %sum: memref<16xf32>, %out: memref<?x64xf32>, %z: f32) {
   // expected-error @+1 {{'attn.tile.finalize' op only softmax_with_sink takes a sink logit}}
-  attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax> : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>
+  attn.tile.finalize %acc, %max, %sum into %out sink(%z) normalizer<softmax> scale(1.0) : memref<16x64xf32>, memref<16xf32>, memref<16xf32>, memref<?x64xf32>
   return
 }
 

@@ -650,43 +650,65 @@ func.func @everything(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, 
 // The tile level
 //===----------------------------------------------------------------------===//
 
+// The tensor form, as attn-tile emits it: each op returns the tiles it
+// writes.
 // CHECK-LABEL: func.func @tile_ops(
-// CHECK: attn.tile.load_q %{{.*}}, %{{.*}} {scale = 1.250000e-01 : f64} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
-// CHECK: attn.tile.init %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) normalizer<softmax> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>
-// CHECK: attn.tile.qk %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) : memref<32x64xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x16xf32>
-// CHECK: attn.tile.score_mod %{{.*}} q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK: %[[QT:.*]] = attn.tile.load_q %{{.*}} into %{{.*}} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, tensor<32x64xbf16> -> tensor<32x64xbf16>
+// CHECK: %[[ST:.*]]:3 = attn.tile.init rows(%{{.*}}) normalizer<softmax> into %{{.*}}, %{{.*}}, %{{.*}} : tensor<32xf32>, tensor<32xf32>, tensor<32x64xf32> -> tensor<32xf32>, tensor<32xf32>, tensor<32x64xf32>
+// CHECK: %[[KT:.*]] = attn.tile.load_k %{{.*}} into %{{.*}} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, tensor<16x64xbf16> -> tensor<16x64xbf16>
+// CHECK: %[[S:.*]] = attn.tile.qk %[[QT]], %[[KT]] rows(%{{.*}}) cols(%{{.*}}) into %{{.*}} : tensor<32x64xbf16>, tensor<16x64xbf16>, tensor<32x16xf32> -> tensor<32x16xf32>
+// CHECK: %[[S2:.*]] = attn.tile.score_mod %[[S]] q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : tensor<32x16xf32> -> tensor<32x16xf32> {
 // CHECK: ^bb0(%{{.*}}: f32, %{{.*}}: index, %{{.*}}: index):
 // CHECK: attn.yield %{{.*}} : f32
-// CHECK: attn.tile.mask %{{.*}} q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : memref<32x16xf32> {
+// CHECK: %[[S3:.*]] = attn.tile.mask %[[S2]] q(%{{.*}}) k(%{{.*}}) rows(%{{.*}}) cols(%{{.*}}) : tensor<32x16xf32> -> tensor<32x16xf32> {
 // CHECK: attn.yield %{{.*}} : i1
-// CHECK: attn.tile.normalize %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) normalizer<sigmoid, bias = -1.000000e+00>
-// CHECK: attn.tile.pv %{{.*}}, %{{.*}}, %{{.*}} rows(%{{.*}}) : memref<32x16xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
-// CHECK: attn.tile.finalize %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} lse(%{{.*}}) sink(%{{.*}}) normalizer<softmax_with_sink>
-// CHECK: attn.tile.finalize %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}} normalizer<none> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>{{$}}
+// CHECK: %[[N:.*]]:4 = attn.tile.normalize %[[S3]] rows(%{{.*}}) normalizer<softmax> scale(1.250000e-01) into %{{.*}}, %[[ST]]#0, %[[ST]]#1, %{{.*}} : tensor<32x16xf32>, tensor<32x16xbf16>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32> -> tensor<32x16xbf16>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>
+// CHECK: %[[VT:.*]] = attn.tile.load_v
+// CHECK: %[[ACC:.*]] = attn.tile.pv %[[N]]#0, %[[VT]] rescale(%[[N]]#3 : tensor<32xf32>) rows(%{{.*}}) cols(%{{.*}}) into %[[ST]]#2 : tensor<32x16xbf16>, tensor<16x64xbf16>, tensor<32x64xf32> -> tensor<32x64xf32>
+// CHECK: attn.tile.finalize %[[ACC]], %[[N]]#1, %[[N]]#2 into %{{.*}} lse(%{{.*}}) sink(%{{.*}}) normalizer<softmax_with_sink> scale(1.250000e-01)
+// CHECK: attn.tile.finalize %[[ACC]], %[[N]]#1, %[[N]]#2 into %{{.*}} normalizer<none> scale(1.000000e+00) : tensor<32x64xf32>, tensor<32xf32>, tensor<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>{{$}}
 func.func @tile_ops(%q: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
                     %k: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
                     %out: memref<?x64xbf16, strided<[?, 1], offset: ?>>,
                     %lse: memref<?xf32, strided<[?], offset: ?>>,
-                    %qs: memref<32x64xf32>, %s: memref<32x16xf32>,
-                    %acc: memref<32x64xf32>, %max: memref<32xf32>,
-                    %sum: memref<32xf32>, %rows: index, %q0: index,
-                    %k0: index, %cols: index, %z: f32) {
-  attn.tile.load_q %q, %qs {scale = 1.250000e-01 : f64} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
-  attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>
-  attn.tile.qk %qs, %k, %s rows(%rows) : memref<32x64xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x16xf32>
-  attn.tile.score_mod %s q(%q0) k(%k0) rows(%rows) cols(%cols) : memref<32x16xf32> {
+                    %rows: index, %q0: index, %k0: index, %cols: index,
+                    %z: f32) {
+  %qe = tensor.empty() : tensor<32x64xbf16>
+  %ke = tensor.empty() : tensor<16x64xbf16>
+  %se = tensor.empty() : tensor<32x16xf32>
+  %pe = tensor.empty() : tensor<32x16xbf16>
+  %acce = tensor.empty() : tensor<32x64xf32>
+  %re = tensor.empty() : tensor<32xf32>
+  %qt = attn.tile.load_q %q into %qe : memref<?x64xbf16, strided<[?, 1], offset: ?>>, tensor<32x64xbf16> -> tensor<32x64xbf16>
+  %m, %l, %acc = attn.tile.init rows(%rows) normalizer<softmax> into %re, %re, %acce : tensor<32xf32>, tensor<32xf32>, tensor<32x64xf32> -> tensor<32xf32>, tensor<32xf32>, tensor<32x64xf32>
+  %kt = attn.tile.load_k %k into %ke : memref<?x64xbf16, strided<[?, 1], offset: ?>>, tensor<16x64xbf16> -> tensor<16x64xbf16>
+  %s = attn.tile.qk %qt, %kt rows(%rows) cols(%cols) into %se : tensor<32x64xbf16>, tensor<16x64xbf16>, tensor<32x16xf32> -> tensor<32x16xf32>
+  %s2 = attn.tile.score_mod %s q(%q0) k(%k0) rows(%rows) cols(%cols) : tensor<32x16xf32> -> tensor<32x16xf32> {
   ^bb0(%x: f32, %i: index, %j: index):
     attn.yield %x : f32
   }
-  attn.tile.mask %s q(%q0) k(%k0) rows(%rows) cols(%cols) : memref<32x16xf32> {
+  %s3 = attn.tile.mask %s2 q(%q0) k(%k0) rows(%rows) cols(%cols) : tensor<32x16xf32> -> tensor<32x16xf32> {
   ^bb0(%i: index, %j: index):
     %visible = arith.cmpi sle, %j, %i : index
     attn.yield %visible : i1
   }
-  attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<sigmoid, bias = -1.0> : memref<32x16xf32>, memref<32xf32>, memref<32xf32>, memref<32x64xf32>
-  attn.tile.pv %s, %k, %acc rows(%rows) : memref<32x16xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<32x64xf32>
-  attn.tile.finalize %acc, %max, %sum into %out lse(%lse) sink(%z) normalizer<softmax_with_sink> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>
-  attn.tile.finalize %acc, %max, %sum into %out normalizer<none> : memref<32x64xf32>, memref<32xf32>, memref<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>
+  %p, %m2, %l2, %alpha = attn.tile.normalize %s3 rows(%rows) normalizer<softmax> scale(0.125) into %pe, %m, %l, %re : tensor<32x16xf32>, tensor<32x16xbf16>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32> -> tensor<32x16xbf16>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>
+  %vt = attn.tile.load_v %k into %ke : memref<?x64xbf16, strided<[?, 1], offset: ?>>, tensor<16x64xbf16> -> tensor<16x64xbf16>
+  %acc2 = attn.tile.pv %p, %vt rescale(%alpha : tensor<32xf32>) rows(%rows) cols(%cols) into %acc : tensor<32x16xbf16>, tensor<16x64xbf16>, tensor<32x64xf32> -> tensor<32x64xf32>
+  attn.tile.finalize %acc2, %m2, %l2 into %out lse(%lse) sink(%z) normalizer<softmax_with_sink> scale(0.125) : tensor<32x64xf32>, tensor<32xf32>, tensor<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>
+  attn.tile.finalize %acc2, %m2, %l2 into %out normalizer<none> scale(1.0) : tensor<32x64xf32>, tensor<32xf32>, tensor<32xf32>, memref<?x64xbf16, strided<[?, 1], offset: ?>>
+  return
+}
+
+// The memref form, as attn-bufferize-tile leaves it: no results.
+// CHECK-LABEL: func.func @tile_ops_memref(
+// CHECK: attn.tile.qk %{{.*}}, %{{.*}} rows(%{{.*}}) cols(%{{.*}}) into %{{.*}} : memref<32x64xf32>, memref<16x64xf32>, memref<32x16xf32>{{$}}
+// CHECK: attn.tile.pv %{{.*}}, %{{.*}} rows(%{{.*}}) cols(%{{.*}}) into %{{.*}} : memref<32x16xf32>, memref<16x64xf32>, memref<32x64xf32>{{$}}
+func.func @tile_ops_memref(%qt: memref<32x64xf32>, %kt: memref<16x64xf32>,
+                           %s: memref<32x16xf32>, %acc: memref<32x64xf32>,
+                           %rows: index, %cols: index) {
+  attn.tile.qk %qt, %kt rows(%rows) cols(%cols) into %s : memref<32x64xf32>, memref<16x64xf32>, memref<32x16xf32>
+  attn.tile.pv %s, %kt rows(%rows) cols(%cols) into %acc : memref<32x16xf32>, memref<16x64xf32>, memref<32x64xf32>
   return
 }
 

@@ -57,7 +57,8 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
     // The chunks are the keys of a softmax whose scores are their lse_c and
     // whose values are their rows: the same running max, weights and final
     // factor as a kernel's (norm::), or plain sums for sigmoid/none.
-    Value ref, sum;
+    // Partial lse values are logits: scale 1.
+    Value offset, sum;
     std::function<Value(Value)> weight = [&](Value) { return f32(1.0); };
     if (normalizer.hasLse()) {
       Value m = forLoopCarry(
@@ -65,9 +66,10 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
             return SmallVector<Value>{
                 arith::MaximumFOp::create(b, carried[0], partialLseOf(c))};
           })[0];
-      ref = norm::maxStep(b, negInf, m).ref;
+      offset = norm::maxStep(b, negInf, m, /*scale=*/1.0).offset;
       weight = [&](Value c) -> Value {
-        return norm::weight(b, normalizer, partialLseOf(c), ref);
+        return norm::weight(b, normalizer, partialLseOf(c), /*scale=*/1.0,
+                            offset);
       };
       sum = forLoopCarry(idx(0), splits, 1, {f32(0.0)},
                          [&](Value c, ValueRange carried) {
@@ -77,7 +79,8 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
       Value sink;
       if (kind == NormalizerKind::softmax_with_sink)
         sink = loadF32(operands.lookup(OperandKind::sink), {h});
-      norm::Final final = norm::finalize(b, normalizer, m, sum, sink);
+      norm::Final final = norm::finalize(b, normalizer, m, sum, sink,
+                                         /*scale=*/1.0);
       factor = final.factor;
       total = final.lse;
     }

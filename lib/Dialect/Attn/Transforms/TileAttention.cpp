@@ -186,25 +186,31 @@ void TileBuilder::emitWorkItem(Value item) {
 // The loop
 //===----------------------------------------------------------------------===//
 
-LogicalResult TileBuilder::emitScoreModOp(Value k0, Value cols) {
-  auto modOp = TileScoreModOp::create(b, scores, q0, k0, rows, cols, group);
+FailureOr<Value> TileBuilder::emitScoreModOp(Value scores, Value k0,
+                                             Value cols) {
+  auto modOp = TileScoreModOp::create(b, scores.getType(), q0, k0, rows, cols,
+                                      group, scores);
   OpBuilder::InsertionGuard guard(b);
   Type index = b.getIndexType();
   Block *body =
       b.createBlock(&modOp.getBody(), {}, {b.getF32Type(), index, index},
                     {op.getLoc(), op.getLoc(), op.getLoc()});
-  FailureOr<Value> s = emitScoreMods(body->getArgument(0), body->getArgument(1),
-                                     body->getArgument(2));
+  // The modifiers see the scaled score.
+  Value scaled = arith::MulFOp::create(b, body->getArgument(0),
+                                       f32(op.getScaleOrDefault()));
+  FailureOr<Value> s =
+      emitScoreMods(scaled, body->getArgument(1), body->getArgument(2));
   if (failed(s))
     return failure();
   YieldOp::create(b, ValueRange{*s});
-  return success();
+  return modOp->getResult(0);
 }
 
-LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
+FailureOr<Value> TileBuilder::emitMaskOp(Value scores, Value k0, Value cols) {
   if (vsColumns)
     prepareVerticalSlash(k0, cols);
-  auto maskOp = TileMaskOp::create(b, scores, q0, k0, rows, cols, group);
+  auto maskOp = TileMaskOp::create(b, scores.getType(), q0, k0, rows, cols,
+                                   group, scores);
   OpBuilder::InsertionGuard guard(b);
   Type index = b.getIndexType();
   Block *body = b.createBlock(&maskOp.getBody(), {}, {index, index},
@@ -214,7 +220,7 @@ LogicalResult TileBuilder::emitMaskOp(Value k0, Value cols) {
   if (failed(visible))
     return failure();
   YieldOp::create(b, ValueRange{*visible});
-  return success();
+  return maskOp->getResult(0);
 }
 
 LogicalResult TileBuilder::emitKVTile(Value kt, FullTest isFull) {
@@ -230,30 +236,58 @@ LogicalResult TileBuilder::ifOwned(Value kt,
   Value mine = cmp(arith::CmpIPredicate::eq,
                    arith::RemUIOp::create(b, kt, splits), chunk);
   LogicalResult result = success();
-  ifThen(mine, [&] { result = body(); });
+  ifState(mine, [&] { result = body(); });
   return result;
 }
 
 LogicalResult TileBuilder::emitKVTileBody(Value kt, FullTest isFull) {
   Value k0 = arith::MulIOp::create(b, kt, idx(BK));
   Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
-  Value kView = keyView(k, k0, cols);
-  Value vView = keyView(v, k0, cols);
-  TileQKOp::create(b, qs, kView, scores, rows);
-  if (hasScoreMods() && failed(emitScoreModOp(k0, cols)))
-    return failure();
+  Value kTile =
+      TileLoadKOp::create(b, kEmpty.getType(), keyView(k, k0, cols), kEmpty)
+          ->getResult(0);
+  Value scores = TileQKOp::create(b, sEmpty.getType(), qTileValue, kTile, rows,
+                                  cols, sEmpty)
+                     ->getResult(0);
+  if (hasScoreMods()) {
+    FailureOr<Value> modded = emitScoreModOp(scores, k0, cols);
+    if (failed(modded))
+      return failure();
+    scores = *modded;
+  }
   // Mask code only where the tile is not known to be full.
   if (mask && isFull) {
     Value full = isFull(k0, arith::AddIOp::create(b, k0, cols));
     Value partial = arith::XOrIOp::create(b, full, boolean(true));
     LogicalResult result = success();
-    ifThen(partial, [&] { result = emitMaskOp(k0, cols); });
+    scores = ifCarry(partial, scores, [&]() -> SmallVector<Value> {
+      FailureOr<Value> masked = emitMaskOp(scores, k0, cols);
+      if (failed(masked)) {
+        result = failure();
+        return {scores};
+      }
+      return {*masked};
+    })[0];
     if (failed(result))
       return failure();
   }
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
-  TileNormalizeOp::create(b, scores, rowMax, rowSum, acc, rows, normalizer);
-  TilePVOp::create(b, scores, vView, acc, rows);
+  auto normalize = TileNormalizeOp::create(
+      b,
+      TypeRange{pEmpty.getType(), rowMax.getType(), rowSum.getType(),
+                alphaEmpty.getType()},
+      scores, rows, normalizer, b.getF64FloatAttr(scoreScale), pEmpty, rowMax,
+      rowSum, alphaEmpty);
+  Value p = normalize->getResult(0), alpha = normalize->getResult(3);
+  rowMax = normalize->getResult(1);
+  rowSum = normalize->getResult(2);
+  Value vTile =
+      TileLoadVOp::create(b, vEmpty.getType(), keyView(v, k0, cols), vEmpty)
+          ->getResult(0);
+  // Only the softmax family rescales the accumulator.
+  acc = TilePVOp::create(b, acc.getType(), p, vTile,
+                         normalizer.hasLse() ? alpha : Value(), rows, cols, acc)
+            ->getResult(0);
   return success();
 }
 
@@ -262,12 +296,12 @@ LogicalResult TileBuilder::emitListedBlocks(BlockSparseAttr sparse) {
   int64_t tilesPerBlock = sparse.getBlockKv() / BK;
   Value numTiles = arith::CeilDivSIOp::create(b, kvLen, idx(BK));
   LogicalResult result = success();
-  forLoop(idx(0), count, 1, [&](Value j) {
+  forLoopState(idx(0), count, [&](Value j) {
     Value block = loadInt(indices, {prefix[0], prefix[1], prefix[2], j});
     Value firstTile = arith::MulIOp::create(b, block, idx(tilesPerBlock));
     Value endTile = minIndex(
         arith::AddIOp::create(b, firstTile, idx(tilesPerBlock)), numTiles);
-    forLoop(firstTile, endTile, 1, [&](Value kt) {
+    forLoopState(firstTile, endTile, [&](Value kt) {
       if (failed(emitKVTile(kt, nullptr)))
         result = failure();
     });
@@ -291,7 +325,7 @@ LogicalResult TileBuilder::emitDisjunctTiles(
   };
   LogicalResult result = success();
   for (auto [i, range] : llvm::enumerate(ranges)) {
-    forLoop(range.first, range.second, 1, [&](Value kt) {
+    forLoopState(range.first, range.second, [&](Value kt) {
       // A tile in an earlier disjunct's range was visited there.
       Value seen = boolean(false);
       for (auto [lo, hi] : ArrayRef(ranges).take_front(i)) {
@@ -300,7 +334,7 @@ LogicalResult TileBuilder::emitDisjunctTiles(
         seen = arith::OrIOp::create(b, seen,
                                     arith::AndIOp::create(b, after, before));
       }
-      ifThen(arith::XOrIOp::create(b, seen, boolean(true)), [&] {
+      ifState(arith::XOrIOp::create(b, seen, boolean(true)), [&] {
         if (failed(emitKVTile(kt, isFull)))
           result = failure();
       });
@@ -318,7 +352,7 @@ void TileBuilder::emitFinalize() {
     if (normalizer.getKind() == NormalizerKind::softmax_with_sink)
       sink = loadF32(operands.lookup(OperandKind::sink), {head});
     TileFinalizeOp::create(b, acc, rowMax, rowSum, outView, lseRows, sink,
-                           normalizer);
+                           normalizer, b.getF64FloatAttr(scoreScale));
   };
   if (!splitCapable())
     return finalize();
@@ -338,7 +372,7 @@ void TileBuilder::emitFinalize() {
                                 llvm::APFloat(0.0))
           : normalizer;
   TileFinalizeOp::create(b, acc, rowMax, rowSum, partialRows, partialLseRows,
-                         Value(), partial);
+                         Value(), partial, b.getF64FloatAttr(scoreScale));
 }
 
 std::pair<Value, Value> TileBuilder::partialViews(Value partial) {
@@ -413,16 +447,22 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
     item = arith::DivUIOp::create(b, item, splits);
   }
 
-  // Tiles (f32), allocated once per work item.
+  // The tiles, empty at the entry (bufferization makes each one buffer per
+  // work item): Q, K, V and P in the input dtype, the rest in f32.
   auto f32Type = b.getF32Type();
-  auto tile = [&](ArrayRef<int64_t> shape) -> Value {
-    return memref::AllocaOp::create(b, MemRefType::get(shape, f32Type));
+  Type dtype = cast<ShapedType>(op.getQ().getType()).getElementType();
+  auto tile = [&](ArrayRef<int64_t> shape, Type type) -> Value {
+    return tensor::EmptyOp::create(b, shape, type);
   };
-  qs = tile({BQ, D});
-  scores = tile({BQ, BK});
-  acc = tile({BQ, Dv});
-  rowMax = tile({BQ});
-  rowSum = tile({BQ});
+  Value qEmpty = tile({BQ, D}, dtype);
+  kEmpty = tile({BK, D}, dtype);
+  vEmpty = tile({BK, Dv}, dtype);
+  sEmpty = tile({BQ, BK}, f32Type);
+  pEmpty = tile({BQ, BK}, dtype);
+  alphaEmpty = tile({BQ}, f32Type);
+  Value accEmpty = tile({BQ, Dv}, f32Type);
+  Value maxEmpty = tile({BQ}, f32Type), sumEmpty = tile({BQ}, f32Type);
+  scoreScale = hasScoreMods() ? 1.0 : op.getScaleOrDefault();
   bool hasVerticalSlash = false;
   if (mask)
     mask.walk([&](VerticalSlashAttr) { hasVerticalSlash = true; });
@@ -464,10 +504,14 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
                                 /*withElseRegion=*/false);
     b.setInsertionPointToStart(&hasRows.getThenRegion().front());
   }
-  TileLoadQOp::create(b, queryView(q), qs,
-                      b.getF64FloatAttr(op.getScaleOrDefault()));
+  qTileValue = TileLoadQOp::create(b, qEmpty.getType(), queryView(q), qEmpty)
+                   ->getResult(0);
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
-  TileInitOp::create(b, acc, rowMax, rowSum, rows, normalizer);
+  setState(TileInitOp::create(b,
+                              TypeRange{maxEmpty.getType(), sumEmpty.getType(),
+                                        accEmpty.getType()},
+                              rows, normalizer, maxEmpty, sumEmpty, accEmpty)
+               ->getResults());
 
   LogicalResult result = success();
   switch (tiling.getKvTiles()) {
@@ -483,7 +527,7 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
     SmallVector<MaskAttrInterface> parts = conjuncts(mask);
     Value lo, hi;
     kvTileBounds(parts, lo, hi);
-    forLoop(lo, hi, 1, [&](Value kt) {
+    forLoopState(lo, hi, [&](Value kt) {
       auto isFull = [&](Value k0, Value k1) {
         return tileIsFull(parts, k0, k1);
       };
@@ -494,8 +538,8 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
           Value k0 = arith::MulIOp::create(b, kt, idx(BK));
           Value k1 = minIndex(arith::AddIOp::create(b, k0, idx(BK)), kvLen);
           LogicalResult body = success();
-          ifThen(verticalSlashHits(k0, k1),
-                 [&] { body = emitKVTileBody(kt, isFull); });
+          ifState(verticalSlashHits(k0, k1),
+                  [&] { body = emitKVTileBody(kt, isFull); });
           return body;
         });
         return;
@@ -509,7 +553,7 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
       SmallVector<Value, 4> at = batchHeadIndices(tileKinds);
       at.append({qTile, kt});
       Value kind = loadInt(tileKinds, at);
-      ifThen(cmp(arith::CmpIPredicate::ne, kind, idx(0)), [&] {
+      ifState(cmp(arith::CmpIPredicate::ne, kind, idx(0)), [&] {
         result = emitKVTile(kt, [&](Value, Value) {
           return cmp(arith::CmpIPredicate::eq, kind, idx(1));
         });

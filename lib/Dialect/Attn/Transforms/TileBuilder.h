@@ -68,8 +68,20 @@ private:
   Value partialOut, partialLse, splits, chunk, partialItem;
   Value alibiTable;
 
-  // Tiles.
-  Value qs, scores, acc, rowMax, rowSum;
+  // Tiles (the tensor form).
+  /// The empty tiles at the kernel's entry, one per role: the destinations
+  /// of the ops that produce each kv tile's values.
+  Value kEmpty, vEmpty, sEmpty, pEmpty, alphaEmpty;
+  /// The item's q tile.
+  Value qTileValue;
+  /// The online-softmax state (row max, row sum, accumulator) as it stands
+  /// at the builder's insertion point: the loops and ifs that can visit kv
+  /// tiles carry it (forLoopState, ifState).
+  Value rowMax, rowSum, acc;
+  /// The factor from the score tile's units to logits, which normalize and
+  /// finalize take: the op's scale when qk's scores stay unscaled (no score
+  /// modifiers), 1 when the score_mod region applies the scale itself.
+  double scoreScale = 1.0;
   /// Vertical-slash masks: per partial tile, which of its keys are listed
   /// verticals (i8 [block_kv], from key vsK0) and which diagonals p - k are
   /// listed slashes (i8 [positions + block_kv], from diagonal vsDiagMin), so
@@ -79,6 +91,29 @@ private:
   //===------------------------------------------------------------------===//
   // Small helpers
   //===------------------------------------------------------------------===//
+
+  SmallVector<Value> state() { return {rowMax, rowSum, acc}; }
+  void setState(ValueRange values) {
+    rowMax = values[0];
+    rowSum = values[1];
+    acc = values[2];
+  }
+  /// for (iv = lb; iv < ub; ++iv) body(iv), carrying the state.
+  void forLoopState(Value lb, Value ub, function_ref<void(Value)> body) {
+    setState(
+        forLoopCarry(lb, ub, 1, state(), [&](Value iv, ValueRange carried) {
+          setState(carried);
+          body(iv);
+          return state();
+        }));
+  }
+  /// if (cond) then(), carrying the state.
+  void ifState(Value cond, function_ref<void()> then) {
+    setState(ifCarry(cond, state(), [&] {
+      then();
+      return state();
+    }));
+  }
 
   /// Whether the kernel can split its kv range (the tiling's split_kv is
   /// not 1): it then takes the partial buffers and the combine merges them.
@@ -191,8 +226,10 @@ private:
   emitDisjunctTiles(ArrayRef<SmallVector<MaskAttrInterface>> disjuncts);
   /// kv tiles of the blocks a block-sparse mask lists for this q tile.
   LogicalResult emitListedBlocks(BlockSparseAttr sparse);
-  LogicalResult emitScoreModOp(Value k0, Value cols);
-  LogicalResult emitMaskOp(Value k0, Value cols);
+  /// The score tile after the score_mod op (the scale, then the op's score
+  /// modifiers) and after the mask op.
+  FailureOr<Value> emitScoreModOp(Value scores, Value k0, Value cols);
+  FailureOr<Value> emitMaskOp(Value scores, Value k0, Value cols);
   void emitFinalize();
 
   bool hasScoreMods() {

@@ -142,21 +142,34 @@ def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
     ```
 
     The body is target neutral: scf loops, arith index math, `memref.subview`
-    views of the tensors and the `attn.tile.*` ops on f32 tile buffers:
+    views of the tensors and the `attn.tile.*` ops in their tensor form.
+    The kv loop carries the online-softmax state as iter_args; the tiles
+    start as `tensor.empty` at the function's entry (one per role); Q, K, V
+    and P tiles have the input dtype. Without score modifiers the scale
+    stays out of the scores (`normalize` folds it into its exp2); with them,
+    the score_mod region multiplies by it first and `normalize` takes 1:
 
     ```mlir
-    attn.tile.load_q %qview, %qs {scale = ...}
-    attn.tile.init %acc, %max, %sum rows(%rows) normalizer<softmax>
-    scf.for %kt = %lo to %hi step %c1 {        // only tiles that can be visible
-      attn.tile.qk %qs, %kview, %s rows(%rows)
-      attn.tile.score_mod %s ... { ... }       // when the spec has modifiers
-      scf.if %partial {                         // mask code on partial tiles only
-        attn.tile.mask %s ... { ... }
-      }
-      attn.tile.normalize %s, %max, %sum, %acc rows(%rows) normalizer<softmax>
-      attn.tile.pv %s, %vview, %acc rows(%rows)
+    %qt = attn.tile.load_q %qview into %q0
+    %m, %l, %acc = attn.tile.init rows(%rows) normalizer<softmax> into ...
+    %st:3 = scf.for %kt = %lo to %hi step %c1
+        iter_args(%m1 = %m, %l1 = %l, %acc1 = %acc) {  // tiles that can be visible
+      %kt = attn.tile.load_k %kview into %k0
+      %s = attn.tile.qk %qt, %kt rows(%rows) cols(%cols) into %s0
+      %s2 = attn.tile.score_mod %s ... { ... }   // when the spec has modifiers
+      %s3 = scf.if %partial {                     // mask code on partial tiles
+        %sm = attn.tile.mask %s2 ... { ... }
+        scf.yield %sm
+      } else { scf.yield %s2 }
+      %p, %m2, %l2, %alpha = attn.tile.normalize %s3 rows(%rows)
+          normalizer<softmax> scale(...) into %p0, %m1, %l1, %a0
+      %vt = attn.tile.load_v %vview into %v0
+      %acc2 = attn.tile.pv %p, %vt rescale(%alpha : ...) rows(%rows)
+          cols(%cols) into %acc1
+      scf.yield %m2, %l2, %acc2
     }
-    attn.tile.finalize %acc, %max, %sum into %oview lse(%lview) normalizer<softmax>
+    attn.tile.finalize %st#2, %st#0, %st#1 into %oview lse(%lview)
+        normalizer<softmax> scale(...)
     ```
 
     Which kv tiles are visited is the tiling's `kv_tiles`:
@@ -181,7 +194,39 @@ def AttnTilePass : Pass<"attn-tile", "mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnBufferizeTilePass
+    : Pass<"attn-bufferize-tile", "mlir::func::FuncOp"> {
+  let summary = "Turns the tile level's tensor form into its memref form";
+  let description = [{
+    Runs One-Shot Bufferize on a kernel of the tile level: every
+    `attn.tile.*` op (in destination-passing style), the `scf.for`
+    iter_args and `scf.if` results that carry tiles, and the `tensor.empty`
+    tiles, which become `memref.alloca`s (a work item's tiles live on its
+    stack; the CPU lowering moves large ones to the heap). Function
+    boundaries are not bufferized: a kernel takes buffers already.
+
+    A tile level that needs a copy is an error, not a slower kernel: every
+    state value must be used once, in a straight chain (read the old row
+    max after `normalize` has replaced it, and bufferization would have to
+    keep both). The pass reports the op where a copy would go.
+
+    ```mlir
+    // before
+    %s = attn.tile.qk %qt, %kt rows(%r) cols(%c) into %s0
+        : tensor<128x64xbf16>, tensor<64x64xbf16>, tensor<128x64xf32>
+        -> tensor<128x64xf32>
+    // after
+    attn.tile.qk %qb, %kb rows(%r) cols(%c) into %sb
+        : memref<128x64xbf16>, memref<64x64xbf16>, memref<128x64xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect"
   ];
 }
 

@@ -85,6 +85,20 @@ protected:
     return SmallVector<Value>(loop.getResults());
   }
 
+  /// if (cond) then() else inits: an scf.if yielding what `then` returns
+  /// (values of the types of `inits`) or `inits`; returns its results.
+  SmallVector<Value> ifCarry(Value cond, ValueRange inits,
+                             function_ref<SmallVector<Value>()> then) {
+    auto ifOp = scf::IfOp::create(b, inits.getTypes(), cond,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    scf::YieldOp::create(b, then());
+    b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+    scf::YieldOp::create(b, inits);
+    return SmallVector<Value>(ifOp.getResults());
+  }
+
   /// if (cond) then()
   void ifThen(Value cond, function_ref<void()> then) {
     auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);

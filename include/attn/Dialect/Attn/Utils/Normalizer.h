@@ -41,44 +41,62 @@ inline Value isNegInf(ImplicitLocOpBuilder &b, Value x) {
       constantLike(b, x.getType(), -std::numeric_limits<double>::infinity()));
 }
 
-/// One step of the online softmax for a row whose running max was `mOld`
-/// and whose new scores peak at `tileMax`: the new max, the reference point
-/// the scores are exponentiated against (0 while every key so far is
-/// masked, so that no -inf - -inf appears), and the factor `alpha` that
-/// rescales the old sum and accumulator (0 while the old max was -inf).
-struct MaxStep {
-  Value max, ref, alpha;
-};
-inline MaxStep maxStep(ImplicitLocOpBuilder &b, Value mOld, Value tileMax) {
-  Value zero = constantLike(b, mOld.getType(), 0.0);
-  Value mNew = arith::MaximumFOp::create(b, mOld, tileMax);
-  Value ref = arith::SelectOp::create(b, isNegInf(b, mNew), zero, mNew);
-  Value alpha = arith::SelectOp::create(
-      b, isNegInf(b, mOld), zero,
-      math::ExpOp::create(b, arith::SubFOp::create(b, mOld, ref)));
-  return {mNew, ref, alpha};
+/// The exponent coefficient of the softmax family for scores in units of
+/// `scale`: c = scale * log2(e), rounded once to f32, so that a weight is
+/// exp2(s c - r c) = e^(scale (s - r)).
+inline Value exp2Coefficient(ImplicitLocOpBuilder &b, Type type, double scale) {
+  return constantLike(b, type, scale * 1.4426950408889634);
 }
 
-/// The weight of score `s` (its row's reference point `ref`, splat like
-/// `s`, for the softmax family): e^(s - ref) for the softmax family,
-/// sigmoid(s + bias) for sigmoid, s for none; a masked key (-inf) weighs 0.
+/// One step of the online softmax for a row whose running max (in score
+/// units) was `mOld` and whose new scores peak at `tileMax`: the new max,
+/// the row's exponent offset `-r c` against the reference point r (the new
+/// max, or 0 while every key so far is masked, so that no -inf - -inf
+/// appears), and the factor `alpha` that rescales the old sum and
+/// accumulator (0 while the old max was -inf).
+struct MaxStep {
+  Value max, offset, alpha;
+};
+inline MaxStep maxStep(ImplicitLocOpBuilder &b, Value mOld, Value tileMax,
+                       double scale) {
+  Type type = mOld.getType();
+  Value zero = constantLike(b, type, 0.0);
+  Value c = exp2Coefficient(b, type, scale);
+  Value mNew = arith::MaximumFOp::create(b, mOld, tileMax);
+  Value ref = arith::SelectOp::create(b, isNegInf(b, mNew), zero, mNew);
+  Value offset = arith::NegFOp::create(b, arith::MulFOp::create(b, ref, c));
+  Value alpha = arith::SelectOp::create(
+      b, isNegInf(b, mOld), zero,
+      math::Exp2Op::create(b, math::FmaOp::create(b, mOld, c, offset)));
+  return {mNew, offset, alpha};
+}
+
+/// The weight of score `s` (in units of `scale`; `offset` is its row's
+/// MaxStep offset, splat like `s`, for the softmax family):
+/// exp2(s c + offset) for the softmax family, sigmoid(scale s + bias) for
+/// sigmoid, scale s for none; a masked key (-inf) weighs 0.
 inline Value weight(ImplicitLocOpBuilder &b, NormalizerAttr normalizer, Value s,
-                    Value ref) {
+                    double scale, Value offset) {
   Type type = s.getType();
-  Value p = s;
+  Value p;
   switch (normalizer.getKind()) {
   case NormalizerKind::sigmoid: {
-    Value x = arith::AddFOp::create(
-        b, s, constantLike(b, type, normalizer.getBias().convertToDouble()));
+    Value x = math::FmaOp::create(
+        b, s, constantLike(b, type, scale),
+        constantLike(b, type, normalizer.getBias().convertToDouble()));
     Value e = math::ExpOp::create(b, arith::NegFOp::create(b, x));
     Value one = constantLike(b, type, 1.0);
     p = arith::DivFOp::create(b, one, arith::AddFOp::create(b, one, e));
     break;
   }
   case NormalizerKind::none:
+    p = scale == 1.0 ? s
+                     : arith::MulFOp::create(b, s, constantLike(b, type, scale))
+                           .getResult();
     break;
   default:
-    p = math::ExpOp::create(b, arith::SubFOp::create(b, s, ref));
+    p = math::Exp2Op::create(
+        b, math::FmaOp::create(b, s, exp2Coefficient(b, type, scale), offset));
     break;
   }
   return arith::SelectOp::create(b, isNegInf(b, s), constantLike(b, type, 0.0),
@@ -86,8 +104,9 @@ inline Value weight(ImplicitLocOpBuilder &b, NormalizerAttr normalizer, Value s,
 }
 
 /// A row's output factor (out = acc * factor) and log-sum-exp from its
-/// running max `m` and sum `l`. softmax: 1/l and m + log l; the sink
-/// normalizers add e^(z - m) to the denominator first (`sink` is z for
+/// running max `m` (in units of `scale`: the logit is M = scale m) and sum
+/// `l`. softmax: 1/l and M + log l; the sink
+/// normalizers add e^(z - M) to the denominator first (`sink` is z for
 /// softmax_with_sink, null for softmax_off_by_one, where z = 0); a row
 /// whose scores were all -inf gets factor 0 and lse -inf (z with a sink).
 /// sigmoid and none: factor 1, no lse.
@@ -95,10 +114,13 @@ struct Final {
   Value factor, lse;
 };
 inline Final finalize(ImplicitLocOpBuilder &b, NormalizerAttr normalizer,
-                      Value m, Value l, Value sink) {
+                      Value m, Value l, Value sink, double scale) {
   Type type = m.getType();
   if (!normalizer.hasLse())
     return {constantLike(b, type, 1.0), Value()};
+  // The max in logits (-inf stays -inf: the scale is positive).
+  if (scale != 1.0)
+    m = arith::MulFOp::create(b, m, constantLike(b, type, scale));
   Value zero = constantLike(b, type, 0.0);
   Value masked = isNegInf(b, m);
   if (normalizer.getKind() == NormalizerKind::softmax) {
