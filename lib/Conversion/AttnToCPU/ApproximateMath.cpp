@@ -25,6 +25,8 @@ struct AttnApproximateMathPass final
   using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    // exp2 has no polynomial of its own: exp2(x) = exp(x ln 2).
+    math::populateExpansionPatterns(patterns, {"exp2"});
     auto selected = [](StringRef name) {
       return name == math::ExpOp::getOperationName() ||
              name == math::LogOp::getOperationName() ||
