@@ -242,7 +242,11 @@ def Attn_TileNormalizeOp : Attn_DpsTileOp<"normalize", 4> {
     The row max is kept in score units (unscaled). `p` has the dtype of the
     weight tile: a bf16/f16 tile rounds each weight (as the operand of a
     tensor-core P V), while `l` sums the unrounded weights. `alpha` is the
-    factor `pv` rescales the accumulator by.
+    factor `pv` rescales the accumulator by. The op is element-wise from
+    the scores to the weights: every lowering reads a score before it
+    writes the weight at its position and never after, so the weight tile
+    may be the score tile itself (f32 kernels write their weights over
+    their scores).
 
     ```mlir
     %p, %m2, %l2, %alpha = attn.tile.normalize %s rows(%rows)

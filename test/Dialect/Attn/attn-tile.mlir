@@ -61,7 +61,8 @@
 // CHECK: } else {
 // CHECK: scf.yield %[[S]]
 // No score modifiers: the scale goes to normalize (and finalize), not Q.
-// CHECK: %[[N:.*]]:4 = attn.tile.normalize %[[SM]] rows(%[[ROWS]]) normalizer<softmax> scale(1.250000e-01) into %[[PE]], %[[M]], %[[L]], %[[AE]]
+// f32 weights overwrite their scores (the weight tile is the score tile).
+// CHECK: %[[N:.*]]:4 = attn.tile.normalize %[[SM]] rows(%[[ROWS]]) normalizer<softmax> scale(1.250000e-01) into %[[SM]], %[[M]], %[[L]], %[[AE]]
 // CHECK: %[[VV:.*]] = memref.subview %[[V]][%{{.*}}, %[[K0]], %[[KVH]], 0]
 // CHECK: %[[VTILE:.*]] = attn.tile.load_v %[[VV]] into %[[VE]]
 // CHECK: %[[ACC:.*]] = attn.tile.pv %[[N]]#0, %[[VTILE]] rescale(%[[N]]#3 : tensor<32xf32>) rows(%[[ROWS]]) cols(%[[COLS]]) into %[[A]]

@@ -71,6 +71,27 @@ struct DpsTileOpModel
   }
 };
 
+/// normalize: element-wise from the scores to the weights (a score is read
+/// before the weight at its position is written, and not after), so an f32
+/// kernel's weights can overwrite its scores.
+struct NormalizeOpModel
+    : DstBufferizableOpInterfaceExternalModel<NormalizeOpModel,
+                                              TileNormalizeOp> {
+  bool bufferizesToElementwiseAccess(Operation *op, const AnalysisState &,
+                                     ArrayRef<OpOperand *> operands) const {
+    auto normalize = cast<TileNormalizeOp>(op);
+    return llvm::all_of(operands, [&](OpOperand *operand) {
+      return operand == &normalize.getScoresMutable() ||
+             operand == &normalize.getPMutable();
+    });
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options,
+                          BufferizationState &state) const {
+    return bufferizeTileOp(op, rewriter, options, state);
+  }
+};
+
 /// finalize: reads its state tensors, writes only the views (memrefs).
 struct FinalizeOpModel
     : BufferizableOpInterface::ExternalModel<FinalizeOpModel, TileFinalizeOp> {
@@ -93,8 +114,7 @@ struct FinalizeOpModel
   }
 };
 
-template <typename... Ops>
-void attachDpsModels(MLIRContext *ctx) {
+template <typename... Ops> void attachDpsModels(MLIRContext *ctx) {
   (Ops::template attachInterface<DpsTileOpModel<Ops>>(*ctx), ...);
 }
 } // namespace
@@ -102,9 +122,9 @@ void attachDpsModels(MLIRContext *ctx) {
 void mlir::attn::registerBufferizableOpInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
-    attachDpsModels<TileLoadQOp, TileLoadKOp, TileLoadVOp, TileInitOp,
-                    TileQKOp, TileScoreModOp, TileMaskOp, TileNormalizeOp,
-                    TilePVOp>(ctx);
+    attachDpsModels<TileLoadQOp, TileLoadKOp, TileLoadVOp, TileInitOp, TileQKOp,
+                    TileScoreModOp, TileMaskOp, TilePVOp>(ctx);
+    TileNormalizeOp::attachInterface<NormalizeOpModel>(*ctx);
     TileFinalizeOp::attachInterface<FinalizeOpModel>(*ctx);
   });
   arith::registerBufferizableOpInterfaceExternalModels(registry);

@@ -36,25 +36,26 @@ struct AttnBufferizeTilePass final
     func::FuncOp func = getOperation();
     bool hasTensors = false;
     func.walk([&](Operation *op) {
-      hasTensors |= llvm::any_of(op->getResultTypes(), llvm::IsaPred<TensorType>);
+      hasTensors |=
+          llvm::any_of(op->getResultTypes(), llvm::IsaPred<TensorType>);
     });
     if (!hasTensors)
       return;
 
     bufferization::OneShotBufferizationOptions options;
     options.bufferizeFunctionBoundaries = false;
-    options.unknownTypeConverterFn = [](TensorType type, Attribute memorySpace,
-                                        const bufferization::BufferizationOptions
-                                            &) {
-      return bufferization::getMemRefTypeWithStaticIdentityLayout(type,
-                                                                  memorySpace);
-    };
+    options.unknownTypeConverterFn =
+        [](TensorType type, Attribute memorySpace,
+           const bufferization::BufferizationOptions &) {
+          return bufferization::getMemRefTypeWithStaticIdentityLayout(
+              type, memorySpace);
+        };
     // A work item's tiles live on its stack, allocated once at the entry
     // (an alloca in a loop would grow the stack every iteration).
     Block *entry = &func.getBody().front();
     options.allocationFn = [entry](OpBuilder &b, Location loc, MemRefType type,
-                                  ValueRange dynamicSizes,
-                                  unsigned alignment) -> FailureOr<Value> {
+                                   ValueRange dynamicSizes,
+                                   unsigned alignment) -> FailureOr<Value> {
       if (!dynamicSizes.empty())
         return emitError(loc) << "attn-bufferize-tile: tiles have static "
                                  "shapes, got "

@@ -272,11 +272,13 @@ LogicalResult TileBuilder::emitKVTileBody(Value kt, FullTest isFull) {
       return failure();
   }
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
+  // f32 weights overwrite their scores (normalize is element-wise).
+  Value pInit = pEmpty.getType() == scores.getType() ? scores : pEmpty;
   auto normalize = TileNormalizeOp::create(
       b,
       TypeRange{pEmpty.getType(), rowMax.getType(), rowSum.getType(),
                 alphaEmpty.getType()},
-      scores, rows, normalizer, b.getF64FloatAttr(scoreScale), pEmpty, rowMax,
+      scores, rows, normalizer, b.getF64FloatAttr(scoreScale), pInit, rowMax,
       rowSum, alphaEmpty);
   Value p = normalize->getResult(0), alpha = normalize->getResult(3);
   rowMax = normalize->getResult(1);
