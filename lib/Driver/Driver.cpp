@@ -10,6 +10,7 @@
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Target/Manifest.h"
 #include "attn/runtime/ArtifactCache.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Config/llvm-config.h"
@@ -27,6 +28,10 @@ llvm::StringRef mlir::attn::compilerBuildId() {
 }
 
 std::string TargetOptions::describe() const {
+  if (!gpuChip.empty())
+    return llvm::formatv("{0}:{1}:rows{2}:bk{3}:split{4}", tiling.target,
+                         gpuChip, tiling.rows, tiling.blockKV, tiling.splitKV)
+        .str();
   return llvm::formatv("{0}:{1}:{2}:vw{3}:rows{4}:bk{5}:split{6}",
                        tiling.target, cpu.name, cpu.features, cpu.vectorWidth,
                        tiling.rows, tiling.blockKV, tiling.splitKV)
@@ -78,6 +83,19 @@ static llvm::Error reported() {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), "");
 }
 
+/// The manifest of the lowered `module` as JSON text.
+static llvm::Expected<std::string> manifestText(ModuleOp module,
+                                                const ManifestInfo &info) {
+  llvm::Expected<llvm::json::Object> manifest = buildManifest(module, info);
+  if (!manifest)
+    return manifest.takeError();
+  std::string text;
+  llvm::raw_string_ostream(text)
+      << llvm::formatv("{0:2}", llvm::json::Value(std::move(*manifest)))
+      << "\n";
+  return text;
+}
+
 llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
                                                const TargetOptions &target) {
   Artifact artifact;
@@ -87,6 +105,12 @@ llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
     specModule->print(os);
     return artifact;
   }
+  if (!target.gpuChip.empty())
+    return compileGPU(emit, target, std::move(artifact));
+  if (emit == EmitKind::PTX || emit == EmitKind::Cubin)
+    return llvm::createStringError(
+        "PTX and cubins are GPU artifacts; give a GPU target (sm_80 ... "
+        "sm_90a)");
   OwningOpRef<ModuleOp> module = specModule->clone();
   PassManager pm(&ctx);
   buildTilePipeline(pm, target.tiling);
@@ -99,13 +123,11 @@ llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
     return artifact;
   }
   // The manifest comes from the lowered module, before translation.
-  llvm::Expected<llvm::json::Object> manifest = buildManifest(
+  llvm::Expected<std::string> manifest = manifestText(
       *module, ManifestInfo{"cpu", target.cpu.name, artifact.specHash});
   if (!manifest)
     return manifest.takeError();
-  llvm::raw_string_ostream(artifact.manifest)
-      << llvm::formatv("{0:2}", llvm::json::Value(std::move(*manifest)))
-      << "\n";
+  artifact.manifest = std::move(*manifest);
   llvm::Expected<std::string> emitted =
       emitCPUModule(*module, target.cpu, emit != EmitKind::LLVM);
   if (!emitted)
@@ -118,6 +140,48 @@ llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
   if (!library)
     return library.takeError();
   artifact.bytes = std::move(*library);
+  return artifact;
+}
+
+llvm::Expected<Artifact> SpecCompiler::compileGPU(EmitKind emit,
+                                                  const TargetOptions &target,
+                                                  Artifact artifact) {
+  if (emit != EmitKind::Tile && emit != EmitKind::Kernel &&
+      emit != EmitKind::PTX && emit != EmitKind::Cubin)
+    return llvm::createStringError(
+        "a GPU target emits mlir, tile, kernel, ptx or cubin");
+  OwningOpRef<ModuleOp> module = specModule->clone();
+  PassManager pm(&ctx);
+  buildTilePipeline(pm, target.tiling);
+  if (emit != EmitKind::Tile)
+    buildGPUKernelPipeline(pm);
+  if (failed(pm.run(*module)))
+    return reported();
+  llvm::raw_string_ostream os(artifact.bytes);
+  if (emit == EmitKind::Tile || emit == EmitKind::Kernel) {
+    module->print(os);
+    return artifact;
+  }
+  // The manifest comes from the kernel's gpu.func, before serialization.
+  llvm::Expected<std::string> manifest = manifestText(
+      *module, ManifestInfo{"cuda", target.gpuChip, artifact.specHash});
+  if (!manifest)
+    return manifest.takeError();
+  artifact.manifest = std::move(*manifest);
+  PassManager serialize(&ctx);
+  buildGPUSerializePipeline(serialize, target.gpuChip,
+                            emit == EmitKind::Cubin ? "bin" : "isa");
+  if (failed(serialize.run(*module)))
+    return reported();
+  std::optional<std::string> object;
+  module->walk([&](gpu::BinaryOp binary) {
+    for (Attribute attr : binary.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(attr))
+        object = obj.getObject().getValue().str();
+  });
+  if (!object)
+    return llvm::createStringError("the GPU pipeline produced no binary");
+  artifact.bytes = std::move(*object);
   return artifact;
 }
 

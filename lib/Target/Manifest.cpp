@@ -142,11 +142,26 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
   std::string combine;
   if (auto ref = dyn_cast_or_null<FlatSymbolRefAttr>(iface.get("combine")))
     combine = "_mlir_ciface_" + ref.getValue().str();
-  return llvm::json::Object{
+  // A GPU kernel is launched by its own name, with the block and shared
+  // memory its lowering chose (attn.launch).
+  bool gpu = info.target == "cuda";
+  llvm::json::Object launch;
+  if (auto record = kernel->getAttrOfType<DictionaryAttr>("attn.launch")) {
+    auto block = cast<DenseI64ArrayAttr>(record.get("block"));
+    launch = llvm::json::Object{
+        {"block", llvm::json::Array(block.asArrayRef())},
+        {"shared_bytes",
+         cast<IntegerAttr>(record.get("shared_bytes")).getInt()},
+        {"chip", info.targetDetail}};
+  } else if (gpu) {
+    return llvm::createStringError("GPU kernel '" + name +
+                                   "' has no attn.launch record");
+  }
+  llvm::json::Object manifest{
       {"combine_entry", combine},
       {"format", kManifestFormat},
       {"name", name},
-      {"entry", "_mlir_ciface_" + name},
+      {"entry", gpu ? name : "_mlir_ciface_" + name},
       {"target", info.target},
       {"target_detail", info.targetDetail},
       {"spec_hash", info.specHash},
@@ -162,9 +177,14 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
       {"mask", maskText},
       {"params", std::move(params)},
       {"checks", std::move(checks)},
-      {"abi", "each parameter is a pointer to an MLIR strided memref "
-              "descriptor {allocated, aligned, offset, sizes[rank], "
-              "strides[rank]}; then int64 kv chunks, int64 work item"},
+      {"abi",
+       gpu ? "kernel parameters: each parameter's MLIR strided memref "
+             "descriptor expanded {allocated, aligned, offset, sizes[rank], "
+             "strides[rank]}; then int64 kv chunks; the work item is "
+             "blockIdx.x"
+           : "each parameter is a pointer to an MLIR strided memref "
+             "descriptor {allocated, aligned, offset, sizes[rank], "
+             "strides[rank]}; then int64 kv chunks, int64 work item"},
       {"tile",
        llvm::json::Object{
            {"rows", tiling.getRows()},
@@ -189,4 +209,7 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
            {"kv_splits", tiling.getSplitKv()
                              ? llvm::json::Value(tiling.getSplitKv())
                              : llvm::json::Value("per_launch")}}}};
+  if (!launch.empty())
+    manifest["launch"] = std::move(launch);
+  return manifest;
 }

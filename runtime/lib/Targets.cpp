@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/runtime/CPUKernel.h"
+#include "attn/runtime/CUDAKernel.h"
 
 using namespace attnrt;
 
@@ -17,7 +18,9 @@ std::unique_ptr<Kernel> attnrt::loadKernel(const std::string &path,
     return nullptr;
   if (manifest.target == "cpu")
     return CPUKernel::load(path, bytes, std::move(manifest), error);
+  if (manifest.target == "cuda")
+    return CUDAKernel::load(path, bytes, std::move(manifest), error);
   error = "the manifest is for target '" + manifest.target +
-          "', which this runtime cannot launch (it knows: cpu)";
+          "', which this runtime cannot launch (it knows: cpu, cuda)";
   return nullptr;
 }

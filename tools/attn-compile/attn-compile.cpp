@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// attn-compile SPEC.yaml [--target=cpu] [--emit=mlir|tile|kernel|llvm|obj|so]
-//                        [-o FILE] [--manifest=FILE]
+// attn-compile SPEC.yaml [--target=cpu|sm_80|sm_86|sm_89|sm_90|sm_90a]
+//     [--emit=mlir|tile|kernel|llvm|obj|so|ptx|cubin] [-o FILE]
+//     [--manifest=FILE]
 //
 // Imports a YAML attention spec (docs/spec.md) into the attn dialect and, for
 // the code-emitting kinds, compiles it for the target. Errors point at the
@@ -27,7 +28,6 @@ namespace cl = llvm::cl;
 using attn::EmitKind;
 
 namespace {
-enum class TargetKind { CPU };
 
 cl::OptionCategory category("attn-compile options");
 
@@ -48,13 +48,22 @@ cl::opt<EmitKind> emitKind(
                clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
                clEnumValN(EmitKind::Object, "obj", "an object file (needs -o)"),
                clEnumValN(EmitKind::SharedLibrary, "so",
-                          "a shared library with a C ABI (needs -o)")),
+                          "a shared library with a C ABI (needs -o)"),
+               clEnumValN(EmitKind::PTX, "ptx",
+                          "PTX assembly (GPU targets; needs -o)"),
+               clEnumValN(EmitKind::Cubin, "cubin",
+                          "a cubin, assembled by ptxas (GPU targets; needs "
+                          "-o)")),
     cl::cat(category));
-cl::opt<TargetKind> targetKind(
-    "target", cl::desc("The target to compile for"), cl::init(TargetKind::CPU),
-    cl::values(clEnumValN(TargetKind::CPU, "cpu",
-                          "the host CPU (AVX2/AVX-512 when present)")),
-    cl::cat(category));
+cl::opt<std::string> targetName(
+    "target",
+    cl::desc("The target to compile for: cpu (the host CPU, AVX2/AVX-512 "
+             "when present) or an NVIDIA GPU: sm_80, sm_86, sm_89, sm_90, "
+             "sm_90a"),
+    cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> dtypeOverride(
+    "dtype", cl::desc("Compile with this dtype instead of the spec's"),
+    cl::value_desc("f32|f16|bf16"), cl::init(""), cl::cat(category));
 cl::opt<std::string> manifestFilename(
     "manifest",
     cl::desc("Where to write the kernel's JSON manifest (default: the output "
@@ -79,10 +88,22 @@ int main(int argc, char **argv) {
       "Attn spec compiler\n\n"
       "  Compiles a YAML attention spec (see docs/spec.md).\n");
 
-  bool binary =
-      emitKind == EmitKind::Object || emitKind == EmitKind::SharedLibrary;
+  bool binary = emitKind == EmitKind::Object ||
+                emitKind == EmitKind::SharedLibrary ||
+                emitKind == EmitKind::PTX || emitKind == EmitKind::Cubin;
   if (binary && outputFilename == "-")
-    return fail("--emit=obj and --emit=so write binary files; give -o FILE");
+    return fail("--emit=obj, so, ptx and cubin write an artifact and its "
+                "manifest; give -o FILE");
+  static constexpr llvm::StringLiteral kChips[] = {"sm_80", "sm_86", "sm_89",
+                                                   "sm_90", "sm_90a"};
+  attn::TargetOptions target;
+  if (targetName != "cpu") {
+    if (!llvm::is_contained(kChips, targetName.getValue()))
+      return fail("unknown --target '" + targetName +
+                  "'; use cpu, sm_80, sm_86, sm_89, sm_90 or sm_90a");
+    target.gpuChip = targetName;
+  }
+  target.tiling = attn::defaultTilingFor(targetName);
 
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -91,10 +112,15 @@ int main(int argc, char **argv) {
     return fail(errorMessage);
 
   attn::SpecCompiler compiler(llvm::errs());
-  if (failed(compiler.import(std::move(input))))
+  attn::SpecOverrides overrides;
+  overrides.dtype = dtypeOverride;
+  if (!overrides.dtype.empty() && overrides.dtype != "f32" &&
+      overrides.dtype != "f16" && overrides.dtype != "bf16")
+    return fail("--dtype must be f32, f16 or bf16, got '" + overrides.dtype +
+                "'");
+  if (failed(compiler.import(std::move(input), overrides)))
     return 1;
-  llvm::Expected<attn::Artifact> artifact =
-      compiler.compile(emitKind, attn::TargetOptions());
+  llvm::Expected<attn::Artifact> artifact = compiler.compile(emitKind, target);
   if (!artifact) {
     std::string message = llvm::toString(artifact.takeError());
     return message.empty() ? 1 : fail(message);

@@ -70,7 +70,8 @@ cl::opt<int> repeats("repeats", cl::desc("Timed runs for --bench"),
 cl::opt<std::string>
     saveDir("save",
             cl::desc("Write the spec, every input, operand and output as "
-                     ".npy files into this directory"),
+                     ".npy files into this directory (with --check also the "
+                     "reference out/lse and the tolerance)"),
             cl::value_desc("dir"), cl::init(""), cl::cat(category));
 cl::opt<std::string>
     loadDir("load",
@@ -376,6 +377,28 @@ int main(int argc, char **argv) {
     std::vector<double> refOut, refLse;
     if (failed(computeReference(op, tensors, refOut, refLse)))
       return 1;
+    double tolerance = tensors["q"].dtype == ATTN_F32 ? 1e-5 : 1e-2;
+    if (!saveDir.empty()) {
+      // The float64 reference (stored as f32) and the tolerance, for
+      // checking another target's kernel on these inputs (attn-gpu-check).
+      auto saveReference = [&](const char *name, const HostTensor &like,
+                               const std::vector<double> &values) {
+        HostTensor ref;
+        ref.dtype = ATTN_F32;
+        ref.shape = like.shape;
+        ref.values = values;
+        return writeNpy(saveDir + "/" + name, ref, error);
+      };
+      if (!saveReference("reference_out.npy", tensors["out"], refOut) ||
+          (tensors.count("lse") &&
+           !saveReference("reference_lse.npy", tensors["lse"], refLse)))
+        return fail(error);
+      std::error_code ec;
+      llvm::raw_fd_ostream file(saveDir + "/tolerance.txt", ec);
+      if (ec)
+        return fail("cannot write the tolerance into '" + saveDir + "'");
+      file << llvm::formatv("{0:e}\n", tolerance);
+    }
     tensors["out"].readBack();
     bool mismatch = false;
     double err = relativeError(tensors["out"].values, refOut, mismatch);
@@ -384,7 +407,6 @@ int main(int argc, char **argv) {
       err =
           std::max(err, relativeError(tensors["lse"].values, refLse, mismatch));
     }
-    double tolerance = tensors["q"].dtype == ATTN_F32 ? 1e-5 : 1e-2;
     bool ok = !mismatch && err <= tolerance;
     llvm::outs() << llvm::formatv("max_rel_err={0:e} tolerance={1:e} {2}\n",
                                   err, tolerance, ok ? "PASS" : "FAIL");

@@ -228,7 +228,7 @@ TEST_F(KernelCAPITest, LoadsFromBytesAndGivesItsManifest) {
       ATTN_ERROR_NOT_FOUND);
   EXPECT_EQ(std::string(attn_last_error()),
             "the manifest is for target 'gpu', which this runtime cannot "
-            "launch (it knows: cpu)");
+            "launch (it knows: cpu, cuda)");
   EXPECT_EQ(none, nullptr);
 }
 

@@ -59,6 +59,52 @@ def ConvertAttnToCPUPass : Pass<"convert-attn-to-cpu", "mlir::ModuleOp"> {
   ];
 }
 
+def ConvertAttnToNVVMPass : Pass<"convert-attn-to-nvvm", "mlir::ModuleOp"> {
+  let summary = "Lowers the tile level to tensor-core kernels of a gpu.module";
+  let description = [{
+    Rewrites every kernel of the tile level (the tensor form that
+    `attn-tile` builds; functions with `attn.tiling`) into a `gpu.func` of a
+    `gpu.module @attn_kernels` for NVIDIA GPUs from sm_80 on: one CTA per
+    work item (`gpu.block_id x`), one warp per 16 tile rows, and
+    `mma.sync` m16n8k16 on bf16/f16 fragments with f32 accumulation. The
+    kernel takes the tile-level kernel's arguments without the work item
+    (the memrefs, which the NVVM lowering expands into descriptors, and the
+    kv-chunk count).
+
+    - `load_q`, `load_k`, `load_v` copy their view into a tile of dynamic
+      shared memory (16-byte chunks XOR-swizzled with the row when a row
+      holds 8 chunks or more), zero-filling the rows past the view's,
+      between barriers;
+    - `qk` and `pv` load fragments with `ldmatrix` (`.trans` for V) and
+      multiply with `nvvm.mma.sync`; the weights' C fragments are `pv`'s A
+      fragments without a trip through memory;
+    - scores, weights, the accumulator and the row state are per-thread
+      vectors in the mma C-fragment layout (element e of n-tile nt of lane
+      l in warp w: row 16 w + l / 4 + 8 (e / 2), column 8 nt + 2 (l % 4) +
+      e % 2); `score_mod` and `mask` clone their region per element, under
+      a test that the element is one of the tile's rows and keys;
+    - `normalize` reduces rows over the four lanes that hold them
+      (`gpu.shuffle xor` 1 and 2) and takes `exp2` as one `ex2.approx.ftz`;
+      no math op is left to libdevice's calls (which are slow, and absent
+      without a CUDA toolkit): exp, log, log1p and tanh become polynomials
+      (as in `attn-approximate-math`), fma `llvm.intr.fma`;
+    - `finalize` writes each thread's output elements and, from one lane
+      per row, the lse.
+
+    The function carries `attn.tiling`, `attn.interface` and `attn.launch`
+    (`block`, `shared_bytes`) for the manifest. Kernels out of reach (f32
+    specs, split-KV, tile sizes or head dims that are not multiples of 16)
+    are errors that say what to change.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def AttnApproximateMathPass : Pass<"attn-approximate-math"> {
   let summary = "Replaces exp, exp2, log and tanh by vectorizable polynomials";
   let description = [{

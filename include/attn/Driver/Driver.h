@@ -44,12 +44,16 @@ enum class EmitKind {
   LLVM,          ///< optimized LLVM IR
   Object,        ///< an object file
   SharedLibrary, ///< a shared library with a C ABI
+  PTX,           ///< PTX assembly (GPU targets)
+  Cubin,         ///< a cubin, through ptxas (GPU targets)
 };
 
 /// The target and the code-generation choices the artifact depends on,
 /// besides the spec: everything the spec hash covers.
 struct TargetOptions {
   HostCPU cpu = detectHostCPU();
+  /// The NVIDIA chip (sm_80 ... sm_90a) of a GPU target; empty for the CPU.
+  std::string gpuChip;
   /// The schedule's defaults for the target (attn-schedule's options).
   TilingOptions tiling;
 
@@ -101,6 +105,10 @@ public:
                                          std::string *warning = nullptr);
 
 private:
+  /// compile() for a GPU target.
+  llvm::Expected<Artifact>
+  compileGPU(EmitKind emit, const TargetOptions &target, Artifact artifact);
+
   MLIRContext ctx;
   llvm::SourceMgr sourceMgr;
   std::unique_ptr<SourceMgrDiagnosticHandler> handler;

@@ -40,6 +40,15 @@ void buildCPUKernelPipeline(OpPassManager &pm, int64_t vectorWidth);
 /// translation.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
+/// The tile level to tensor-core kernels in a gpu.module (convert-attn-to-
+/// nvvm and cleanups); the functions carry what the manifest needs.
+void buildGPUKernelPipeline(OpPassManager &pm);
+
+/// The gpu.module to a gpu.binary for `chip` (sm_80 ... sm_90a) in
+/// `format` (isa: PTX text; bin: a cubin, through ptxas).
+void buildGPUSerializePipeline(OpPassManager &pm, llvm::StringRef chip,
+                               llvm::StringRef format);
+
 /// Registers attn-cpu-pipeline with the command line.
 void registerPipelines();
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 
 using namespace attnrt;
@@ -152,6 +153,54 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
     if (work.at("q_tiles").at("query_positions").get<int64_t>() != m.blockQ) {
       error = "the manifest is inconsistent: 'work.q_tiles.query_positions' "
               "differs from 'tile.query_positions'";
+      return false;
+    }
+    // GPU targets: the thread block of a work item, its dynamic shared
+    // memory and the chip; the CUDA launch needs them, a CPU manifest has
+    // none.
+    if (j.contains("launch")) {
+      const json &launch = j["launch"];
+      for (const char *key : {"block", "shared_bytes"})
+        if (!launch.is_object() || !launch.contains(key)) {
+          error = std::string("the manifest's 'launch' has no '") + key + "'";
+          return false;
+        }
+      auto block = launch.at("block").get<std::vector<int64_t>>();
+      if (block.size() != 3) {
+        error = "the manifest's 'launch.block' must hold 3 sizes (x, y, z), "
+                "got " +
+                std::to_string(block.size());
+        return false;
+      }
+      int64_t threads = 1;
+      for (size_t i = 0; i < 3; ++i) {
+        if (block[i] < 1 || block[i] > 1024) {
+          error = "the manifest's 'launch.block' sizes must be in [1, 1024], "
+                  "got " +
+                  std::to_string(block[i]) + " in dimension " +
+                  std::to_string(i);
+          return false;
+        }
+        m.blockDim[i] = block[i];
+        threads *= block[i];
+      }
+      if (threads > 1024) {
+        error = "the manifest's 'launch.block' has " + std::to_string(threads) +
+                " threads, more than the 1024 of a CUDA block";
+        return false;
+      }
+      m.sharedBytes = launch.at("shared_bytes").get<int64_t>();
+      if (m.sharedBytes < 0 || m.sharedBytes > INT32_MAX) {
+        error = "the manifest's 'launch.shared_bytes' must be in [0, 2^31), "
+                "got " +
+                std::to_string(m.sharedBytes);
+        return false;
+      }
+      m.chip = launch.value("chip", "");
+    } else if (m.target == "cuda") {
+      error = "the manifest for target 'cuda' has no 'launch' (block, "
+              "shared_bytes, chip); recompile the kernel with this version "
+              "of Attn";
       return false;
     }
     if (j.contains("checks")) {

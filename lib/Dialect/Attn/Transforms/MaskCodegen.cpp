@@ -305,8 +305,10 @@ FailureOr<Value> TileBuilder::emitScoreMods(Value s, Value qi, Value ki) {
               ? loadF32(operands.lookup(OperandKind::alibi_slopes), {head})
               : loadF32(alibiTable, {head});
       Value p = aligned(qi, false);
-      Value dist = arith::SubIOp::create(b, p, ki);
-      Value absDist = math::AbsIOp::create(b, dist);
+      // |p - k| as max(p - k, k - p): math.absi on index has no lowering
+      // on every target.
+      Value absDist = maxIndex(arith::SubIOp::create(b, p, ki),
+                               arith::SubIOp::create(b, ki, p));
       Value distF = arith::SIToFPOp::create(
           b, b.getF32Type(),
           arith::IndexCastOp::create(b, b.getI64Type(), absDist));

@@ -8,7 +8,7 @@
 // launch. Kernel checks every argument of a launch against the manifest and
 // the problem's sizes (shapes, dtypes, strides, devices, presence, index
 // ranges of sparse and paged/ragged operands, overlap), counts the work
-// items and computes tile tables; each target (CPUKernel; a CUDA one)
+// items and computes tile tables; each target (CPUKernel, CUDAKernel)
 // implements only loading and the launch. Errors are returned as messages
 // that name the argument.
 //
@@ -57,7 +57,10 @@ public:
   virtual attn_device_kind device() const = 0;
 
   /// Checks the arguments (by parameter name) without running anything.
-  bool validate(const Args &args, std::string &error) const;
+  /// The checks read the values of index operands on the host; a target
+  /// whose tensors live elsewhere (CUDA) checks where they are and then
+  /// runs these checks on host copies of those operands.
+  virtual bool validate(const Args &args, std::string &error) const;
 
   /// Validates, then runs every work item.
   virtual bool launch(const Args &args, const LaunchOptions &options,
@@ -84,6 +87,9 @@ protected:
   bool computeTileTable(const Args &args, ThreadPool &pool,
                         std::vector<int32_t> &table, attn_tensor &view,
                         std::string &error) const;
+  /// That out and lse share no memory with any other argument (part of
+  /// validate).
+  bool checkNoOverlap(const Args &args, std::string &error) const;
 
   Manifest m;
 
@@ -97,8 +103,6 @@ private:
   /// (bias, vertical-slash and block-sparse operands).
   bool checkBroadcastOperands(const Args &args, const Sizes &sizes,
                               std::string &error) const;
-  /// That out and lse share no memory with any other argument.
-  bool checkNoOverlap(const Args &args, std::string &error) const;
   /// The shapes and index operands of paged and ragged kv storage.
   bool validateStorage(const Args &args, std::string &error) const;
   /// The prefix lengths of a paged or ragged launch of `batch` sequences.

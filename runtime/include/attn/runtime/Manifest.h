@@ -55,6 +55,13 @@ struct Manifest {
   std::vector<std::string> biasAxes;
   int64_t sparseBlockQ = 0, sparseBlockKV = 0;
   std::shared_ptr<const mask::Node> tableMask;
+  /// GPU targets (`launch`): the threads of a block (one block per work
+  /// item), its dynamic shared memory in bytes and the chip the artifact
+  /// was compiled for (`sm_90a`). A CPU manifest has none: a block of 1,
+  /// no shared memory and no chip.
+  int64_t blockDim[3] = {1, 1, 1};
+  int64_t sharedBytes = 0;
+  std::string chip;
 
   bool bhsd() const { return layout == "bhsd"; }
   /// The sequence axis of q, k, v and out in the contiguous layouts.

@@ -72,7 +72,9 @@ attn_status attn_check_tensor(const attn_tensor *tensor,
                               attn_device_kind device);
 
 /* A compiled kernel: an artifact and its JSON manifest (attn-compile
- * --emit=so writes both for the CPU: a shared library and kernel.so.json). */
+ * --emit=so writes both for the CPU: a shared library and kernel.so.json;
+ * a CUDA kernel is PTX text or a cubin, and the runtime opens the NVIDIA
+ * driver at load time). */
 typedef struct attn_kernel attn_kernel;
 
 /* A kernel argument, by the parameter name of the manifest ("q", "k", "v",
@@ -119,8 +121,11 @@ typedef struct attn_launch_options {
 } attn_launch_options;
 
 /* Validates, then runs the kernel. The CPU target takes only the host
- * device and no stream, and says so. Concurrent launches of one kernel run
- * one after the other. */
+ * device and no stream, and says so. A CUDA kernel takes device memory of
+ * `device_id` and runs on `stream` (a CUstream) without waiting, or, with a
+ * NULL stream, on the default stream and waits for the kernel, so that its
+ * failure is this call's. Concurrent launches of one kernel run (or are
+ * queued) one after the other. */
 attn_status attn_kernel_launch(attn_kernel *kernel, const attn_arg *args,
                                int32_t num_args,
                                const attn_launch_options *options);

@@ -29,6 +29,19 @@ struct TilingOptions {
   int64_t splitKV = 0;
 };
 
+/// The schedule's defaults for `target`: "cpu", or an NVIDIA chip
+/// ("sm_80" ... "sm_90a": 64 rows, one warp per 16; no split-KV yet).
+inline TilingOptions defaultTilingFor(llvm::StringRef target) {
+  TilingOptions options;
+  options.target = target.str();
+  if (target.starts_with("sm_")) {
+    options.rows = 64;
+    options.blockKV = 64;
+    options.splitKV = 1;
+  }
+  return options;
+}
+
 /// Decides the tiling of `op` (whose mask is in normal form): tile sizes,
 /// head group, kv-tile walk and split-KV factor. Reports an error at the op
 /// and fails when it cannot be tiled.

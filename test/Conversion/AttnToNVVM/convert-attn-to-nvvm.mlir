@@ -1,0 +1,46 @@
+// RUN: attn-opt %s --attn-schedule="target=sm_90a rows=64 block-kv=64 split-kv=1" --attn-tile --convert-attn-to-nvvm | FileCheck %s
+
+// A causal bf16 kernel (D 128) as a tensor-core kernel: one CTA of 4 warps
+// per work item (the block index), Q, K and V tiles in dynamic shared memory
+// (16 KiB each), ldmatrix + mma.sync m16n8k16 for Q K^T and P V, the mask on
+// fragments only under the partial-tile test, quad shuffles for the row
+// reductions, exp2 as ex2.approx.
+// CHECK: module attributes {gpu.container_module}
+// CHECK: gpu.module @attn_kernels {
+// CHECK: gpu.func @causal(
+// CHECK-SAME: %{{[a-z0-9]+}}: index) kernel attributes {
+// CHECK-SAME: attn.interface =
+// CHECK-SAME: attn.launch = {block = array<i64: 128, 1, 1>, shared_bytes = 49152 : i64}
+// CHECK-SAME: attn.tiling = #attn.tiling<rows = 64, head_group = 1, block_kv = 64, kv_tiles = bounds, split_kv = 1>
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: %[[ITEM:.*]] = gpu.block_id  x
+// CHECK: %[[TID:.*]] = gpu.thread_id  x
+// CHECK: %[[SMEM:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// load_q: a 16-byte chunk per thread and step, zero past the view's rows.
+// CHECK: %[[QS:.*]] = memref.view %[[SMEM]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x128xbf16, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x128xbf16, strided<[?, 1], offset: ?>>, vector<8xbf16>
+// CHECK: vector.store %{{.*}}, %[[QS]]
+// CHECK: gpu.barrier
+// The kv loop carries the row state (2 rows per thread) and the
+// accumulator (64 elements per thread) in registers.
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<2xf32>, vector<2xf32>, vector<64xf32>)
+// CHECK: nvgpu.ldmatrix %[[QS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x128xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK: scf.if %{{.*}} -> (vector<32xf32>) {
+// CHECK: arith.cmpi sle
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield {{.*}} : vector<2xf32>, vector<2xf32>, vector<64xf32>
+// finalize: one lane per row writes the lse.
+// CHECK: memref.store {{.*}} : memref<?x128xbf16, strided<[?, 1], offset: ?>>
+// CHECK: gpu.return
+// CHECK-NOT: func.func
+func.func @causal(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> (tensor<?x?x8x128xbf16>, tensor<?x8x?xf32>) {
+  %out, %lse = attn.attention q(%q : tensor<?x?x8x128xbf16>) k(%k : tensor<?x?x8x128xbf16>) v(%v : tensor<?x?x8x128xbf16>) mask(causal) -> tensor<?x?x8x128xbf16>, tensor<?x8x?xf32>
+  return %out, %lse : tensor<?x?x8x128xbf16>, tensor<?x8x?xf32>
+}

@@ -1,0 +1,969 @@
+//===- attn-gpu-check.cpp - Run and check a compiled CUDA kernel ----------===//
+//
+// Part of the Attn project: an MLIR-based attention compiler.
+//
+//===----------------------------------------------------------------------===//
+//
+// attn-gpu-check --kernel DIR [--device N] [--bench R] [--write-out]
+// attn-gpu-check --kernel DIR --random batch=B,q_len=S[,kv_len=S2]
+//                [--device N] [--bench R]
+//
+// DIR holds a CUDA kernel (kernel.ptx, or kernel.cubin, and its manifest
+// kernel.json) and what `attn-run --save DIR` writes: every input and
+// operand as .npy, the float64 reference_out.npy (and reference_lse.npy
+// when the spec has lse) and tolerance.txt. The tool uploads the inputs
+// and operands to the GPU, allocates out (and lse) there, launches the
+// kernel through the runtime, and compares out (and lse) with the
+// reference as attn-run --check does: it prints
+// `max_rel_err=E tolerance=T PASS|FAIL` and exits with 1 on FAIL. With
+// --bench R it then times R launches on a stream (CUDA events) and prints
+// their mean. --write-out writes what the kernel computed as
+// gpu_out.npy (and gpu_lse.npy) into DIR.
+//
+// With --random the tool checks nothing and needs no reference: it
+// allocates q, k, v, out (and lse) on the GPU in the manifest's shapes,
+// the dynamic sizes taken from batch, q_len and kv_len (kv_len defaults to
+// q_len; with paged storage k and v hold enough pages for batch sequences
+// of kv_len keys and for every page block_table names), fills q, k and v
+// with uniform(-1, 1) values of their dtype and reads every other operand
+// (doc_q, block_table, cache_seqlens, ...) from DIR/<name>.npy. It launches
+// once and, with --bench R, times R launches: a speed run on sizes too
+// large to save.
+//
+// The tool needs only the runtime: no LLVM, and no CUDA to build.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/runtime/Kernel.h"
+#include "cuda/CUDADriver.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+using namespace attnrt;
+using namespace attnrt::cuda;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// .npy files
+//===----------------------------------------------------------------------===//
+
+/// A C-order array of a .npy file, its values as float64 (every <f2, <f4,
+/// <f8, <i4 and <i8 value is exact in one).
+struct Array {
+  std::vector<int64_t> shape;
+  std::vector<double> values;
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t size : shape)
+      n *= size;
+    return n;
+  }
+};
+
+bool readFile(const std::string &path, std::string &bytes) {
+  // Only regular files: a directory would fail the stream, a FIFO block.
+  struct stat status;
+  if (::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode))
+    return false;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  bytes.assign(std::istreambuf_iterator<char>(in),
+               std::istreambuf_iterator<char>());
+  return true;
+}
+
+bool exists(const std::string &path) {
+  struct stat status;
+  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
+}
+
+/// Reads a C-order .npy file of <f2, <f4, <f8, <i4 or <i8 values (what
+/// attn-run --save writes: f32 and bf16 as <f4, f16 as <f2, i32 as <i4, the
+/// reference as <f8).
+bool readNpy(const std::string &path, Array &array, std::string &error) {
+  std::string bytes;
+  if (!readFile(path, bytes)) {
+    error = "cannot read '" + path + "'";
+    return false;
+  }
+  auto bad = [&](const std::string &why) {
+    error = "'" + path + "' is not a supported .npy file: " + why;
+    return false;
+  };
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
+    return bad("no NumPy magic");
+  int major = static_cast<unsigned char>(bytes[6]);
+  size_t headerStart = major == 1 ? 10 : 12;
+  if (bytes.size() < headerStart)
+    return bad("truncated header");
+  size_t headerLen =
+      static_cast<unsigned char>(bytes[8]) |
+      (static_cast<size_t>(static_cast<unsigned char>(bytes[9])) << 8);
+  if (major >= 2)
+    headerLen |=
+        (static_cast<size_t>(static_cast<unsigned char>(bytes[10])) << 16) |
+        (static_cast<size_t>(static_cast<unsigned char>(bytes[11])) << 24);
+  if (bytes.size() < headerStart + headerLen)
+    return bad("truncated header");
+  std::string header = bytes.substr(headerStart, headerLen);
+  auto field = [&](const std::string &key) -> std::string {
+    size_t at = header.find("'" + key + "'");
+    if (at == std::string::npos)
+      return "";
+    size_t colon = header.find(':', at);
+    return colon == std::string::npos ? "" : header.substr(colon + 1);
+  };
+  std::string descr = field("descr");
+  size_t q1 = descr.find('\''), q2 = descr.find('\'', q1 + 1);
+  if (q1 == std::string::npos || q2 == std::string::npos)
+    return bad("no descr");
+  descr = descr.substr(q1 + 1, q2 - q1 - 1);
+  std::string order = field("fortran_order");
+  size_t first = order.find_first_not_of(" \t");
+  if (first == std::string::npos)
+    return bad("no fortran_order");
+  if (order.compare(first, 4, "True") == 0)
+    return bad("Fortran order");
+  if (order.compare(first, 5, "False") != 0)
+    return bad("fortran_order is neither True nor False");
+  std::string shapeText = field("shape");
+  size_t open = shapeText.find('('), close = shapeText.find(')');
+  if (open == std::string::npos || close == std::string::npos)
+    return bad("no shape");
+  array.shape.clear();
+  std::stringstream dims(shapeText.substr(open + 1, close - open - 1));
+  std::string dim;
+  int64_t n = 1;
+  while (std::getline(dims, dim, ',')) {
+    size_t begin = dim.find_first_not_of(' ');
+    if (begin == std::string::npos)
+      continue;
+    std::string text = dim.substr(begin, dim.find_last_not_of(' ') - begin + 1);
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+      return bad("shape entry '" + text + "' is not a size");
+    int64_t size = std::stoll(text);
+    if (size != 0 && n > (int64_t(1) << 40) / size)
+      return bad("the shape holds more than 2^40 elements");
+    n *= size;
+    array.shape.push_back(size);
+    if (array.shape.size() > ATTN_MAX_RANK)
+      return bad("the shape has more than " + std::to_string(ATTN_MAX_RANK) +
+                 " dimensions");
+  }
+  size_t width = descr == "<f2"                       ? 2
+                 : (descr == "<f8" || descr == "<i8") ? 8
+                                                      : 4;
+  if (descr != "<f2" && descr != "<f4" && descr != "<f8" && descr != "<i4" &&
+      descr != "<i8")
+    return bad("dtype " + descr + " (use <f2, <f4, <f8, <i4 or <i8)");
+  const char *data = bytes.data() + headerStart + headerLen;
+  if (bytes.size() - headerStart - headerLen < static_cast<size_t>(n) * width)
+    return bad("fewer values than the shape holds");
+  array.values.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const char *p = data + i * width;
+    if (descr == "<f2") {
+      _Float16 x;
+      std::memcpy(&x, p, 2);
+      array.values[i] = static_cast<double>(x);
+    } else if (descr == "<f4") {
+      float x;
+      std::memcpy(&x, p, 4);
+      array.values[i] = x;
+    } else if (descr == "<f8") {
+      std::memcpy(&array.values[i], p, 8);
+    } else if (descr == "<i4") {
+      int32_t x;
+      std::memcpy(&x, p, 4);
+      array.values[i] = x;
+    } else {
+      int64_t x;
+      std::memcpy(&x, p, 8);
+      array.values[i] = static_cast<double>(x);
+    }
+  }
+  return true;
+}
+
+/// Writes `array` as a C-order .npy file of <f4 values.
+bool writeNpy(const std::string &path, const Array &array, std::string &error) {
+  std::ostringstream header;
+  header << "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < array.shape.size(); ++i)
+    header << array.shape[i] << (array.shape.size() == 1 ? "," : "")
+           << (i + 1 < array.shape.size() ? ", " : "");
+  header << "), }";
+  std::string text = header.str();
+  // Magic (6) + version (2) + length (2) + header, padded to 64 with '\n'.
+  size_t total = 10 + text.size() + 1;
+  text.append((64 - total % 64) % 64, ' ');
+  text.push_back('\n');
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  uint16_t length = static_cast<uint16_t>(text.size());
+  out.put(static_cast<char>(length & 0xff));
+  out.put(static_cast<char>(length >> 8));
+  out << text;
+  for (double value : array.values) {
+    float x = static_cast<float>(value);
+    out.write(reinterpret_cast<const char *>(&x), 4);
+  }
+  if (!out) {
+    error = "cannot write '" + path + "'";
+    return false;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Host <-> device values
+//===----------------------------------------------------------------------===//
+
+size_t elementBytes(attn_dtype dtype) {
+  return dtype == ATTN_F16 || dtype == ATTN_BF16 ? 2 : 4;
+}
+
+uint16_t toBF16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if (std::isnan(x))
+    return 0x7fc0;
+  uint32_t rounding = 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>((bits + rounding) >> 16);
+}
+
+float fromBF16(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+/// The bytes of `values` in `dtype` (floats rounded to nearest even, as
+/// attn-run rounds its inputs; integers must be int32 values).
+bool encode(const std::vector<double> &values, attn_dtype dtype,
+            const std::string &name, std::vector<char> &bytes,
+            std::string &error) {
+  bytes.resize(values.size() * elementBytes(dtype));
+  for (size_t i = 0; i < values.size(); ++i) {
+    char *p = bytes.data() + i * elementBytes(dtype);
+    double x = values[i];
+    switch (dtype) {
+    case ATTN_F32: {
+      float f = static_cast<float>(x);
+      std::memcpy(p, &f, 4);
+      break;
+    }
+    case ATTN_F16: {
+      _Float16 h = static_cast<_Float16>(static_cast<float>(x));
+      std::memcpy(p, &h, 2);
+      break;
+    }
+    case ATTN_BF16: {
+      uint16_t h = toBF16(static_cast<float>(x));
+      std::memcpy(p, &h, 2);
+      break;
+    }
+    case ATTN_I32: {
+      if (!(x >= -2147483648.0 && x <= 2147483647.0) || x != std::trunc(x)) {
+        error = "'" + name + ".npy' element " + std::to_string(i) + " (" +
+                std::to_string(x) + ") is not an int32 value";
+        return false;
+      }
+      int32_t v = static_cast<int32_t>(x);
+      std::memcpy(p, &v, 4);
+      break;
+    }
+    }
+  }
+  return true;
+}
+
+std::vector<double> decode(const std::vector<char> &bytes, attn_dtype dtype) {
+  size_t n = bytes.size() / elementBytes(dtype);
+  std::vector<double> values(n);
+  for (size_t i = 0; i < n; ++i) {
+    const char *p = bytes.data() + i * elementBytes(dtype);
+    switch (dtype) {
+    case ATTN_F32: {
+      float f;
+      std::memcpy(&f, p, 4);
+      values[i] = f;
+      break;
+    }
+    case ATTN_F16: {
+      _Float16 h;
+      std::memcpy(&h, p, 2);
+      values[i] = static_cast<double>(h);
+      break;
+    }
+    case ATTN_BF16: {
+      uint16_t h;
+      std::memcpy(&h, p, 2);
+      values[i] = fromBF16(h);
+      break;
+    }
+    case ATTN_I32: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      values[i] = v;
+      break;
+    }
+    }
+  }
+  return values;
+}
+
+/// Relative Frobenius error over finite reference entries; the infinities
+/// must match exactly (else `mismatch` is set), and NaN reference entries
+/// (ragged rows outside every sequence) are not compared. The same
+/// measure as attn-run --check (mlir::attn::relativeError).
+double relativeError(const std::vector<double> &got,
+                     const std::vector<double> &want, bool &mismatch) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(want[i]))
+      continue; // a packed row outside every sequence
+    if (std::isnan(got[i])) {
+      mismatch = true;
+      continue;
+    }
+    if (std::isinf(want[i]) || std::isinf(got[i])) {
+      mismatch |= got[i] != want[i];
+      continue;
+    }
+    num += (got[i] - want[i]) * (got[i] - want[i]);
+    den += want[i] * want[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+//===----------------------------------------------------------------------===//
+// The run
+//===----------------------------------------------------------------------===//
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "attn-gpu-check: error: %s\n", message.c_str());
+  return 1;
+}
+
+/// A device buffer of the tool's, freed at the end.
+struct Buffer {
+  const Driver *api = nullptr;
+  CUdeviceptr pointer = 0;
+  size_t bytes = 0;
+  Buffer() = default;
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+  ~Buffer() {
+    if (pointer)
+      api->cuMemFree(pointer);
+  }
+};
+
+/// The sizes of a --random run.
+struct RandomSizes {
+  int64_t batch = 0, qLen = 0, kvLen = -1; ///< kvLen -1: q_len's
+};
+
+struct Options {
+  std::string dir;
+  int device = 0;
+  int bench = 0;
+  bool writeOut = false;
+  bool random = false;
+  RandomSizes sizes;
+};
+
+const char kUsage[] =
+    "usage: attn-gpu-check --kernel DIR [--device N] [--bench R] "
+    "[--write-out]\n"
+    "       attn-gpu-check --kernel DIR --random batch=B,q_len=S[,kv_len=S2]\n"
+    "                      [--device N] [--bench R]\n"
+    "\n"
+    "Runs the CUDA kernel in DIR (kernel.ptx or kernel.cubin, and "
+    "kernel.json)\n"
+    "on the inputs attn-run --save wrote there and compares out (and lse) "
+    "with\n"
+    "reference_out.npy (and reference_lse.npy) within tolerance.txt.\n"
+    "\n"
+    "  --kernel DIR   the directory\n"
+    "  --device N     the CUDA device (default 0)\n"
+    "  --bench R      then time R launches and print their mean in ms\n"
+    "  --write-out    write the kernel's out (and lse) as gpu_out.npy\n"
+    "                 (gpu_lse.npy) into DIR\n"
+    "  --random SIZES no check: random q, k, v of these sizes (kv_len\n"
+    "                 defaults to q_len), the other operands from\n"
+    "                 DIR/<name>.npy; for timing with --bench\n";
+
+/// Parses `batch=B,q_len=S[,kv_len=S2]`; returns false and sets `error`.
+bool parseSizes(const std::string &text, RandomSizes &sizes,
+                std::string &error) {
+  std::stringstream items(text);
+  std::string item;
+  std::map<std::string, int64_t *> fields = {{"batch", &sizes.batch},
+                                             {"q_len", &sizes.qLen},
+                                             {"kv_len", &sizes.kvLen}};
+  std::map<std::string, bool> seen;
+  while (std::getline(items, item, ',')) {
+    size_t eq = item.find('=');
+    std::string key = item.substr(0, eq);
+    auto field = fields.find(key);
+    if (eq == std::string::npos || field == fields.end()) {
+      error = "--random expects batch=B,q_len=S[,kv_len=S2], got '" + item +
+              "' in '" + text + "'";
+      return false;
+    }
+    if (seen[key]) {
+      error = "--random gives '" + key + "' twice in '" + text + "'";
+      return false;
+    }
+    seen[key] = true;
+    std::string value = item.substr(eq + 1);
+    char *end = nullptr;
+    long long parsed = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end || parsed < 1 || parsed > (1ll << 40)) {
+      error = "--random: " + key + " expects a positive integer, got '" +
+              value + "'";
+      return false;
+    }
+    *field->second = parsed;
+  }
+  if (!seen["batch"] || !seen["q_len"]) {
+    error = "--random needs batch and q_len (batch=B,q_len=S[,kv_len=S2]), "
+            "got '" +
+            text + "'";
+    return false;
+  }
+  if (!seen["kv_len"])
+    sizes.kvLen = sizes.qLen;
+  return true;
+}
+
+/// Parses the command line; returns false (after printing why) to exit.
+bool parseOptions(int argc, char **argv, Options &options, int &status) {
+  auto integer = [&](const std::string &flag, const std::string &text, int low,
+                     int &value) {
+    char *end = nullptr;
+    long parsed = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end || parsed < low || parsed > INT32_MAX) {
+      status = fail(flag + " expects an integer of at least " +
+                    std::to_string(low) + ", got '" + text + "'");
+      return false;
+    }
+    value = static_cast<int>(parsed);
+    return true;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      status = 0;
+      return false;
+    }
+    if (arg == "--write-out") {
+      options.writeOut = true;
+      continue;
+    }
+    size_t eq = arg.find('=');
+    std::string flag = arg.substr(0, eq);
+    if (flag != "--kernel" && flag != "--device" && flag != "--bench" &&
+        flag != "--random") {
+      status = fail("unknown argument '" + arg + "'\n" + kUsage);
+      return false;
+    }
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      status = fail(flag + " needs a value");
+      return false;
+    }
+    if (flag == "--kernel")
+      options.dir = value;
+    else if (flag == "--device" && !integer(flag, value, 0, options.device))
+      return false;
+    else if (flag == "--bench" && !integer(flag, value, 1, options.bench))
+      return false;
+    else if (flag == "--random") {
+      std::string error;
+      if (!parseSizes(value, options.sizes, error)) {
+        status = fail(error);
+        return false;
+      }
+      options.random = true;
+    }
+  }
+  if (options.dir.empty()) {
+    status = fail(std::string("--kernel DIR is required\n") + kUsage);
+    return false;
+  }
+  if (options.random && options.writeOut) {
+    status = fail("--write-out needs a check run (it cannot be used with "
+                  "--random)");
+    return false;
+  }
+  return true;
+}
+
+/// The shape of q, k, v, out or lse for a --random run: the manifest's
+/// shape with each dynamic size taken from `sizes` (and `pages`, the pages
+/// of paged k and v). Returns false and sets `error` when a static size
+/// disagrees or a size stays unknown.
+bool randomShape(const Manifest &m, const ParamSpec &p,
+                 const RandomSizes &sizes, int64_t pages,
+                 std::vector<int64_t> &shape, std::string &error) {
+  shape = p.shape;
+  bool ok = true;
+  auto set = [&](size_t axis, int64_t size, const char *what) {
+    if (axis >= shape.size())
+      return;
+    if (shape[axis] < 0) {
+      shape[axis] = size;
+    } else if (shape[axis] != size && ok) {
+      error = "parameter '" + p.name + "' has the static size " +
+              std::to_string(shape[axis]) + " in dimension " +
+              std::to_string(axis) + " (" + what + "), but --random gives " +
+              std::to_string(size);
+      ok = false;
+    }
+  };
+  bool ragged = m.kvStorage == "ragged", paged = m.kvStorage == "paged";
+  size_t seq = static_cast<size_t>(m.seqAxis());
+  bool isKV = p.name == "k" || p.name == "v";
+  int64_t len = isKV ? sizes.kvLen : sizes.qLen;
+  const char *lenName = isKV ? "kv_len" : "q_len";
+  if (p.name == "lse") {
+    // [B, Hq, Lq]; ragged: [Hq, tokens_q].
+    if (ragged) {
+      set(1, sizes.batch * sizes.qLen, "the packed query tokens");
+    } else {
+      set(0, sizes.batch, "batch");
+      set(2, sizes.qLen, "q_len");
+    }
+  } else if (ragged) {
+    set(0, sizes.batch * len, "the packed tokens");
+  } else if (paged && isKV) {
+    set(0, pages, "the pages"); // the page size is static
+  } else {
+    set(0, sizes.batch, "batch");
+    set(seq, len, lenName);
+  }
+  if (!ok)
+    return false;
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] < 0) {
+      error = "cannot size dimension " + std::to_string(i) + " of '" + p.name +
+              "' from --random";
+      return false;
+    }
+  return true;
+}
+
+/// Fills `bytes` with uniform(-1, 1) values of `dtype`, element `first`
+/// onwards of the stream of `seed` (a splitmix64 counter: any chunking
+/// gives the same values).
+void fillRandom(std::vector<char> &bytes, attn_dtype dtype, uint64_t seed,
+                uint64_t first) {
+  size_t width = elementBytes(dtype), n = bytes.size() / width;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t z = seed + (first + i + 1) * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    float x = static_cast<float>(z >> 40) * (2.0f / 16777216.0f) - 1.0f;
+    char *p = bytes.data() + i * width;
+    if (dtype == ATTN_BF16) {
+      uint16_t h = toBF16(x);
+      std::memcpy(p, &h, 2);
+    } else if (dtype == ATTN_F16) {
+      _Float16 h = static_cast<_Float16>(x);
+      std::memcpy(p, &h, 2);
+    } else {
+      std::memcpy(p, &x, 4);
+    }
+  }
+}
+
+/// A dense row-major CUDA view of `shape` at `pointer`.
+attn_tensor deviceView(CUdeviceptr pointer, attn_dtype dtype,
+                       const std::vector<int64_t> &shape, int device) {
+  attn_tensor t{};
+  t.data = reinterpret_cast<void *>(pointer);
+  t.dtype = dtype;
+  t.rank = static_cast<int32_t>(shape.size());
+  int64_t stride = 1;
+  for (int32_t i = t.rank - 1; i >= 0; --i) {
+    t.shape[i] = shape[i];
+    t.strides[i] = stride;
+    stride *= shape[i];
+  }
+  t.device = ATTN_DEVICE_CUDA;
+  t.device_id = device;
+  return t;
+}
+
+int run(const Options &options) {
+  const std::string &dir = options.dir;
+  std::string error, manifestText;
+  if (!readFile(dir + "/kernel.json", manifestText))
+    return fail("cannot read '" + dir + "/kernel.json' (the manifest)");
+  std::string artifact = dir + "/kernel.ptx";
+  if (!exists(artifact) && exists(dir + "/kernel.cubin"))
+    artifact = dir + "/kernel.cubin";
+  if (!exists(artifact))
+    return fail("'" + dir + "' has no kernel.ptx or kernel.cubin");
+  std::unique_ptr<Kernel> kernel =
+      loadKernel(artifact, "", manifestText, error);
+  if (!kernel)
+    return fail(error);
+  if (kernel->device() != ATTN_DEVICE_CUDA)
+    return fail("the manifest in '" + dir + "' is for target '" +
+                kernel->manifest().target + "', not cuda");
+
+  // The kernel opened the driver; the tool uses it for its buffers, in the
+  // device's primary context (the one the kernel launches in).
+  const Driver *api = driver(error);
+  if (!api)
+    return fail(error);
+  if (options.device >= api->numDevices)
+    return fail("there is no CUDA device " + std::to_string(options.device) +
+                " (this machine has " + std::to_string(api->numDevices) + ")");
+  std::string at = "CUDA device " + std::to_string(options.device);
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  char deviceName[256] = {};
+  if (!api->check(api->cuDeviceGet(&device, options.device), "cuDeviceGet", at,
+                  error) ||
+      !api->check(
+          api->cuDeviceGetName(deviceName, sizeof(deviceName) - 1, device),
+          "cuDeviceGetName", at, error) ||
+      !api->check(api->cuDevicePrimaryCtxRetain(&context, device),
+                  "cuDevicePrimaryCtxRetain", at, error))
+    return fail(error);
+  struct Release {
+    const Driver *api;
+    CUdevice device;
+    ~Release() { api->cuDevicePrimaryCtxRelease(device); }
+  } release{api, device};
+  ScopedContext current(*api, context);
+  if (!api->check(current.result(), "cuCtxSetCurrent", at, error))
+    return fail(error);
+
+  // The tool's device buffers, by parameter name.
+  std::map<std::string, std::unique_ptr<Buffer>> buffers;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  Args args;
+  auto allocate = [&](const std::string &name, size_t bytes) -> Buffer * {
+    auto buffer = std::make_unique<Buffer>();
+    buffer->api = api;
+    buffer->bytes = bytes;
+    if (bytes &&
+        !api->check(api->cuMemAlloc(&buffer->pointer, bytes), "cuMemAlloc",
+                    at + ": '" + name + "' (" + std::to_string(bytes) +
+                        " bytes)",
+                    error))
+      return nullptr;
+    Buffer *result = buffer.get();
+    buffers[name] = std::move(buffer);
+    return result;
+  };
+  // A zeroed output, and an uploaded operand, in `shape`.
+  auto zeroed = [&](const ParamSpec &p, const std::vector<int64_t> &shape) {
+    int64_t n = 1;
+    for (int64_t size : shape)
+      n *= size;
+    size_t bytes = static_cast<size_t>(n) * elementBytes(p.dtype);
+    Buffer *buffer = allocate(p.name, bytes);
+    if (!buffer ||
+        (bytes && !api->check(api->cuMemsetD8(buffer->pointer, 0, bytes),
+                              "cuMemsetD8", at, error)))
+      return false;
+    shapes[p.name] = shape;
+    args[p.name] = deviceView(buffer->pointer, p.dtype, shape, options.device);
+    return true;
+  };
+  auto upload = [&](const ParamSpec &p, const Array &array) {
+    std::vector<char> bytes;
+    if (!encode(array.values, p.dtype, p.name, bytes, error))
+      return false;
+    Buffer *buffer = allocate(p.name, bytes.size());
+    if (!buffer ||
+        (!bytes.empty() &&
+         !api->check(
+             api->cuMemcpyHtoD(buffer->pointer, bytes.data(), bytes.size()),
+             "cuMemcpyHtoD", at + ": '" + p.name + "'", error)))
+      return false;
+    shapes[p.name] = array.shape;
+    args[p.name] =
+        deviceView(buffer->pointer, p.dtype, array.shape, options.device);
+    return true;
+  };
+  bool hasLse = false;
+  attn_dtype outDtype = ATTN_F32, lseDtype = ATTN_F32, qDtype = ATTN_F32;
+  if (options.random) {
+    // Operands first (paged k and v hold every page block_table names),
+    // then random q, k, v and zeroed outputs in the sizes asked for.
+    auto isTensor = [](const std::string &name) {
+      return name == "q" || name == "k" || name == "v" || name == "out" ||
+             name == "lse";
+    };
+    const Manifest &m = kernel->manifest();
+    int64_t pages = 0;
+    for (const ParamSpec &p : kernel->params()) {
+      if (p.internal || isTensor(p.name))
+        continue;
+      std::string path = dir + "/" + p.name + ".npy";
+      if (!exists(path))
+        return fail("kernel '" + kernel->name() + "' takes operand '" + p.name +
+                    "': --random reads it from '" + path +
+                    "', which does not exist");
+      Array array;
+      if (!readNpy(path, array, error) || !upload(p, array))
+        return fail(error);
+      if (p.name == "block_table")
+        for (double page : array.values)
+          pages = std::max(pages, static_cast<int64_t>(page) + 1);
+    }
+    if (m.kvStorage == "paged") {
+      // Enough pages for batch sequences of kv_len keys too.
+      int64_t pageSize = 0;
+      for (const ParamSpec &p : kernel->params())
+        if (p.name == "k" && p.shape.size() > size_t(m.seqAxis()))
+          pageSize = p.shape[m.seqAxis()];
+      if (pageSize > 0)
+        pages = std::max(pages,
+                         options.sizes.batch *
+                             ((options.sizes.kvLen + pageSize - 1) / pageSize));
+    }
+    uint64_t seed = 0x5eed;
+    for (const ParamSpec &p : kernel->params()) {
+      if (p.internal || !isTensor(p.name))
+        continue;
+      std::vector<int64_t> shape;
+      if (!randomShape(m, p, options.sizes, pages, shape, error))
+        return fail(error);
+      if (p.name == "out" || p.name == "lse") {
+        if (!zeroed(p, shape))
+          return fail(error);
+        continue;
+      }
+      // q, k, v: uniform(-1, 1), made on the host in chunks.
+      int64_t n = 1;
+      for (int64_t size : shape)
+        n *= size;
+      size_t width = elementBytes(p.dtype);
+      Buffer *buffer = allocate(p.name, static_cast<size_t>(n) * width);
+      if (!buffer)
+        return fail(error);
+      const int64_t chunk = int64_t(1) << 22;
+      std::vector<char> bytes;
+      seed += 0x9e3779b97f4a7c15ull;
+      for (int64_t first = 0; first < n; first += chunk) {
+        int64_t count = std::min(chunk, n - first);
+        bytes.resize(static_cast<size_t>(count) * width);
+        fillRandom(bytes, p.dtype, seed, static_cast<uint64_t>(first));
+        if (!api->check(api->cuMemcpyHtoD(buffer->pointer + first * width,
+                                          bytes.data(), bytes.size()),
+                        "cuMemcpyHtoD", at + ": '" + p.name + "'", error))
+          return fail(error);
+      }
+      shapes[p.name] = shape;
+      args[p.name] =
+          deviceView(buffer->pointer, p.dtype, shape, options.device);
+    }
+  } else {
+    // Inputs and operands from their .npy files; out and lse on the device
+    // in the reference's shapes, zeroed (ragged rows outside every sequence
+    // stay untouched and are not compared).
+    for (const ParamSpec &p : kernel->params()) {
+      if (p.internal)
+        continue;
+      Array array;
+      if (p.name == "q")
+        qDtype = p.dtype;
+      if (p.name == "out" || p.name == "lse") {
+        // The reference's shape (lse.npy's when no reference lse is saved).
+        std::string reference = dir + "/reference_" + p.name + ".npy";
+        std::string path = exists(reference) || p.name == "out"
+                               ? reference
+                               : dir + "/" + p.name + ".npy";
+        if (!readNpy(path, array, error))
+          return fail(error + (p.name == "out" ? " (attn-run --save writes the "
+                                                 "reference)"
+                                               : ""));
+        if (p.name == "out") {
+          outDtype = p.dtype;
+        } else {
+          lseDtype = p.dtype;
+          hasLse = true;
+        }
+        if (!zeroed(p, array.shape))
+          return fail(error);
+        continue;
+      }
+      std::string path = dir + "/" + p.name + ".npy";
+      if (!readNpy(path, array, error) || !upload(p, array))
+        return fail(error);
+    }
+  }
+
+  if (options.random) {
+    std::string text;
+    for (const auto &[name, shape] : shapes) {
+      text += (text.empty() ? "" : ", ") + name + " [";
+      for (size_t i = 0; i < shape.size(); ++i)
+        text += (i ? ", " : "") + std::to_string(shape[i]);
+      text += "]";
+    }
+    std::printf("random inputs: %s\n", text.c_str());
+  }
+
+  LaunchOptions launch;
+  launch.device = ATTN_DEVICE_CUDA;
+  launch.deviceId = options.device;
+  if (!kernel->launch(args, launch, error))
+    return fail(error);
+  std::printf("ran %s on CUDA device %d (%s)\n", kernel->name().c_str(),
+              options.device, deviceName);
+
+  // Out (and lse) back, against the reference (not in a --random run).
+  int status = 0;
+  if (!options.random) {
+    auto readBack = [&](const std::string &name, attn_dtype dtype,
+                        std::vector<double> &values) {
+      const Buffer &buffer = *buffers.at(name);
+      std::vector<char> bytes(buffer.bytes);
+      if (!bytes.empty() &&
+          !api->check(
+              api->cuMemcpyDtoH(bytes.data(), buffer.pointer, bytes.size()),
+              "cuMemcpyDtoH", at + ": '" + name + "'", error))
+        return false;
+      values = decode(bytes, dtype);
+      return true;
+    };
+    std::vector<double> out, lse;
+    if (!readBack("out", outDtype, out) ||
+        (hasLse && !readBack("lse", lseDtype, lse)))
+      return fail(error);
+    if (options.writeOut) {
+      Array array;
+      array.shape = shapes["out"];
+      array.values = out;
+      if (!writeNpy(dir + "/gpu_out.npy", array, error))
+        return fail(error);
+      if (hasLse) {
+        array.shape = shapes["lse"];
+        array.values = lse;
+        if (!writeNpy(dir + "/gpu_lse.npy", array, error))
+          return fail(error);
+      }
+    }
+    Array refOut, refLse;
+    if (!readNpy(dir + "/reference_out.npy", refOut, error))
+      return fail(error);
+    bool mismatch = false;
+    double err = relativeError(out, refOut.values, mismatch);
+    if (hasLse) {
+      if (!readNpy(dir + "/reference_lse.npy", refLse, error))
+        return fail(error);
+      if (refLse.values.size() != lse.size())
+        return fail("reference_lse.npy holds " +
+                    std::to_string(refLse.values.size()) + " values, lse " +
+                    std::to_string(lse.size()));
+      err = std::max(err, relativeError(lse, refLse.values, mismatch));
+    }
+    // The tolerance: tolerance.txt's, else attn-run's default.
+    double tolerance = qDtype == ATTN_F32 ? 1e-5 : 1e-2;
+    std::string toleranceText;
+    if (readFile(dir + "/tolerance.txt", toleranceText)) {
+      char *end = nullptr;
+      tolerance = std::strtod(toleranceText.c_str(), &end);
+      while (end && *end && std::isspace(static_cast<unsigned char>(*end)))
+        ++end;
+      if (end == toleranceText.c_str() || (end && *end) || !(tolerance >= 0))
+        return fail("'" + dir + "/tolerance.txt' does not hold one number");
+    }
+    bool ok = !mismatch && err <= tolerance;
+    std::printf("max_rel_err=%e tolerance=%e %s\n", err, tolerance,
+                ok ? "PASS" : "FAIL");
+    if (mismatch)
+      std::printf("error: NaN or a misplaced infinity in the output\n");
+    status = ok ? 0 : 1;
+  }
+
+  if (options.bench) {
+    // On a stream of the tool's, so that launches queue without waiting;
+    // events around the timed ones, after warm-up launches.
+    CUstream stream = nullptr;
+    CUevent start = nullptr, stop = nullptr;
+    if (!api->check(api->cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
+                    "cuStreamCreate", at, error) ||
+        !api->check(api->cuEventCreate(&start, CU_EVENT_DEFAULT),
+                    "cuEventCreate", at, error) ||
+        !api->check(api->cuEventCreate(&stop, CU_EVENT_DEFAULT),
+                    "cuEventCreate", at, error))
+      return fail(error);
+    struct Cleanup {
+      const Driver *api;
+      CUstream stream;
+      CUevent start, stop;
+      ~Cleanup() {
+        api->cuEventDestroy(start);
+        api->cuEventDestroy(stop);
+        api->cuStreamDestroy(stream);
+      }
+    } cleanup{api, stream, start, stop};
+    launch.stream = stream;
+    for (int r = 0; r < 3; ++r)
+      if (!kernel->launch(args, launch, error))
+        return fail(error);
+    float ms = 0;
+    if (!api->check(api->cuStreamSynchronize(stream), "cuStreamSynchronize",
+                    at + " (warm-up)", error) ||
+        !api->check(api->cuEventRecord(start, stream), "cuEventRecord", at,
+                    error))
+      return fail(error);
+    for (int r = 0; r < options.bench; ++r)
+      if (!kernel->launch(args, launch, error))
+        return fail(error);
+    if (!api->check(api->cuEventRecord(stop, stream), "cuEventRecord", at,
+                    error) ||
+        !api->check(api->cuEventSynchronize(stop), "cuEventSynchronize",
+                    at + " (the timed launches)", error) ||
+        !api->check(api->cuEventElapsedTime(&ms, start, stop),
+                    "cuEventElapsedTime", at, error))
+      return fail(error);
+    std::printf("mean_ms=%.4f (%d launches)\n", ms / options.bench,
+                options.bench);
+  }
+  return status;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  int status = 0;
+  if (!parseOptions(argc, argv, options, status))
+    return status;
+  return run(options);
+}
