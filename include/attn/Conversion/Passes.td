@@ -71,10 +71,14 @@ def ConvertAttnToNVVMPass : Pass<"convert-attn-to-nvvm", "mlir::ModuleOp"> {
     (the memrefs, which the NVVM lowering expands into descriptors, and the
     kv-chunk count).
 
-    - `load_q`, `load_k`, `load_v` copy their view into a tile of dynamic
-      shared memory (16-byte chunks XOR-swizzled with the row when a row
-      holds 8 chunks or more), zero-filling the rows past the view's,
-      between barriers;
+    - `load_q`, `load_k`, `load_v` issue an asynchronous copy (`cp.async`,
+      16 bytes per thread and step, one commit group per tile) of their
+      view into a tile of dynamic shared memory (16-byte chunks
+      XOR-swizzled with the row when a row holds 8 chunks or more),
+      zero-filling the rows past the view's, after a barrier (the tile's
+      previous readers are done); the op that first reads a tile waits for
+      its group (`cp.async.wait_group` leaving the later groups in flight,
+      so V's copy overlaps Q K^T and the softmax) and a barrier;
     - `qk` and `pv` load fragments with `ldmatrix` (`.trans` for V) and
       multiply with `nvvm.mma.sync`; the weights' C fragments are `pv`'s A
       fragments without a trip through memory;

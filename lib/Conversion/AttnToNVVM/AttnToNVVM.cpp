@@ -132,9 +132,17 @@ private:
                                     arith::RemUIOp::create(b, row, idx(8)));
     return arith::MulIOp::create(b, chunk, idx(8));
   }
-  /// Copies the rows of `view` (rank 2, or rank 3 for a packed head group)
-  /// into shared tile `tile`, zero-filling the rows past the view's.
+  /// Issues the asynchronous copy (cp.async, one commit group) of the rows
+  /// of `view` (rank 2, or rank 3 for a packed head group) into shared tile
+  /// `tile`, zero-filling the rows past the view's.
   void copyToShared(Value view, Value tile);
+  /// Waits until the copy into `tile` has landed for the whole block (a
+  /// no-op when it was waited for already).
+  void waitFor(Value tile);
+  /// The copies issued and not yet waited for, in issue order, and the
+  /// last group's token (the wait op takes one).
+  SmallVector<Value> pendingCopies;
+  Value lastGroup;
 
   //===------------------------------------------------------------------===//
   // Tensor cores
@@ -235,37 +243,41 @@ SmallVector<Value> GPUKernelBuilder::viewIndices(Value view, Value row,
 void GPUKernelBuilder::copyToShared(Value view, Value tile) {
   int64_t rows = dim(tile.getType(), 0), cols = dim(tile.getType(), 1);
   int64_t chunksPerRow = cols / 8;
-  auto chunkType = VectorType::get({8}, dtype);
-  Value zeros = vector::BroadcastOp::create(
-      b, chunkType,
-      arith::ConstantOp::create(b, b.getFloatAttr(dtype, 0.0)).getResult());
   Value valid = viewRows(view);
-  // Every thread can still read the tile's previous contents.
+  // Every thread is done with the tile's previous contents.
   gpu::BarrierOp::create(b);
+  auto token = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  SmallVector<Value> copies;
   forLoop(tid, idx(rows * chunksPerRow), threads(), [&](Value i) {
     Value row = arith::DivUIOp::create(b, i, idx(chunksPerRow));
     Value chunk = arith::RemUIOp::create(b, i, idx(chunksPerRow));
     Value inside = cmp(arith::CmpIPredicate::ult, row, valid);
-    auto ifOp = scf::IfOp::create(b, chunkType, inside, /*withElse=*/true);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      SmallVector<Value> at = viewIndices(view, row);
-      at.push_back(arith::MulIOp::create(b, chunk, idx(8)));
-      // 16-byte loads: the runtime checks that q, k and v are 16-byte
-      // aligned with 16-byte multiples as strides.
-      Value data =
-          vector::LoadOp::create(b, chunkType, view, at,
-                                 /*nontemporal=*/false, llvm::MaybeAlign(16));
-      scf::YieldOp::create(b, data);
-      b.setInsertionPointToStart(&ifOp.getElseRegion().front());
-      scf::YieldOp::create(b, zeros);
-    }
-    vector::StoreOp::create(b, ifOp.getResult(0), tile,
-                            ValueRange{row, sharedColumn(row, chunk, cols)},
-                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+    // Rows past the view read 0 bytes (zero fill) from row 0's address.
+    SmallVector<Value> at = viewIndices(
+        view, arith::SelectOp::create(b, inside, row, idx(0)).getResult());
+    at.push_back(arith::MulIOp::create(b, chunk, idx(8)));
+    Value elements =
+        arith::SelectOp::create(b, inside, idx(8), idx(0)).getResult();
+    // 16-byte copies: the runtime checks that q, k and v are 16-byte
+    // aligned with 16-byte multiples as strides.
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, token, tile, ValueRange{row, sharedColumn(row, chunk, cols)}, view,
+        at, b.getIndexAttr(8), elements, b.getUnitAttr());
   });
+  lastGroup = nvgpu::DeviceAsyncCreateGroupOp::create(b, token, ValueRange{});
+  pendingCopies.push_back(tile);
+}
+
+void GPUKernelBuilder::waitFor(Value tile) {
+  auto it = llvm::find(pendingCopies, tile);
+  if (it == pendingCopies.end())
+    return;
+  // Groups complete in order: the ones issued after this tile's may stay
+  // in flight.
+  int64_t after = std::distance(it, pendingCopies.end()) - 1;
+  nvgpu::DeviceAsyncWaitOp::create(b, lastGroup, b.getI32IntegerAttr(after));
   gpu::BarrierOp::create(b);
+  pendingCopies.erase(pendingCopies.begin(), it + 1);
 }
 
 SmallVector<Value> GPUKernelBuilder::loadMatrices(Value tile, Value row,
@@ -353,6 +365,8 @@ void GPUKernelBuilder::lower(TileInitOp op) {
 
 void GPUKernelBuilder::lower(TileQKOp op) {
   Value q = lookup(op.getQ()), k = lookup(op.getK());
+  waitFor(q);
+  waitFor(k);
   int64_t d = dim(q.getType(), 1), blockKV = dim(k.getType(), 0);
   int64_t nTiles = blockKV / 8;
   SmallVector<SmallVector<Value>> s(nTiles, SmallVector<Value>(4, f32(0.0)));
@@ -490,6 +504,7 @@ void GPUKernelBuilder::lower(TilePVOp op) {
   SmallVector<Value> acc = unpack(lookup(op.getAcc()));
   SmallVector<Value> p = unpack(lookup(op.getP()));
   Value v = lookup(op.getV());
+  waitFor(v);
   int64_t blockKV = dim(v.getType(), 0), dv = dim(v.getType(), 1);
   if (Value alphas = op.getAlpha()) {
     SmallVector<Value> alpha = unpack(lookup(alphas));
@@ -664,9 +679,9 @@ LogicalResult GPUKernelBuilder::convertOp(Operation &op) {
           hasTileOps |=
               inner->getDialect() && isa<AttnDialect>(inner->getDialect());
         });
-        if (hasTileOps || other->getNumRegions() > 0 &&
-                              llvm::any_of(other->getResultTypes(),
-                                           llvm::IsaPred<TensorType>))
+        if (hasTileOps ||
+            (other->getNumRegions() > 0 &&
+             llvm::any_of(other->getResultTypes(), llvm::IsaPred<TensorType>)))
           return other->emitOpError()
                  << "convert-attn-to-nvvm cannot lower this op around tile "
                     "ops";
@@ -800,7 +815,8 @@ struct ConvertAttnToNVVMPass final
       global.erase();
     // No libdevice (it is not linked, and its calls are slow): exp2 is one
     // MUFU instruction (ex2.approx.ftz), exp, log, log1p and tanh become
-    // polynomials, and fma the native fma.rn.f32.
+    // polynomials, fma, absf and floor the native fma.rn, abs and
+    // cvt.rmi instructions.
     gpuModule.walk([&](math::Exp2Op exp2) {
       if (!exp2.getType().isF32())
         return;
@@ -816,13 +832,27 @@ struct ConvertAttnToNVVMPass final
     populateApproximateMathPatterns(patterns, /*expandExp2=*/false);
     if (failed(applyPatternsGreedily(gpuModule, std::move(patterns))))
       return signalPassFailure();
-    gpuModule.walk([&](math::FmaOp fma) {
-      OpBuilder rewriter(fma);
-      fma.replaceAllUsesWith(
-          LLVM::FMAOp::create(rewriter, fma.getLoc(), fma.getA(), fma.getB(),
-                              fma.getC())
-              .getResult());
-      fma.erase();
+    gpuModule.walk([&](Operation *op) {
+      OpBuilder rewriter(op);
+      Value native;
+      if (auto fma = dyn_cast<math::FmaOp>(op))
+        native = LLVM::FMAOp::create(rewriter, fma.getLoc(), fma.getA(),
+                                     fma.getB(), fma.getC());
+      else if (isa<math::AbsFOp, math::FloorOp>(op) &&
+               op->getResult(0).getType().isF32())
+        // As intrinsic calls: convert-gpu-to-nvvm sends llvm.intr.fabs and
+        // llvm.intr.floor to libdevice.
+        native =
+            LLVM::CallIntrinsicOp::create(
+                rewriter, op->getLoc(), op->getResult(0).getType(),
+                rewriter.getStringAttr(
+                    isa<math::AbsFOp>(op) ? "llvm.fabs.f32" : "llvm.floor.f32"),
+                op->getOperands())
+                .getResult(0);
+      if (!native)
+        return;
+      op->replaceAllUsesWith(ValueRange{native});
+      op->erase();
     });
   }
 };

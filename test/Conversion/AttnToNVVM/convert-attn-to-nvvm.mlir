@@ -2,7 +2,7 @@
 
 // A causal bf16 kernel (D 128) as a tensor-core kernel: one CTA of 4 warps
 // per work item (the block index), Q, K and V tiles in dynamic shared memory
-// (16 KiB each), ldmatrix + mma.sync m16n8k16 for Q K^T and P V, the mask on
+// (16 KiB each, filled by cp.async), ldmatrix + mma.sync m16n8k16 for Q K^T and P V, the mask on
 // fragments only under the partial-tile test, quad shuffles for the row
 // reductions, exp2 as ex2.approx.
 // CHECK: module attributes {gpu.container_module}
@@ -16,15 +16,21 @@
 // CHECK: %[[ITEM:.*]] = gpu.block_id  x
 // CHECK: %[[TID:.*]] = gpu.thread_id  x
 // CHECK: %[[SMEM:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
-// load_q: a 16-byte chunk per thread and step, zero past the view's rows.
+// load_q: a 16-byte cp.async per thread and step, zero-filling the rows
+// past the view's; one commit group per tile.
 // CHECK: %[[QS:.*]] = memref.view %[[SMEM]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x128xbf16, #gpu.address_space<workgroup>>
 // CHECK: gpu.barrier
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?x128xbf16, strided<[?, 1], offset: ?>>, vector<8xbf16>
-// CHECK: vector.store %{{.*}}, %[[QS]]
-// CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_copy %{{.*}}, %[[QS]][%{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1} : memref<?x128xbf16, strided<[?, 1], offset: ?>> to memref<64x128xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_create_group
 // The kv loop carries the row state (2 rows per thread) and the
 // accumulator (64 elements per thread) in registers.
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<2xf32>, vector<2xf32>, vector<64xf32>)
+// K and V are issued together; Q K^T waits for K (and Q) only, with V's
+// copy still in flight.
+// CHECK: nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK-NEXT: gpu.barrier
 // CHECK: nvgpu.ldmatrix %[[QS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x128xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK: scf.if %{{.*}} -> (vector<32xf32>) {
@@ -33,6 +39,8 @@
 // CHECK: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
 // CHECK: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
 // CHECK: scf.yield {{.*}} : vector<2xf32>, vector<2xf32>, vector<64xf32>

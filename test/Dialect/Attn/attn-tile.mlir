@@ -46,6 +46,9 @@
 // CHECK: %[[COLS:.*]] = arith.minsi %c16
 // CHECK: %[[KV:.*]] = memref.subview %[[K]][%{{.*}}, %[[K0]], %[[KVH]], 0]
 // CHECK: %[[KTILE:.*]] = attn.tile.load_k %[[KV]] into %[[KE]]
+// V is loaded with K (a GPU overlaps its copy with Q K^T).
+// CHECK: %[[VV:.*]] = memref.subview %[[V]][%{{.*}}, %[[K0]], %[[KVH]], 0]
+// CHECK: %[[VTILE:.*]] = attn.tile.load_v %[[VV]] into %[[VE]]
 // CHECK: %[[S:.*]] = attn.tile.qk %[[QT]], %[[KTILE]] rows(%[[ROWS]]) cols(%[[COLS]]) into %[[SE]]
 // The mask runs only where the tile is not provably full (its last key
 // after the first query's position).
@@ -63,8 +66,6 @@
 // No score modifiers: the scale goes to normalize (and finalize), not Q.
 // f32 weights overwrite their scores (the weight tile is the score tile).
 // CHECK: %[[N:.*]]:4 = attn.tile.normalize %[[SM]] rows(%[[ROWS]]) normalizer<softmax> scale(1.250000e-01) into %[[SM]], %[[M]], %[[L]], %[[AE]]
-// CHECK: %[[VV:.*]] = memref.subview %[[V]][%{{.*}}, %[[K0]], %[[KVH]], 0]
-// CHECK: %[[VTILE:.*]] = attn.tile.load_v %[[VV]] into %[[VE]]
 // CHECK: %[[ACC:.*]] = attn.tile.pv %[[N]]#0, %[[VTILE]] rescale(%[[N]]#3 : tensor<32xf32>) rows(%[[ROWS]]) cols(%[[COLS]]) into %[[A]]
 // CHECK: scf.yield %[[N]]#1, %[[N]]#2, %[[ACC]]
 // Finalize writes the output rows and lse of the q tile.

@@ -246,6 +246,10 @@ LogicalResult TileBuilder::emitKVTileBody(Value kt, FullTest isFull) {
   Value kTile =
       TileLoadKOp::create(b, kEmpty.getType(), keyView(k, k0, cols), kEmpty)
           ->getResult(0);
+  // V is loaded with K, so that a target can overlap its copy with Q K^T.
+  Value vTile =
+      TileLoadVOp::create(b, vEmpty.getType(), keyView(v, k0, cols), vEmpty)
+          ->getResult(0);
   Value scores = TileQKOp::create(b, sEmpty.getType(), qTileValue, kTile, rows,
                                   cols, sEmpty)
                      ->getResult(0);
@@ -283,9 +287,6 @@ LogicalResult TileBuilder::emitKVTileBody(Value kt, FullTest isFull) {
   Value p = normalize->getResult(0), alpha = normalize->getResult(3);
   rowMax = normalize->getResult(1);
   rowSum = normalize->getResult(2);
-  Value vTile =
-      TileLoadVOp::create(b, vEmpty.getType(), keyView(v, k0, cols), vEmpty)
-          ->getResult(0);
   // Only the softmax family rescales the accumulator.
   acc = TilePVOp::create(b, acc.getType(), p, vTile,
                          normalizer.hasLse() ? alpha : Value(), rows, cols, acc)
