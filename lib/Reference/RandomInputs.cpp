@@ -4,9 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// What attn-run feeds a kernel and how it judges the result: random valid
-// inputs and operands for every parameter (sequence lengths and pages for
-// paged and ragged storage), the relative error against the reference, and
+// What attn-run feeds a kernel: random valid inputs and operands for every
+// parameter (sequence lengths and pages for paged and ragged storage), and
 // the count of visible query-key pairs that --bench calls work.
 //
 //===----------------------------------------------------------------------===//
@@ -225,27 +224,6 @@ void mlir::attn::fillBlockSparse(HostTensor &counts, HostTensor &indices,
     counts.ints[r] = int32_t(n);
     std::copy(all.begin(), all.end(), indices.ints.begin() + r * nKB);
   }
-}
-
-double mlir::attn::relativeError(const std::vector<double> &got,
-                                 const std::vector<double> &want,
-                                 bool &mismatch) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(want[i]))
-      continue; // a packed row outside every sequence
-    if (std::isnan(got[i])) {
-      mismatch = true;
-      continue;
-    }
-    if (std::isinf(want[i]) || std::isinf(got[i])) {
-      mismatch |= got[i] != want[i];
-      continue;
-    }
-    num += (got[i] - want[i]) * (got[i] - want[i]);
-    den += want[i] * want[i];
-  }
-  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
 double mlir::attn::countVisiblePairs(AttentionOp op,

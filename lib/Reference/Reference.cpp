@@ -6,6 +6,7 @@
 
 #include "attn/Reference/Reference.h"
 #include "attn/Analysis/MaskAnalysis.h"
+#include "attn/runtime/Tensor.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "llvm/ADT/DenseMap.h"
@@ -74,23 +75,14 @@ int64_t HostTensor::numElements() const {
 }
 
 attn_tensor HostTensor::view() {
-  attn_tensor t{};
-  t.dtype = dtype;
-  t.rank = static_cast<int32_t>(shape.size());
-  int64_t stride = 1;
-  for (int32_t i = t.rank - 1; i >= 0; --i) {
-    t.shape[i] = shape[i];
-    t.strides[i] = stride;
-    stride *= shape[i];
-  }
-  t.device = ATTN_DEVICE_CPU;
   int64_t n = numElements();
+  void *data = nullptr;
   switch (dtype) {
   case ATTN_F32:
     single.resize(n);
     for (int64_t i = 0; i < n && !values.empty(); ++i)
       single[i] = static_cast<float>(values[i]);
-    t.data = single.data();
+    data = single.data();
     break;
   case ATTN_F16:
   case ATTN_BF16:
@@ -98,19 +90,19 @@ attn_tensor HostTensor::view() {
     for (int64_t i = 0; i < n && !values.empty(); ++i)
       half[i] = dtype == ATTN_F16 ? toF16(static_cast<float>(values[i]))
                                   : toBF16(static_cast<float>(values[i]));
-    t.data = half.data();
+    data = half.data();
     break;
   case ATTN_I32:
     ints.resize(n);
-    t.data = ints.data();
+    data = ints.data();
     break;
   }
   // A tensor with no elements still needs a valid pointer.
-  if (!t.data) {
+  if (!data) {
     static int32_t dummy;
-    t.data = &dummy;
+    data = &dummy;
   }
-  return t;
+  return attnrt::denseView(data, dtype, shape, ATTN_DEVICE_CPU);
 }
 
 void HostTensor::readBack() {
@@ -222,17 +214,8 @@ mlir::attn::maskData(const std::map<std::string, HostTensor> &tensors,
   for (const auto &[name, t] : tensors) {
     if (t.dtype != ATTN_I32)
       continue;
-    attn_tensor view{};
-    view.data = const_cast<int32_t *>(t.ints.data());
-    view.dtype = ATTN_I32;
-    view.rank = static_cast<int32_t>(t.shape.size());
-    int64_t stride = 1;
-    for (int32_t i = view.rank - 1; i >= 0; --i) {
-      view.shape[i] = t.shape[i];
-      view.strides[i] = stride;
-      stride *= t.shape[i];
-    }
-    args[name] = view;
+    args[name] = attnrt::denseView(const_cast<int32_t *>(t.ints.data()),
+                                   ATTN_I32, t.shape, ATTN_DEVICE_CPU);
   }
   return attnrt::maskData(args, Lq, Lkv);
 }

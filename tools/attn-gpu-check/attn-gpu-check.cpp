@@ -34,7 +34,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/runtime/Compare.h"
 #include "attn/runtime/Kernel.h"
+#include "attn/runtime/Npy.h"
+#include "attn/runtime/Tensor.h"
 #include "cuda/CUDADriver.h"
 
 #include <algorithm>
@@ -59,21 +62,8 @@ using namespace attnrt::cuda;
 namespace {
 
 //===----------------------------------------------------------------------===//
-// .npy files
+// Files
 //===----------------------------------------------------------------------===//
-
-/// A C-order array of a .npy file, its values as float64 (every <f2, <f4,
-/// <f8, <i4 and <i8 value is exact in one).
-struct Array {
-  std::vector<int64_t> shape;
-  std::vector<double> values;
-  int64_t numElements() const {
-    int64_t n = 1;
-    for (int64_t size : shape)
-      n *= size;
-    return n;
-  }
-};
 
 bool readFile(const std::string &path, std::string &bytes) {
   // Only regular files: a directory would fail the stream, a FIFO block.
@@ -91,145 +81,6 @@ bool readFile(const std::string &path, std::string &bytes) {
 bool exists(const std::string &path) {
   struct stat status;
   return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
-}
-
-/// Reads a C-order .npy file of <f2, <f4, <f8, <i4 or <i8 values (what
-/// attn-run --save writes: f32 and bf16 as <f4, f16 as <f2, i32 as <i4, the
-/// reference as <f8).
-bool readNpy(const std::string &path, Array &array, std::string &error) {
-  std::string bytes;
-  if (!readFile(path, bytes)) {
-    error = "cannot read '" + path + "'";
-    return false;
-  }
-  auto bad = [&](const std::string &why) {
-    error = "'" + path + "' is not a supported .npy file: " + why;
-    return false;
-  };
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
-    return bad("no NumPy magic");
-  int major = static_cast<unsigned char>(bytes[6]);
-  size_t headerStart = major == 1 ? 10 : 12;
-  if (bytes.size() < headerStart)
-    return bad("truncated header");
-  size_t headerLen =
-      static_cast<unsigned char>(bytes[8]) |
-      (static_cast<size_t>(static_cast<unsigned char>(bytes[9])) << 8);
-  if (major >= 2)
-    headerLen |=
-        (static_cast<size_t>(static_cast<unsigned char>(bytes[10])) << 16) |
-        (static_cast<size_t>(static_cast<unsigned char>(bytes[11])) << 24);
-  if (bytes.size() < headerStart + headerLen)
-    return bad("truncated header");
-  std::string header = bytes.substr(headerStart, headerLen);
-  auto field = [&](const std::string &key) -> std::string {
-    size_t at = header.find("'" + key + "'");
-    if (at == std::string::npos)
-      return "";
-    size_t colon = header.find(':', at);
-    return colon == std::string::npos ? "" : header.substr(colon + 1);
-  };
-  std::string descr = field("descr");
-  size_t q1 = descr.find('\''), q2 = descr.find('\'', q1 + 1);
-  if (q1 == std::string::npos || q2 == std::string::npos)
-    return bad("no descr");
-  descr = descr.substr(q1 + 1, q2 - q1 - 1);
-  std::string order = field("fortran_order");
-  size_t first = order.find_first_not_of(" \t");
-  if (first == std::string::npos)
-    return bad("no fortran_order");
-  if (order.compare(first, 4, "True") == 0)
-    return bad("Fortran order");
-  if (order.compare(first, 5, "False") != 0)
-    return bad("fortran_order is neither True nor False");
-  std::string shapeText = field("shape");
-  size_t open = shapeText.find('('), close = shapeText.find(')');
-  if (open == std::string::npos || close == std::string::npos)
-    return bad("no shape");
-  array.shape.clear();
-  std::stringstream dims(shapeText.substr(open + 1, close - open - 1));
-  std::string dim;
-  int64_t n = 1;
-  while (std::getline(dims, dim, ',')) {
-    size_t begin = dim.find_first_not_of(' ');
-    if (begin == std::string::npos)
-      continue;
-    std::string text = dim.substr(begin, dim.find_last_not_of(' ') - begin + 1);
-    if (text.empty() || text.size() > 18 ||
-        text.find_first_not_of("0123456789") != std::string::npos)
-      return bad("shape entry '" + text + "' is not a size");
-    int64_t size = std::stoll(text);
-    if (size != 0 && n > (int64_t(1) << 40) / size)
-      return bad("the shape holds more than 2^40 elements");
-    n *= size;
-    array.shape.push_back(size);
-    if (array.shape.size() > ATTN_MAX_RANK)
-      return bad("the shape has more than " + std::to_string(ATTN_MAX_RANK) +
-                 " dimensions");
-  }
-  size_t width = descr == "<f2"                       ? 2
-                 : (descr == "<f8" || descr == "<i8") ? 8
-                                                      : 4;
-  if (descr != "<f2" && descr != "<f4" && descr != "<f8" && descr != "<i4" &&
-      descr != "<i8")
-    return bad("dtype " + descr + " (use <f2, <f4, <f8, <i4 or <i8)");
-  const char *data = bytes.data() + headerStart + headerLen;
-  if (bytes.size() - headerStart - headerLen < static_cast<size_t>(n) * width)
-    return bad("fewer values than the shape holds");
-  array.values.resize(n);
-  for (int64_t i = 0; i < n; ++i) {
-    const char *p = data + i * width;
-    if (descr == "<f2") {
-      _Float16 x;
-      std::memcpy(&x, p, 2);
-      array.values[i] = static_cast<double>(x);
-    } else if (descr == "<f4") {
-      float x;
-      std::memcpy(&x, p, 4);
-      array.values[i] = x;
-    } else if (descr == "<f8") {
-      std::memcpy(&array.values[i], p, 8);
-    } else if (descr == "<i4") {
-      int32_t x;
-      std::memcpy(&x, p, 4);
-      array.values[i] = x;
-    } else {
-      int64_t x;
-      std::memcpy(&x, p, 8);
-      array.values[i] = static_cast<double>(x);
-    }
-  }
-  return true;
-}
-
-/// Writes `array` as a C-order .npy file of <f4 values.
-bool writeNpy(const std::string &path, const Array &array, std::string &error) {
-  std::ostringstream header;
-  header << "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-  for (size_t i = 0; i < array.shape.size(); ++i)
-    header << array.shape[i] << (array.shape.size() == 1 ? "," : "")
-           << (i + 1 < array.shape.size() ? ", " : "");
-  header << "), }";
-  std::string text = header.str();
-  // Magic (6) + version (2) + length (2) + header, padded to 64 with '\n'.
-  size_t total = 10 + text.size() + 1;
-  text.append((64 - total % 64) % 64, ' ');
-  text.push_back('\n');
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  uint16_t length = static_cast<uint16_t>(text.size());
-  out.put(static_cast<char>(length & 0xff));
-  out.put(static_cast<char>(length >> 8));
-  out << text;
-  for (double value : array.values) {
-    float x = static_cast<float>(value);
-    out.write(reinterpret_cast<const char *>(&x), 4);
-  }
-  if (!out) {
-    error = "cannot write '" + path + "'";
-    return false;
-  }
-  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -329,30 +180,6 @@ std::vector<double> decode(const std::vector<char> &bytes, attn_dtype dtype) {
     }
   }
   return values;
-}
-
-/// Relative Frobenius error over finite reference entries; the infinities
-/// must match exactly (else `mismatch` is set), and NaN reference entries
-/// (ragged rows outside every sequence) are not compared. The same
-/// measure as attn-run --check (mlir::attn::relativeError).
-double relativeError(const std::vector<double> &got,
-                     const std::vector<double> &want, bool &mismatch) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(want[i]))
-      continue; // a packed row outside every sequence
-    if (std::isnan(got[i])) {
-      mismatch = true;
-      continue;
-    }
-    if (std::isinf(want[i]) || std::isinf(got[i])) {
-      mismatch |= got[i] != want[i];
-      continue;
-    }
-    num += (got[i] - want[i]) * (got[i] - want[i]);
-    den += want[i] * want[i];
-  }
-  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
 //===----------------------------------------------------------------------===//
@@ -603,24 +430,6 @@ void fillRandom(std::vector<char> &bytes, attn_dtype dtype, uint64_t seed,
   }
 }
 
-/// A dense row-major CUDA view of `shape` at `pointer`.
-attn_tensor deviceView(CUdeviceptr pointer, attn_dtype dtype,
-                       const std::vector<int64_t> &shape, int device) {
-  attn_tensor t{};
-  t.data = reinterpret_cast<void *>(pointer);
-  t.dtype = dtype;
-  t.rank = static_cast<int32_t>(shape.size());
-  int64_t stride = 1;
-  for (int32_t i = t.rank - 1; i >= 0; --i) {
-    t.shape[i] = shape[i];
-    t.strides[i] = stride;
-    stride *= shape[i];
-  }
-  t.device = ATTN_DEVICE_CUDA;
-  t.device_id = device;
-  return t;
-}
-
 int run(const Options &options) {
   const std::string &dir = options.dir;
   std::string error, manifestText;
@@ -686,6 +495,12 @@ int run(const Options &options) {
     buffers[name] = std::move(buffer);
     return result;
   };
+  // A dense row-major view of `buffer` of `shape` on the device.
+  auto view = [&](const Buffer &buffer, attn_dtype dtype,
+                  const std::vector<int64_t> &shape) {
+    return denseView(reinterpret_cast<void *>(buffer.pointer), dtype, shape,
+                     ATTN_DEVICE_CUDA, options.device);
+  };
   // A zeroed output, and an uploaded operand, in `shape`.
   auto zeroed = [&](const ParamSpec &p, const std::vector<int64_t> &shape) {
     int64_t n = 1;
@@ -698,12 +513,12 @@ int run(const Options &options) {
                               "cuMemsetD8", at, error)))
       return false;
     shapes[p.name] = shape;
-    args[p.name] = deviceView(buffer->pointer, p.dtype, shape, options.device);
+    args[p.name] = view(*buffer, p.dtype, shape);
     return true;
   };
-  auto upload = [&](const ParamSpec &p, const Array &array) {
+  auto upload = [&](const ParamSpec &p, const NpyArray &array) {
     std::vector<char> bytes;
-    if (!encode(array.values, p.dtype, p.name, bytes, error))
+    if (!encode(array.values(), p.dtype, p.name, bytes, error))
       return false;
     Buffer *buffer = allocate(p.name, bytes.size());
     if (!buffer ||
@@ -713,8 +528,7 @@ int run(const Options &options) {
              "cuMemcpyHtoD", at + ": '" + p.name + "'", error)))
       return false;
     shapes[p.name] = array.shape;
-    args[p.name] =
-        deviceView(buffer->pointer, p.dtype, array.shape, options.device);
+    args[p.name] = view(*buffer, p.dtype, array.shape);
     return true;
   };
   bool hasLse = false;
@@ -736,11 +550,11 @@ int run(const Options &options) {
         return fail("kernel '" + kernel->name() + "' takes operand '" + p.name +
                     "': --random reads it from '" + path +
                     "', which does not exist");
-      Array array;
+      NpyArray array;
       if (!readNpy(path, array, error) || !upload(p, array))
         return fail(error);
       if (p.name == "block_table")
-        for (double page : array.values)
+        for (double page : array.values())
           pages = std::max(pages, static_cast<int64_t>(page) + 1);
     }
     if (m.kvStorage == "paged") {
@@ -787,8 +601,7 @@ int run(const Options &options) {
           return fail(error);
       }
       shapes[p.name] = shape;
-      args[p.name] =
-          deviceView(buffer->pointer, p.dtype, shape, options.device);
+      args[p.name] = view(*buffer, p.dtype, shape);
     }
   } else {
     // Inputs and operands from their .npy files; out and lse on the device
@@ -797,7 +610,7 @@ int run(const Options &options) {
     for (const ParamSpec &p : kernel->params()) {
       if (p.internal)
         continue;
-      Array array;
+      NpyArray array;
       if (p.name == "q")
         qDtype = p.dtype;
       if (p.name == "out" || p.name == "lse") {
@@ -865,31 +678,29 @@ int run(const Options &options) {
         (hasLse && !readBack("lse", lseDtype, lse)))
       return fail(error);
     if (options.writeOut) {
-      Array array;
-      array.shape = shapes["out"];
-      array.values = out;
-      if (!writeNpy(dir + "/gpu_out.npy", array, error))
+      // As <f4 values.
+      auto write = [&](const std::string &name,
+                       const std::vector<double> &values) {
+        std::vector<float> single(values.begin(), values.end());
+        return writeNpy(dir + "/gpu_" + name + ".npy", "<f4", shapes[name],
+                        single.data(), single.size() * sizeof(float), error);
+      };
+      if (!write("out", out) || (hasLse && !write("lse", lse)))
         return fail(error);
-      if (hasLse) {
-        array.shape = shapes["lse"];
-        array.values = lse;
-        if (!writeNpy(dir + "/gpu_lse.npy", array, error))
-          return fail(error);
-      }
     }
-    Array refOut, refLse;
+    NpyArray refOut, refLse;
     if (!readNpy(dir + "/reference_out.npy", refOut, error))
       return fail(error);
     bool mismatch = false;
-    double err = relativeError(out, refOut.values, mismatch);
+    double err = relativeError(out, refOut.values(), mismatch);
     if (hasLse) {
       if (!readNpy(dir + "/reference_lse.npy", refLse, error))
         return fail(error);
-      if (refLse.values.size() != lse.size())
-        return fail("reference_lse.npy holds " +
-                    std::to_string(refLse.values.size()) + " values, lse " +
-                    std::to_string(lse.size()));
-      err = std::max(err, relativeError(lse, refLse.values, mismatch));
+      std::vector<double> want = refLse.values();
+      if (want.size() != lse.size())
+        return fail("reference_lse.npy holds " + std::to_string(want.size()) +
+                    " values, lse " + std::to_string(lse.size()));
+      err = std::max(err, relativeError(lse, want, mismatch));
     }
     // The tolerance: tolerance.txt's, else attn-run's default.
     double tolerance = qDtype == ATTN_F32 ? 1e-5 : 1e-2;

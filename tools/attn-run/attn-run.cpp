@@ -21,6 +21,7 @@
 #include "attn/Reference/RandomInputs.h"
 #include "attn/Reference/Reference.h"
 #include "attn/runtime/ArtifactCache.h"
+#include "attn/runtime/Compare.h"
 #include "attn/runtime/Kernel.h"
 #include "attn/runtime/ThreadPool.h"
 #include "mlir/Support/FileUtilities.h"
@@ -401,11 +402,11 @@ int main(int argc, char **argv) {
     }
     tensors["out"].readBack();
     bool mismatch = false;
-    double err = relativeError(tensors["out"].values, refOut, mismatch);
+    double err = attnrt::relativeError(tensors["out"].values, refOut, mismatch);
     if (tensors.count("lse")) {
       tensors["lse"].readBack();
-      err =
-          std::max(err, relativeError(tensors["lse"].values, refLse, mismatch));
+      err = std::max(
+          err, attnrt::relativeError(tensors["lse"].values, refLse, mismatch));
     }
     bool ok = !mismatch && err <= tolerance;
     llvm::outs() << llvm::formatv("max_rel_err={0:e} tolerance={1:e} {2}\n",

@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// attn-run's inputs and judgement, kept out of the tool: random valid
-// inputs for every kernel parameter, the error against the reference, and
-// the visible work of a run.
+// attn-run's inputs, kept out of the tool: random valid inputs for every
+// kernel parameter and the visible work of a run. The error against the
+// reference is the runtime's (attn/runtime/Compare.h), which
+// attn-gpu-check shares.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,13 +54,6 @@ HostTensor makeInput(const attnrt::ParamSpec &p, AttentionOp op,
 /// Valid block-sparse operands: per q block, a random subset of kv blocks.
 void fillBlockSparse(HostTensor &counts, HostTensor &indices,
                      std::mt19937 &rng);
-
-/// Relative Frobenius error over finite reference entries; the infinities
-/// (lse of rows without keys) must match exactly (else `mismatch` is set),
-/// and NaN reference entries (ragged rows outside every sequence) are not
-/// compared.
-double relativeError(const std::vector<double> &got,
-                     const std::vector<double> &want, bool &mismatch);
 
 /// The query-key pairs the mask leaves visible, summed over batch entries
 /// and heads with these operands and lengths.

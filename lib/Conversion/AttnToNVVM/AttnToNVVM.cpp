@@ -143,6 +143,8 @@ private:
   /// last group's token (the wait op takes one).
   SmallVector<Value> pendingCopies;
   Value lastGroup;
+  /// The A fragments of a q tile loaded once at its load (per k-step).
+  DenseMap<Value, SmallVector<SmallVector<Value>>> qFragments;
 
   //===------------------------------------------------------------------===//
   // Tensor cores
@@ -352,6 +354,19 @@ void GPUKernelBuilder::lowerLoad(Operation *op, Value view, Value init) {
   Value tile = allocateShared(dim(init.getType(), 0), dim(init.getType(), 1));
   copyToShared(lookup(view), tile);
   map.map(op->getResult(0), tile);
+  // A q tile is read by every kv tile's Q K^T: up to a head dim of 128 its
+  // A fragments (D / 16 x 4 registers) are loaded once, here.
+  int64_t d = dim(init.getType(), 1);
+  if (!isa<TileLoadQOp>(op) || d > 128)
+    return;
+  waitFor(tile);
+  Value laneHi = arith::DivUIOp::create(b, lane, idx(16));
+  Value qRow = arith::AddIOp::create(b, arith::MulIOp::create(b, warp, idx(16)),
+                                     arith::RemUIOp::create(b, lane, idx(16)));
+  SmallVector<SmallVector<Value>> &fragments = qFragments[tile];
+  for (int64_t ks = 0; ks < d / 16; ++ks)
+    fragments.push_back(loadMatrices(
+        tile, qRow, arith::AddIOp::create(b, laneHi, idx(2 * ks)), false));
 }
 
 void GPUKernelBuilder::lower(TileInitOp op) {
@@ -380,9 +395,14 @@ void GPUKernelBuilder::lower(TileQKOp op) {
                             arith::MulIOp::create(b, laneHi, idx(8)));
   Value kChunkInStep = arith::RemUIOp::create(
       b, arith::DivUIOp::create(b, lane, idx(8)), idx(2));
+  auto hoisted = qFragments.find(q);
   for (int64_t ks = 0; ks < d / 16; ++ks) {
-    SmallVector<Value> a = loadMatrices(
-        q, qRow, arith::AddIOp::create(b, laneHi, idx(2 * ks)), false);
+    SmallVector<Value> a =
+        hoisted != qFragments.end()
+            ? hoisted->second[ks]
+            : loadMatrices(q, qRow,
+                           arith::AddIOp::create(b, laneHi, idx(2 * ks)),
+                           false);
     for (int64_t np = 0; np < nTiles / 2; ++np) {
       Value kRow = arith::AddIOp::create(b, kRowInTile, idx(16 * np));
       SmallVector<Value> kb = loadMatrices(

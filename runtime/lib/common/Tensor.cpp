@@ -1,9 +1,10 @@
-//===- Tensor.cpp - Tensor argument checks --------------------------------===//
+//===- Tensor.cpp - Tensor argument checks and views ----------------------===//
 //
 // Part of the Attn project: an MLIR-based attention compiler.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/runtime/Tensor.h"
 #include "Error.h"
 
 #include <cstdio>
@@ -68,6 +69,24 @@ attn_status attnrt::clearError() {
 }
 
 extern "C" const char *attn_last_error(void) { return lastError.c_str(); }
+
+attn_tensor attnrt::denseView(void *data, attn_dtype dtype,
+                              const std::vector<int64_t> &shape,
+                              attn_device_kind device, int32_t deviceId) {
+  attn_tensor t{};
+  t.data = data;
+  t.dtype = dtype;
+  t.rank = static_cast<int32_t>(shape.size());
+  int64_t stride = 1;
+  for (int32_t i = t.rank - 1; i >= 0; --i) {
+    t.shape[i] = shape[i];
+    t.strides[i] = stride;
+    stride *= shape[i];
+  }
+  t.device = device;
+  t.device_id = deviceId;
+  return t;
+}
 
 extern "C" attn_status attn_check_tensor(const attn_tensor *tensor,
                                          const attn_tensor_spec *spec,
