@@ -446,28 +446,36 @@ void GPUKernelBuilder::lowerElementOp(ElementOp op, bool isMask) {
   SmallVector<Value> s = unpack(lookup(op.getScores()));
   Value rows = lookup(op.getRows()), cols = lookup(op.getCols());
   int64_t group = op.getGroup();
+  // A region that reads no memory runs on every element and a select keeps
+  // the elements outside the tile's rows and keys; one that reads operands
+  // at (query, key) runs only inside, under a branch.
+  bool pure = true;
+  op.getBody().walk([&](Operation *inner) {
+    pure &= inner->getNumRegions() == 0 && isMemoryEffectFree(inner);
+  });
   for (int64_t i = 0, e = s.size(); i < e; ++i) {
     Value row = fragmentRow(i % 4), col = fragmentCol(i / 4, i % 4);
     Value inside =
         arith::AndIOp::create(b, cmp(arith::CmpIPredicate::ult, row, rows),
                               cmp(arith::CmpIPredicate::ult, col, cols));
-    // Only elements of the tile's rows and keys: the regions may read
-    // operands at (query, key).
+    auto element = [&]() -> Value {
+      Value position =
+          group == 1 ? row : arith::DivUIOp::create(b, row, idx(group));
+      Value qi = arith::AddIOp::create(b, lookup(op.getQStart()), position);
+      Value ki = arith::AddIOp::create(b, lookup(op.getKStart()), col);
+      if (!isMask)
+        return cloneElementRegion(op.getBody().front(), {s[i], qi, ki});
+      Value visible = cloneElementRegion(op.getBody().front(), {qi, ki});
+      return arith::SelectOp::create(b, visible, s[i], negInf());
+    };
+    if (pure) {
+      s[i] = arith::SelectOp::create(b, inside, element(), s[i]);
+      continue;
+    }
     auto ifOp = scf::IfOp::create(b, b.getF32Type(), inside, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    Value position =
-        group == 1 ? row : arith::DivUIOp::create(b, row, idx(group));
-    Value qi = arith::AddIOp::create(b, lookup(op.getQStart()), position);
-    Value ki = arith::AddIOp::create(b, lookup(op.getKStart()), col);
-    Value value;
-    if (isMask) {
-      Value visible = cloneElementRegion(op.getBody().front(), {qi, ki});
-      value = arith::SelectOp::create(b, visible, s[i], negInf());
-    } else {
-      value = cloneElementRegion(op.getBody().front(), {s[i], qi, ki});
-    }
-    scf::YieldOp::create(b, value);
+    scf::YieldOp::create(b, element());
     b.setInsertionPointToStart(&ifOp.getElseRegion().front());
     scf::YieldOp::create(b, s[i]);
     s[i] = ifOp.getResult(0);
@@ -847,6 +855,21 @@ struct ConvertAttnToNVVMPass final
           ValueRange{exp2.getOperand()});
       exp2.replaceAllUsesWith(call.getResult(0));
       exp2.erase();
+    });
+    // tanh (softcap) is one MUFU instruction too (tanh.approx, sm_75 on).
+    gpuModule.walk([&](math::TanhOp tanh) {
+      if (!tanh.getType().isF32())
+        return;
+      OpBuilder rewriter(tanh);
+      // llvm.tanh with afn selects tanh.approx.f32 in the NVPTX backend.
+      auto call = LLVM::CallIntrinsicOp::create(
+          rewriter, tanh.getLoc(), TypeRange{tanh.getType()},
+          rewriter.getStringAttr("llvm.tanh.f32"),
+          ValueRange{tanh.getOperand()},
+          LLVM::FastmathFlagsAttr::get(rewriter.getContext(),
+                                       LLVM::FastmathFlags::afn));
+      tanh.replaceAllUsesWith(call.getResult(0));
+      tanh.erase();
     });
     RewritePatternSet patterns(&getContext());
     populateApproximateMathPatterns(patterns, /*expandExp2=*/false);
