@@ -139,12 +139,12 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
   auto storage = cast<KVStorageAttr>(iface.get("kv_storage")).getValue();
   std::string name = kernel.getName().str();
   // A kernel that can split its kv range has a combine entry.
+  // A GPU kernel (and its combine) is launched by its own name, with the
+  // block and shared memory its lowering chose (attn.launch).
+  bool gpu = info.target == "cuda";
   std::string combine;
   if (auto ref = dyn_cast_or_null<FlatSymbolRefAttr>(iface.get("combine")))
-    combine = "_mlir_ciface_" + ref.getValue().str();
-  // A GPU kernel is launched by its own name, with the block and shared
-  // memory its lowering chose (attn.launch).
-  bool gpu = info.target == "cuda";
+    combine = (gpu ? "" : "_mlir_ciface_") + ref.getValue().str();
   llvm::json::Object launch;
   if (auto record = kernel->getAttrOfType<DictionaryAttr>("attn.launch")) {
     auto block = cast<DenseI64ArrayAttr>(record.get("block"));

@@ -5,9 +5,11 @@
 //===----------------------------------------------------------------------===//
 //
 // What the CUDA target does before any GPU work: its manifest fields, the
-// kernels it refuses, and a clear error (never a crash) where the machine
-// has no NVIDIA driver or no device. On a GPU machine the same tests check
-// that a launch with host tensors is refused instead.
+// kernels it refuses (a split-KV kernel without its combine entry, partial
+// rows of another shape), and a clear error (never a crash) where the
+// machine has no NVIDIA driver or no device. On a GPU machine the same
+// tests check that a launch with host tensors is refused instead, and the
+// split counts that need no tensors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,6 +74,19 @@ const char kPTX[] = ".version 8.0\n"
                     "  ret;\n"
                     "}\n";
 
+/// PTX that defines the entry of a split manifest and its combine.
+const char kSplitPTX[] = ".version 8.0\n"
+                         ".target sm_80\n"
+                         ".address_size 64\n"
+                         ".visible .entry attn_test()\n"
+                         "{\n"
+                         "  ret;\n"
+                         "}\n"
+                         ".visible .entry attn_test_combine()\n"
+                         "{\n"
+                         "  ret;\n"
+                         "}\n";
+
 bool mentions(const std::string &text, const char *word) {
   return text.find(word) != std::string::npos;
 }
@@ -116,15 +131,83 @@ TEST(CUDAManifest, RefusesAMissingOrBadLaunch) {
   }
 }
 
-TEST(CUDAKernel, RefusesSplitKV) {
+TEST(CUDAManifest, ReadsASplitManifest) {
+  for (auto [splits, count] :
+       {std::pair<const char *, int64_t>{"4", 4}, {"\"per_launch\"", 0}}) {
+    Manifest m;
+    std::string error;
+    ASSERT_TRUE(parseManifest(manifestJson("cuda", kLaunch, splits), m, error))
+        << error;
+    EXPECT_EQ(m.numKVSplits, count);
+    EXPECT_EQ(m.combineEntry, "attn_test_combine");
+    ASSERT_EQ(m.params.size(), 7u);
+    EXPECT_EQ(m.params[5].name, "partial_out");
+    EXPECT_TRUE(m.params[5].internal);
+    EXPECT_EQ(m.params[6].name, "partial_lse");
+    EXPECT_TRUE(m.params[6].internal);
+  }
+}
+
+TEST(CUDAKernel, NeedsTheCombineEntry) {
+  // The PTX is read before the driver is opened: no GPU needed.
   for (const char *splits : {"4", "\"per_launch\""}) {
     std::string error;
     std::unique_ptr<Kernel> kernel =
         loadKernel("", kPTX, manifestJson("cuda", kLaunch, splits), error);
     EXPECT_FALSE(kernel);
-    EXPECT_TRUE(mentions(
-        error, "split-KV kernels are not supported on the CUDA target yet"))
-        << error;
+    EXPECT_TRUE(mentions(error, "no kernel 'attn_test_combine'")) << error;
+    EXPECT_TRUE(mentions(error, "combine_entry")) << error;
+  }
+}
+
+TEST(CUDAKernel, RefusesPartialRowsOfAnotherShape) {
+  // partial_out must be f32 [?, tile.rows (64), head_dim.v (64)].
+  std::string manifest = manifestJson("cuda", kLaunch, "4");
+  for (auto [from, to] :
+       {std::pair<const char *, const char *>{"[-1, -1, 64]", "[-1, 32, 64]"},
+        {"[-1, -1, 64]", "[-1, -1, 32]"},
+        {"[-1, -1, 64]", "[-1, 64]"},
+        {"\"partial_out\", \"dtype\": \"f32\"",
+         "\"partial_out\", \"dtype\": \"f16\""}}) {
+    std::string text = manifest;
+    ASSERT_NE(text.find(from), std::string::npos) << from;
+    text.replace(text.find(from), std::string(from).size(), to);
+    std::string error;
+    EXPECT_FALSE(loadKernel("", kSplitPTX, text, error)) << to;
+    EXPECT_TRUE(mentions(error, "'partial_out'")) << error;
+  }
+}
+
+TEST(CUDAKernel, LoadsASplitKernelOrSaysWhyNot) {
+  // With both entries in the PTX the load gets as far as the driver; with
+  // a GPU it succeeds, and a forced split count is used as given (at most
+  // 256) without any tensor or device work.
+  for (const char *splits : {"4", "\"per_launch\""}) {
+    std::string error;
+    std::unique_ptr<Kernel> kernel =
+        loadKernel("", kSplitPTX, manifestJson("cuda", kLaunch, splits), error);
+    if (!kernel) {
+      EXPECT_TRUE(mentions(error, "libcuda") || mentions(error, "CUDA device"))
+          << error;
+      EXPECT_FALSE(mentions(error, "split")) << error;
+      continue;
+    }
+    LaunchOptions options;
+    options.device = ATTN_DEVICE_CUDA;
+    options.kvSplits = 8;
+    EXPECT_EQ(kernel->kvSplits({}, options), 8);
+    options.kvSplits = 1000;
+    EXPECT_EQ(kernel->kvSplits({}, options), 256);
+  }
+  // A kernel that cannot split ignores a forced count.
+  std::string error;
+  std::unique_ptr<Kernel> kernel =
+      loadKernel("", kPTX, manifestJson("cuda", kLaunch), error);
+  if (kernel) {
+    LaunchOptions options;
+    options.device = ATTN_DEVICE_CUDA;
+    options.kvSplits = 8;
+    EXPECT_EQ(kernel->kvSplits({}, options), 1);
   }
 }
 

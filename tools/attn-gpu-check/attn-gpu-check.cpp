@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// attn-gpu-check --kernel DIR [--device N] [--bench R] [--write-out]
+// attn-gpu-check --kernel DIR [--device N] [--bench R] [--split-kv N]
+//                [--write-out]
 // attn-gpu-check --kernel DIR --random batch=B,q_len=S[,kv_len=S2]
-//                [--device N] [--bench R]
+//                [--device N] [--bench R] [--split-kv N]
 //
 // DIR holds a CUDA kernel (kernel.ptx, or kernel.cubin, and its manifest
 // kernel.json) and what `attn-run --save DIR` writes: every input and
@@ -18,7 +19,10 @@
 // `max_rel_err=E tolerance=T PASS|FAIL` and exits with 1 on FAIL. With
 // --bench R it then times R launches on a stream (CUDA events) and prints
 // their mean. --write-out writes what the kernel computed as
-// gpu_out.npy (and gpu_lse.npy) into DIR.
+// gpu_out.npy (and gpu_lse.npy) into DIR. --split-kv N (1 to 256) makes
+// every launch of a kernel that can split its kv range use N chunks
+// instead of the runtime's choice; the `ran ...` line prints the count
+// the launch used (kv_splits=N).
 //
 // With --random the tool checks nothing and needs no reference: it
 // allocates q, k, v, out (and lse) on the GPU in the manifest's shapes,
@@ -214,6 +218,7 @@ struct Options {
   std::string dir;
   int device = 0;
   int bench = 0;
+  int splitKV = 0; ///< 0: the runtime's choice
   bool writeOut = false;
   bool random = false;
   RandomSizes sizes;
@@ -221,9 +226,10 @@ struct Options {
 
 const char kUsage[] =
     "usage: attn-gpu-check --kernel DIR [--device N] [--bench R] "
-    "[--write-out]\n"
+    "[--split-kv N]\n"
+    "                      [--write-out]\n"
     "       attn-gpu-check --kernel DIR --random batch=B,q_len=S[,kv_len=S2]\n"
-    "                      [--device N] [--bench R]\n"
+    "                      [--device N] [--bench R] [--split-kv N]\n"
     "\n"
     "Runs the CUDA kernel in DIR (kernel.ptx or kernel.cubin, and "
     "kernel.json)\n"
@@ -234,6 +240,9 @@ const char kUsage[] =
     "  --kernel DIR   the directory\n"
     "  --device N     the CUDA device (default 0)\n"
     "  --bench R      then time R launches and print their mean in ms\n"
+    "  --split-kv N   split each work item's kv range into N chunks (1 to\n"
+    "                 256; the kernel must be able to split) instead of the\n"
+    "                 runtime's choice\n"
     "  --write-out    write the kernel's out (and lse) as gpu_out.npy\n"
     "                 (gpu_lse.npy) into DIR\n"
     "  --random SIZES no check: random q, k, v of these sizes (kv_len\n"
@@ -287,12 +296,15 @@ bool parseSizes(const std::string &text, RandomSizes &sizes,
 /// Parses the command line; returns false (after printing why) to exit.
 bool parseOptions(int argc, char **argv, Options &options, int &status) {
   auto integer = [&](const std::string &flag, const std::string &text, int low,
-                     int &value) {
+                     int &value, long high = INT32_MAX) {
     char *end = nullptr;
     long parsed = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end || parsed < low || parsed > INT32_MAX) {
-      status = fail(flag + " expects an integer of at least " +
-                    std::to_string(low) + ", got '" + text + "'");
+    if (text.empty() || *end || parsed < low || parsed > high) {
+      status =
+          fail(flag + " expects an integer of at least " + std::to_string(low) +
+               (high < INT32_MAX ? " and at most " + std::to_string(high)
+                                 : std::string()) +
+               ", got '" + text + "'");
       return false;
     }
     value = static_cast<int>(parsed);
@@ -312,7 +324,7 @@ bool parseOptions(int argc, char **argv, Options &options, int &status) {
     size_t eq = arg.find('=');
     std::string flag = arg.substr(0, eq);
     if (flag != "--kernel" && flag != "--device" && flag != "--bench" &&
-        flag != "--random") {
+        flag != "--split-kv" && flag != "--random") {
       status = fail("unknown argument '" + arg + "'\n" + kUsage);
       return false;
     }
@@ -329,6 +341,9 @@ bool parseOptions(int argc, char **argv, Options &options, int &status) {
     else if (flag == "--device" && !integer(flag, value, 0, options.device))
       return false;
     else if (flag == "--bench" && !integer(flag, value, 1, options.bench))
+      return false;
+    else if (flag == "--split-kv" &&
+             !integer(flag, value, 1, options.splitKV, 256))
       return false;
     else if (flag == "--random") {
       std::string error;
@@ -447,6 +462,12 @@ int run(const Options &options) {
   if (kernel->device() != ATTN_DEVICE_CUDA)
     return fail("the manifest in '" + dir + "' is for target '" +
                 kernel->manifest().target + "', not cuda");
+  if (options.splitKV > 1 && kernel->manifest().numKVSplits == 1)
+    return fail("--split-kv " + std::to_string(options.splitKV) + ": kernel '" +
+                kernel->name() +
+                "' cannot split its kv range (its manifest's "
+                "'work.kv_splits' is 1); compile it with schedule.split_kv "
+                "other than 1");
 
   // The kernel opened the driver; the tool uses it for its buffers, in the
   // device's primary context (the one the kernel launches in).
@@ -653,10 +674,12 @@ int run(const Options &options) {
   LaunchOptions launch;
   launch.device = ATTN_DEVICE_CUDA;
   launch.deviceId = options.device;
+  launch.kvSplits = options.splitKV;
   if (!kernel->launch(args, launch, error))
     return fail(error);
-  std::printf("ran %s on CUDA device %d (%s)\n", kernel->name().c_str(),
-              options.device, deviceName);
+  std::printf("ran %s on CUDA device %d (%s) kv_splits=%lld\n",
+              kernel->name().c_str(), options.device, deviceName,
+              static_cast<long long>(kernel->kvSplits(args, launch)));
 
   // Out (and lse) back, against the reference (not in a --random run).
   int status = 0;

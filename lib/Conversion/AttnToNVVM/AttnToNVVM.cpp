@@ -49,8 +49,10 @@ public:
         tiling(tiling), dtype(dtype) {}
 
   /// Builds the kernel into `module`; fails (after reporting at the
-  /// source) when the kernel is out of the lowering's reach.
-  LogicalResult build(gpu::GPUModuleOp module);
+  /// source) when the kernel is out of the lowering's reach. A split
+  /// kernel's combine (`combine`) takes the same block; its row loop
+  /// (attn.parallel_rows) is spread over the threads.
+  LogicalResult build(gpu::GPUModuleOp module, bool combine = false);
 
   int64_t threads() const { return warps * 32; }
   int64_t sharedBytes() const { return smemBytes; }
@@ -607,9 +609,14 @@ LogicalResult GPUKernelBuilder::convertFor(scf::ForOp op) {
   SmallVector<Value> inits;
   for (Value init : op.getInitArgs())
     inits.push_back(lookup(init));
-  auto loop = scf::ForOp::create(b, lookup(op.getLowerBound()),
-                                 lookup(op.getUpperBound()),
-                                 lookup(op.getStep()), inits);
+  Value lb = lookup(op.getLowerBound()), step = lookup(op.getStep());
+  if (op->hasAttr("attn.parallel_rows")) {
+    // Independent iterations: thread t runs t, t + threads, ...
+    lb = arith::AddIOp::create(b, lb, arith::MulIOp::create(b, tid, step));
+    step = arith::MulIOp::create(b, step, idx(threads()));
+  }
+  auto loop =
+      scf::ForOp::create(b, lb, lookup(op.getUpperBound()), step, inits);
   map.map(op.getInductionVar(), loop.getInductionVar());
   map.map(op.getRegionIterArgs(), loop.getRegionIterArgs());
   Block *body = loop.getBody();
@@ -718,7 +725,8 @@ LogicalResult GPUKernelBuilder::convertOp(Operation &op) {
       });
 }
 
-LogicalResult GPUKernelBuilder::build(gpu::GPUModuleOp gpuModule) {
+LogicalResult GPUKernelBuilder::build(gpu::GPUModuleOp gpuModule,
+                                      bool combine) {
   module = gpuModule;
   int64_t rows = tiling.getRows(), blockKV = tiling.getBlockKv();
   warps = rows / 16;
@@ -753,6 +761,9 @@ LogicalResult GPUKernelBuilder::build(gpu::GPUModuleOp gpuModule) {
     return failure();
   // The tile level's return.
   gpu::ReturnOp::create(b);
+  // The manifest is the kernel's; the combine is named in its interface.
+  if (combine)
+    return success();
   func->setAttr("attn.tiling", tiling);
   func->setAttr("attn.interface", source->getAttr("attn.interface"));
   func->setAttr(
@@ -773,9 +784,6 @@ static std::string unsupportedReason(func::FuncOp kernel, TilingAttr tiling,
   if (!dtype.isBF16() && !dtype.isF16())
     return "the GPU target computes on bf16/f16 tensor cores; f32 specs "
            "need a TF32 path that does not exist yet (use dtype bf16 or f16)";
-  if (tiling.getSplitKv() != 1)
-    return "split-KV is not implemented on the GPU target yet; give the "
-           "spec schedule.split_kv: 1";
   int64_t rows = tiling.getRows(), blockKV = tiling.getBlockKv();
   if (rows % 16 != 0 || rows < 16 || rows > 128)
     return "the GPU tile rows (" + std::to_string(rows) +
@@ -833,6 +841,20 @@ struct ConvertAttnToNVVMPass final
       }
       if (failed(GPUKernelBuilder(kernel, tiling, dtype).build(gpuModule)))
         return signalPassFailure();
+      // A kernel that can split its kv range has a combine (one CTA per
+      // work item, a thread per row).
+      if (auto ref =
+              dyn_cast_or_null<FlatSymbolRefAttr>(iface.get("combine"))) {
+        auto combine = moduleOp.lookupSymbol<func::FuncOp>(ref.getValue());
+        if (!combine) {
+          kernel.emitError()
+              << "convert-attn-to-nvvm: the combine " << ref << " is missing";
+          return signalPassFailure();
+        }
+        if (failed(GPUKernelBuilder(combine, tiling, dtype)
+                       .build(gpuModule, /*combine=*/true)))
+          return signalPassFailure();
+      }
     }
     // The host functions (kernels, combines) are replaced by the module.
     for (func::FuncOp func :

@@ -146,11 +146,15 @@ bool CPUKernel::launch(const Args &args, const LaunchOptions &options,
     pool = std::make_unique<ThreadPool>(options.numThreads);
     poolThreads = options.numThreads;
   }
-  return launch(args, *pool, error);
+  return launch(args, *pool, options.kvSplits, error);
 }
 
 int64_t CPUKernel::kvSplits(const Args &args,
                             const LaunchOptions &options) const {
+  if (m.numKVSplits == 1)
+    return 1;               // no partial rows, no combine
+  if (options.kvSplits > 0) // forced by the caller: used as given
+    return std::min<int64_t>(options.kvSplits, 256);
   // More chunks than kv tiles would only add empty ones.
   int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
   if (m.numKVSplits)
@@ -165,7 +169,8 @@ int64_t CPUKernel::kvSplits(const Args &args,
   return std::max<int64_t>(1, std::min({wanted, kvTiles / 4, int64_t(64)}));
 }
 
-bool CPUKernel::launch(const Args &args, ThreadPool &pool, std::string &error) {
+bool CPUKernel::launch(const Args &args, ThreadPool &pool, int64_t forcedSplits,
+                       std::string &error) {
   if (!validate(args, error))
     return false;
   std::vector<int32_t> table;
@@ -175,6 +180,7 @@ bool CPUKernel::launch(const Args &args, ThreadPool &pool, std::string &error) {
   int64_t items = numItems(args);
   LaunchOptions options;
   options.numThreads = pool.numThreads();
+  options.kvSplits = forcedSplits;
   int64_t splits = kvSplits(args, options);
   // A split launch gives each chunk its partial rows (the item's rows at
   // most: a tile's, or fewer for a short q); an unsplit one writes the

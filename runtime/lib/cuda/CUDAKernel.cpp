@@ -20,16 +20,19 @@ using namespace attnrt;
 using namespace attnrt::cuda;
 
 /// What the runtime keeps per device: the retained primary context, the
-/// module (loaded at the first launch) and the tile-table buffer.
+/// module (loaded at the first launch), the tile-table buffer and the
+/// split-KV partial rows.
 struct CUDAKernel::Device {
   int32_t ordinal = 0;
   CUdevice device = 0;
   CUcontext context = nullptr;
   std::string name; ///< "NVIDIA H200"
   int major = 0, minor = 0;
-  int maxSharedBytes = 0; ///< per block, opted in
+  int maxSharedBytes = 0;  ///< per block, opted in
+  int multiprocessors = 0; ///< SMs, for the per-launch split count
   CUmodule module = nullptr;
   CUfunction function = nullptr;
+  CUfunction combine = nullptr; ///< the combine of a split kernel
   /// The tile table on the device, what it holds, and an event recorded
   /// after the last launch that reads it (pending until waited for), on
   /// `tableStream`.
@@ -39,6 +42,15 @@ struct CUDAKernel::Device {
   CUevent tableDone = nullptr;
   bool tablePending = false;
   void *tableStream = nullptr;
+  /// The partial rows of split launches (partial_out, then partial_lse at
+  /// a 256-byte boundary), grown to the largest launch, and an event
+  /// recorded after the last launch that uses them (pending until waited
+  /// for), on `partialStream`.
+  CUdeviceptr partials = 0;
+  size_t partialBytes = 0;
+  CUevent partialsDone = nullptr;
+  bool partialsPending = false;
+  void *partialStream = nullptr;
 };
 
 /// The arguments as the host-side checks read them: the index operands
@@ -120,6 +132,28 @@ bool isEmpty(const attn_tensor &t) {
   return false;
 }
 
+/// A dense row-major f32 view of `shape` at `data` on CUDA device
+/// `ordinal`.
+attn_tensor denseF32(CUdeviceptr data, std::initializer_list<int64_t> shape,
+                     int32_t ordinal) {
+  attn_tensor t{};
+  t.data = reinterpret_cast<void *>(data);
+  t.dtype = ATTN_F32;
+  t.rank = static_cast<int32_t>(shape.size());
+  int64_t stride = 1;
+  for (int32_t i = t.rank - 1; i >= 0; --i) {
+    t.shape[i] = shape.begin()[i];
+    t.strides[i] = stride;
+    stride *= shape.begin()[i];
+  }
+  t.device = ATTN_DEVICE_CUDA;
+  t.device_id = ordinal;
+  return t;
+}
+
+/// The most kv chunks a launch uses (the compiler's kMaxKVSplits).
+constexpr int64_t kMaxKVSplits = 256;
+
 } // namespace
 
 CUDAKernel::CUDAKernel(Manifest manifest) : Kernel(std::move(manifest)) {}
@@ -135,8 +169,51 @@ size_t CUDAKernel::numKernelParams() const {
   return count;
 }
 
-int64_t CUDAKernel::kvSplits(const Args &, const LaunchOptions &) const {
-  return 1;
+bool CUDAKernel::canSplit() const { return m.numKVSplits != 1; }
+
+int64_t CUDAKernel::splitsFor(const Args &args, const LaunchOptions &options,
+                              int multiprocessors) const {
+  if (!canSplit())
+    return 1;               // no partial rows, no combine
+  if (options.kvSplits > 0) // forced: used as given
+    return std::min(options.kvSplits, kMaxKVSplits);
+  // More chunks than the longest sequence has kv tiles would only add
+  // empty ones.
+  int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
+  if (m.numKVSplits > 0)
+    return std::max<int64_t>(1, std::min(m.numKVSplits, kvTiles));
+  // Per launch: split only when the work items do not fill the GPU with
+  // enough blocks to hide memory latency (8 per SM: 4 waves of the 2 that
+  // fit at once), into the fewest chunks that do. Decode (batch 8, 8 kv
+  // heads) on an H200 gets 17 chunks.
+  int64_t items = numItems(args);
+  int64_t wanted = 8 * int64_t(std::max(multiprocessors, 1));
+  if (items == 0 || items >= wanted)
+    return 1;
+  return std::max<int64_t>(
+      1, std::min({(wanted + items - 1) / items, kMaxKVSplits, kvTiles}));
+}
+
+int64_t CUDAKernel::kvSplits(const Args &args,
+                             const LaunchOptions &options) const {
+  if (!canSplit())
+    return 1;
+  if (options.kvSplits > 0)
+    return std::min(options.kvSplits, kMaxKVSplits);
+  std::string error;
+  Device *dev = deviceState(options.deviceId, error);
+  if (!dev)
+    return 1; // the launch fails too
+  // The tensors are on the device: paged and ragged sequence lengths are
+  // read from host copies, as the launch reads them.
+  if (m.kvStorage == "contiguous")
+    return splitsFor(args, options, dev->multiprocessors);
+  ScopedContext current(*api, dev->context);
+  HostArgs host;
+  if (current.result() != CUDA_SUCCESS ||
+      !checkArgs(args, *dev, options.stream, host, error))
+    return 1; // the launch fails too
+  return splitsFor(host.args, options, dev->multiprocessors);
 }
 
 std::unique_ptr<CUDAKernel> CUDAKernel::load(const std::string &artifactPath,
@@ -148,29 +225,34 @@ std::unique_ptr<CUDAKernel> CUDAKernel::load(const std::string &artifactPath,
     error = "the manifest is for target '" + manifest.target + "', not cuda";
     return nullptr;
   }
-  // The launch passes one kv chunk and no partial rows; the combine of a
-  // split kernel has no launch here yet.
-  bool partials = std::any_of(
-      manifest.params.begin(), manifest.params.end(), [](const ParamSpec &p) {
-        return p.name == "partial_out" || p.name == "partial_lse";
-      });
-  if (manifest.numKVSplits != 1 || partials) {
-    error = "cannot load " + name +
-            ": split-KV kernels are not supported on the CUDA target yet "
-            "(the manifest's 'work.kv_splits' is " +
-            (manifest.numKVSplits ? std::to_string(manifest.numKVSplits)
-                                  : std::string("\"per_launch\"")) +
-            "); compile the spec with schedule.split_kv: 1";
-    return nullptr;
-  }
-  for (const ParamSpec &p : manifest.params)
-    if (p.name == "tile_kinds" && p.shape.size() != 4) {
-      error = "cannot load " + name +
-              ": the manifest's 'tile_kinds' has rank " +
-              std::to_string(p.shape.size()) +
-              ", expected 4 ([B|1, H|1, q tiles, kv tiles])";
+  // The internal parameters are the runtime's to pass: their ranks, and
+  // the partial rows' dtype and static sizes, must be what it passes.
+  int64_t rows = manifest.blockQ * manifest.headGroup;
+  for (const ParamSpec &p : manifest.params) {
+    if (!p.internal)
+      continue;
+    bool partialOut = p.name == "partial_out";
+    size_t rank = p.name == "tile_kinds" ? 4 : partialOut ? 3 : 2;
+    const char *form = p.name == "tile_kinds" ? "[B|1, H|1, q tiles, kv tiles]"
+                       : partialOut           ? "f32 [items x splits, rows, Dv]"
+                                              : "f32 [items x splits, rows]";
+    bool ok = p.shape.size() == rank;
+    if (ok && p.name != "tile_kinds") {
+      ok = p.dtype == ATTN_F32 && (p.shape[1] < 0 || p.shape[1] == rows) &&
+           (!partialOut || p.shape[2] < 0 || p.shape[2] == manifest.headDimV);
+    }
+    if (!ok) {
+      std::string shape;
+      for (int64_t size : p.shape)
+        shape += (shape.empty() ? "" : ", ") +
+                 (size < 0 ? std::string("?") : std::to_string(size));
+      error = "cannot load " + name + ": the manifest's '" + p.name +
+              "' has the shape [" + shape + "], expected " + form +
+              " (tile.rows " + std::to_string(rows) + ", head_dim.v " +
+              std::to_string(manifest.headDimV) + ")";
       return nullptr;
     }
+  }
 
   std::unique_ptr<CUDAKernel> kernel(new CUDAKernel(std::move(manifest)));
   if (!artifactPath.empty()) {
@@ -205,13 +287,17 @@ std::unique_ptr<CUDAKernel> CUDAKernel::load(const std::string &artifactPath,
               "nor a cubin or fatbin";
       return nullptr;
     }
-    const std::string &entry = kernel->m.entry;
-    if (std::find(entries.begin(), entries.end(), entry) == entries.end()) {
+    for (auto [entry, field] : {std::pair<const std::string *, const char *>{
+                                    &kernel->m.entry, "entry"},
+                                {&kernel->m.combineEntry, "combine_entry"}}) {
+      if (entry->empty() ||
+          std::find(entries.begin(), entries.end(), *entry) != entries.end())
+        continue;
       std::string known;
       for (const std::string &e : entries)
         known += (known.empty() ? "" : ", ") + e;
-      error = "cannot load " + name + ": the PTX has no kernel '" + entry +
-              "' (the manifest's entry); it defines: " + known;
+      error = "cannot load " + name + ": the PTX has no kernel '" + *entry +
+              "' (the manifest's " + field + "); it defines: " + known;
       return nullptr;
     }
     if (kernel->image.back() != '\0')
@@ -240,6 +326,12 @@ CUDAKernel::~CUDAKernel() {
         api->cuEventDestroy(dev->tableDone);
       if (dev->table)
         api->cuMemFree(dev->table);
+      if (dev->partialsPending)
+        api->cuEventSynchronize(dev->partialsDone);
+      if (dev->partialsDone)
+        api->cuEventDestroy(dev->partialsDone);
+      if (dev->partials)
+        api->cuMemFree(dev->partials);
       if (dev->module)
         api->cuModuleUnload(dev->module);
     }
@@ -280,6 +372,10 @@ CUDAKernel::Device *CUDAKernel::deviceState(int32_t ordinal,
                       &dev->maxSharedBytes,
                       CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
                       dev->device),
+                  "cuDeviceGetAttribute", at, error) ||
+      !api->check(api->cuDeviceGetAttribute(
+                      &dev->multiprocessors,
+                      CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev->device),
                   "cuDeviceGetAttribute", at, error) ||
       !api->check(api->cuDevicePrimaryCtxRetain(&dev->context, dev->device),
                   "cuDevicePrimaryCtxRetain", at, error))
@@ -332,39 +428,51 @@ bool CUDAKernel::loadModule(Device &dev, std::string &error) {
     error = message;
     return false;
   };
-  CUfunction function = nullptr;
-  result = api->cuModuleGetFunction(&function, module, m.entry.c_str());
-  if (result == CUDA_ERROR_NOT_FOUND)
-    return fail("kernel '" + m.name + "': the module has no kernel '" +
-                m.entry + "' (the manifest's entry)");
-  if (!api->check(result, "cuModuleGetFunction", at, error))
-    return fail(error);
-  // The parameters the compiled kernel takes must be the manifest's ABI:
-  // 8-byte words, as many as the descriptors and the kv chunks make
+  // The entry and, for a kernel that can split, its combine: the same
+  // parameters. Those the compiled kernels take must be the manifest's
+  // ABI: 8-byte words, as many as the descriptors and the kv chunks make
   // (drivers from CUDA 12.4 tell). Only the expected ones are asked for,
   // so that a matching kernel raises no driver error (compute-sanitizer
   // reports every one): a kernel with more parameters goes unnoticed.
   size_t expected = numKernelParams();
-  for (size_t i = 0; api->cuFuncGetParamInfo && i < expected; ++i) {
-    size_t offset = 0, size = 0;
-    result = api->cuFuncGetParamInfo(function, i, &offset, &size);
-    if (result == CUDA_ERROR_INVALID_VALUE && i > 0)
-      return fail("kernel '" + m.name + "': the compiled kernel takes " +
-                  std::to_string(i) +
-                  " parameters, but the manifest's parameters expand to " +
-                  std::to_string(expected) +
-                  " (a memref descriptor per tensor, then the kv chunks); "
-                  "the artifact and its manifest do not match");
-    if (result != CUDA_SUCCESS)
-      break; // the driver cannot tell
-    if (size != 8 || offset != 8 * i)
-      return fail("kernel '" + m.name + "': parameter " + std::to_string(i) +
-                  " of the compiled kernel has " + std::to_string(size) +
-                  " bytes at offset " + std::to_string(offset) +
-                  ", but the manifest's ABI passes 8-byte words (pointers "
-                  "and int64 offsets, sizes and strides) one after the "
-                  "other; the artifact and its manifest do not match");
-  }
+  auto lookUp = [&](const std::string &entry, const char *field,
+                    CUfunction &function) {
+    CUresult found = api->cuModuleGetFunction(&function, module, entry.c_str());
+    if (found == CUDA_ERROR_NOT_FOUND)
+      return fail("kernel '" + m.name + "': the module has no kernel '" +
+                  entry + "' (the manifest's " + field + ")");
+    if (!api->check(found, "cuModuleGetFunction", at, error))
+      return fail(error);
+    std::string which =
+        "kernel '" + m.name + "': " +
+        (entry == m.entry ? std::string("the compiled kernel")
+                          : "the compiled combine '" + entry + "'");
+    for (size_t i = 0; api->cuFuncGetParamInfo && i < expected; ++i) {
+      size_t offset = 0, size = 0;
+      CUresult info = api->cuFuncGetParamInfo(function, i, &offset, &size);
+      if (info == CUDA_ERROR_INVALID_VALUE && i > 0)
+        return fail(which + " takes " + std::to_string(i) +
+                    " parameters, but the manifest's parameters expand to " +
+                    std::to_string(expected) +
+                    " (a memref descriptor per tensor, then the kv chunks); "
+                    "the artifact and its manifest do not match");
+      if (info != CUDA_SUCCESS)
+        break; // the driver cannot tell
+      if (size != 8 || offset != 8 * i)
+        return fail(which + ": parameter " + std::to_string(i) + " has " +
+                    std::to_string(size) + " bytes at offset " +
+                    std::to_string(offset) +
+                    ", but the manifest's ABI passes 8-byte words (pointers "
+                    "and int64 offsets, sizes and strides) one after the "
+                    "other; the artifact and its manifest do not match");
+    }
+    return true;
+  };
+  CUfunction function = nullptr, combine = nullptr;
+  if (!lookUp(m.entry, "entry", function) ||
+      (!m.combineEntry.empty() &&
+       !lookUp(m.combineEntry, "combine_entry", combine)))
+    return false;
   // Without the opt-in, dynamic shared memory is limited to 48 KiB minus
   // the kernel's static shared memory (a kernel with exactly 48 KiB of
   // dynamic memory and one static byte fails to launch), so always opt in.
@@ -379,8 +487,13 @@ bool CUDAKernel::loadModule(Device &dev, std::string &error) {
       !api->check(api->cuEventCreate(&dev.tableDone, CU_EVENT_DEFAULT),
                   "cuEventCreate", at, error))
     return fail(error);
+  if (canSplit() && !dev.partialsDone &&
+      !api->check(api->cuEventCreate(&dev.partialsDone, CU_EVENT_DEFAULT),
+                  "cuEventCreate", at, error))
+    return fail(error);
   dev.module = module;
   dev.function = function;
+  dev.combine = combine;
   return true;
 }
 
@@ -549,6 +662,39 @@ bool CUDAKernel::uploadTable(Device &dev, const std::vector<int32_t> &table,
   return true;
 }
 
+bool CUDAKernel::reservePartials(Device &dev, size_t bytes, bool used,
+                                 void *stream, std::string &error) {
+  std::string at = where(dev.ordinal) + " (the split-KV partial rows, " +
+                   std::to_string(bytes) + " bytes)";
+  if (!used) {
+    // An unsplit launch passes the buffer without touching it: any
+    // allocation will do, even one a running launch writes.
+    if (dev.partials)
+      return true;
+    bytes = std::max(bytes, sizeof(float));
+  } else if (dev.partialsPending &&
+             (bytes > dev.partialBytes || stream != dev.partialStream)) {
+    // The last split launch may still use the buffer: wait for it before
+    // the buffer is freed, or before a launch on another stream writes it.
+    // On one stream, the stream orders them.
+    if (!api->check(api->cuEventSynchronize(dev.partialsDone),
+                    "cuEventSynchronize", at, error))
+      return false;
+    dev.partialsPending = false;
+  }
+  if (bytes <= dev.partialBytes)
+    return true;
+  if (dev.partials)
+    api->cuMemFree(dev.partials);
+  dev.partials = 0;
+  dev.partialBytes = 0;
+  if (!api->check(api->cuMemAlloc(&dev.partials, bytes), "cuMemAlloc", at,
+                  error))
+    return false;
+  dev.partialBytes = bytes;
+  return true;
+}
+
 bool CUDAKernel::launch(const Args &args, const LaunchOptions &options,
                         std::string &error) {
   if (options.device != ATTN_DEVICE_CUDA) {
@@ -572,10 +718,16 @@ bool CUDAKernel::launch(const Args &args, const LaunchOptions &options,
   int64_t items = numItems(host.args);
   if (items == 0)
     return true; // no query rows: nothing to compute
-  if (items > INT32_MAX) {
-    error = at + ": this launch has " + std::to_string(items) +
-            " work items, more than the 2^31 - 1 blocks of a CUDA grid; "
-            "launch fewer or shorter sequences";
+  // A split launch runs chunk c of item i as block i * splits + c, then
+  // the combine as block i.
+  int64_t splits = splitsFor(host.args, options, dev->multiprocessors);
+  int64_t blocks = 0;
+  if (__builtin_mul_overflow(items, splits, &blocks) || blocks > INT32_MAX) {
+    error = at + ": this launch has " + std::to_string(items) + " work items" +
+            (splits > 1 ? " x " + std::to_string(splits) + " kv chunks" : "") +
+            ", more than the 2^31 - 1 blocks of a CUDA grid; launch fewer "
+            "or shorter sequences" +
+            (splits > 1 ? " or fewer kv chunks" : "");
     return false;
   }
   attn_tensor tableView{};
@@ -591,15 +743,52 @@ bool CUDAKernel::launch(const Args &args, const LaunchOptions &options,
     tableView.data = reinterpret_cast<void *>(dev->table);
   }
 
-  // The parameters: per tensor its memref descriptor's fields, then the kv
-  // chunks. Every field is an 8-byte word; the driver copies each from the
-  // address in `params`.
+  // The partial rows of a kernel that can split: f32 [items x splits,
+  // rows, Dv] and [items x splits, rows], dense, the tile's rows per
+  // chunk. Every chunk writes every row the combine reads, so they are not
+  // cleared. An unsplit launch (splits 1) passes [0, rows, Dv] and [0,
+  // rows] views of an allocation the kernel does not touch.
+  attn_tensor partialOut{}, partialLse{};
+  if (canSplit()) {
+    int64_t rows = m.blockQ * m.headGroup;
+    int64_t partials = splits > 1 ? blocks : 0;
+    bool hasLse =
+        std::any_of(m.params.begin(), m.params.end(),
+                    [](const ParamSpec &p) { return p.name == "partial_lse"; });
+    int64_t lseFloats = 0, outFloats = 0;
+    if (__builtin_mul_overflow(partials, rows, &lseFloats) ||
+        __builtin_mul_overflow(lseFloats, m.headDimV, &outFloats) ||
+        outFloats > (int64_t(1) << 40)) {
+      error = at + ": the split-KV partial rows of this launch (" +
+              std::to_string(items) + " items x " + std::to_string(splits) +
+              " chunks) do not fit in memory";
+      return false;
+    }
+    // partial_lse starts at a 256-byte boundary after partial_out.
+    size_t lseOffset = (size_t(outFloats) * sizeof(float) + 255) & ~size_t(255);
+    size_t bytes = lseOffset + (hasLse ? size_t(lseFloats) * sizeof(float) : 0);
+    if (!reservePartials(*dev, bytes, splits > 1, options.stream, error))
+      return false;
+    partialOut =
+        denseF32(dev->partials, {partials, rows, m.headDimV}, dev->ordinal);
+    partialLse = denseF32(splits > 1 && hasLse ? dev->partials + lseOffset
+                                               : dev->partials,
+                          {partials, rows}, dev->ordinal);
+  }
+
+  // The parameters, the same for the kernel and its combine: per tensor
+  // its memref descriptor's fields, then the kv chunks. Every field is an
+  // 8-byte word; the driver copies each from the address in `params`.
   std::vector<int64_t> words;
   words.reserve(numKernelParams());
   for (const ParamSpec &p : m.params) {
     const attn_tensor *t = nullptr;
     if (p.name == "tile_kinds")
       t = &tableView;
+    else if (p.name == "partial_out")
+      t = &partialOut;
+    else if (p.name == "partial_lse")
+      t = &partialLse;
     else if (!p.internal)
       t = &args.at(p.name);
     if (!t || static_cast<size_t>(t->rank) != p.shape.size()) {
@@ -613,41 +802,67 @@ bool CUDAKernel::launch(const Args &args, const LaunchOptions &options,
     words.insert(words.end(), t->shape, t->shape + t->rank);
     words.insert(words.end(), t->strides, t->strides + t->rank);
   }
-  words.push_back(1); // kv chunks
+  words.push_back(splits); // kv chunks
   std::vector<void *> params;
   params.reserve(words.size());
   for (int64_t &word : words)
     params.push_back(&word);
 
   auto stream = static_cast<CUstream>(options.stream);
-  if (!api->check(api->cuLaunchKernel(dev->function,
-                                      static_cast<unsigned>(items), 1, 1,
-                                      static_cast<unsigned>(m.blockDim[0]),
-                                      static_cast<unsigned>(m.blockDim[1]),
-                                      static_cast<unsigned>(m.blockDim[2]),
-                                      static_cast<unsigned>(m.sharedBytes),
-                                      stream, params.data(), nullptr),
-                  "cuLaunchKernel",
-                  at + " (grid " + std::to_string(items) + ", block " +
-                      std::to_string(m.blockDim[0]) + "x" +
-                      std::to_string(m.blockDim[1]) + "x" +
-                      std::to_string(m.blockDim[2]) + ", " +
-                      std::to_string(m.sharedBytes) + " bytes shared)",
-                  error))
+  auto run = [&](CUfunction function, int64_t grid, int64_t sharedBytes,
+                 const std::string &what) {
+    return api->check(
+        api->cuLaunchKernel(function, static_cast<unsigned>(grid), 1, 1,
+                            static_cast<unsigned>(m.blockDim[0]),
+                            static_cast<unsigned>(m.blockDim[1]),
+                            static_cast<unsigned>(m.blockDim[2]),
+                            static_cast<unsigned>(sharedBytes), stream,
+                            params.data(), nullptr),
+        "cuLaunchKernel",
+        at + what + " (grid " + std::to_string(grid) + ", block " +
+            std::to_string(m.blockDim[0]) + "x" +
+            std::to_string(m.blockDim[1]) + "x" +
+            std::to_string(m.blockDim[2]) + ", " + std::to_string(sharedBytes) +
+            " bytes shared" +
+            (splits > 1 ? ", " + std::to_string(splits) + " kv chunks" : "") +
+            ")",
+        error);
+  };
+  if (!run(dev->function, blocks, m.sharedBytes, ""))
     return false;
-  if (m.tableMask) {
-    if (!api->check(api->cuEventRecord(dev->tableDone, stream), "cuEventRecord",
-                    at + " (the tile table)", error))
+  // The combine: one block per item, no dynamic shared memory. Once the
+  // kernel is queued the buffers are in use, whether the combine queues
+  // or not.
+  bool combined = splits <= 1 || run(dev->combine, items, 0,
+                                     ": the combine '" + m.combineEntry + "'");
+  // Events after the last launch that reads the tile table or uses the
+  // partial rows (a failed combine's error comes first).
+  auto record = [&](CUevent event, const char *what, bool &pending,
+                    void *&recordedOn) {
+    std::string failure;
+    if (!api->check(api->cuEventRecord(event, stream), "cuEventRecord",
+                    at + " (" + what + ")", failure)) {
+      if (combined)
+        error = failure;
       return false;
-    dev->tablePending = true;
-    dev->tableStream = options.stream;
-  }
+    }
+    pending = true;
+    recordedOn = options.stream;
+    return true;
+  };
+  if ((m.tableMask && !record(dev->tableDone, "the tile table",
+                              dev->tablePending, dev->tableStream)) ||
+      (splits > 1 && !record(dev->partialsDone, "the split-KV partial rows",
+                             dev->partialsPending, dev->partialStream)) ||
+      !combined)
+    return false;
   // No stream: wait, so that a failing kernel fails this call.
   if (!stream) {
     if (!api->check(api->cuStreamSynchronize(nullptr), "cuStreamSynchronize",
                     at + ": the kernel failed while running", error))
       return false;
     dev->tablePending = false;
+    dev->partialsPending = false;
   }
   return true;
 }

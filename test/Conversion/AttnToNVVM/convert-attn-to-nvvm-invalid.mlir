@@ -15,12 +15,3 @@ func.func @head_dim(%q: tensor<?x?x2x40xbf16>, %k: tensor<?x?x2x40xbf16>, %v: te
   %out = attn.attention q(%q : tensor<?x?x2x40xbf16>) k(%k : tensor<?x?x2x40xbf16>) v(%v : tensor<?x?x2x40xbf16>) -> tensor<?x?x2x40xbf16>
   return %out : tensor<?x?x2x40xbf16>
 }
-
-// -----
-
-// Split-KV is CPU-only so far.
-// expected-error @+1 {{convert-attn-to-nvvm: split-KV is not implemented on the GPU target yet; give the spec schedule.split_kv: 1}}
-func.func @split(%q: tensor<?x?x2x64xbf16>, %k: tensor<?x?x2x64xbf16>, %v: tensor<?x?x2x64xbf16>) -> tensor<?x?x2x64xbf16> {
-  %out = attn.attention q(%q : tensor<?x?x2x64xbf16>) k(%k : tensor<?x?x2x64xbf16>) v(%v : tensor<?x?x2x64xbf16>) {schedule = #attn.schedule<split_kv = 4>} -> tensor<?x?x2x64xbf16>
-  return %out : tensor<?x?x2x64xbf16>
-}

@@ -36,7 +36,11 @@ void TileBuilder::buildCombine(ArrayRef<Value> args) {
   Value lseRows = lse ? lseView() : Value();
   Value negInf = f32(-std::numeric_limits<double>::infinity());
   Value first = arith::MulIOp::create(b, item, splits);
+  // Rows are independent (each writes its own out and lse row): a target
+  // may run the loop's iterations in parallel (attn.parallel_rows).
   forLoop(idx(0), rows, 1, [&](Value r) {
+    b.getInsertionBlock()->getParentOp()->setAttr("attn.parallel_rows",
+                                                  b.getUnitAttr());
     // The row's place in the views: position r / G, head r % G.
     SmallVector<Value> at;
     Value h = head;

@@ -40,16 +40,19 @@ public:
   /// run one after the other.
   bool launch(const Args &args, const LaunchOptions &options,
               std::string &error) override;
-  /// The manifest's count, or, when it leaves the count to the launch,
-  /// more than 1 only when the work items would leave threads idle
-  /// (decode, small batches, long caches).
+  /// `options.kvSplits` when it forces a count (on a kernel that can
+  /// split), else the manifest's count, or, when it leaves the count to
+  /// the launch, more than 1 only when the work items would leave threads
+  /// idle (decode, small batches, long caches).
   int64_t kvSplits(const Args &args,
                    const LaunchOptions &options) const override;
 
 private:
   explicit CPUKernel(Manifest manifest) : Kernel(std::move(manifest)) {}
-  /// The launch on `pool`, under launchMutex.
-  bool launch(const Args &args, ThreadPool &pool, std::string &error);
+  /// The launch on `pool` (`forcedSplits`: LaunchOptions::kvSplits), under
+  /// launchMutex.
+  bool launch(const Args &args, ThreadPool &pool, int64_t forcedSplits,
+              std::string &error);
 
   void *library = nullptr;
   void *entry = nullptr;

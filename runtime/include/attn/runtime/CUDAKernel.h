@@ -15,7 +15,13 @@
 // every tensor as the fields of an MLIR memref descriptor, each a kernel
 // parameter of its own (void *allocated, void *aligned, int64 offset,
 // int64 sizes[rank], int64 strides[rank], in elements), then int64 kv
-// chunks (1). The grid is (work items, 1, 1).
+// chunks S. The grid is (work items x S, 1, 1), block i * S + c being
+// chunk c of item i. A kernel that can split (manifest `work.kv_splits`
+// not 1) has a combine entry in the same module, with the same
+// parameters, which a launch with S > 1 runs next on the same stream over
+// (work items, 1, 1) with the same block and no dynamic shared memory; the
+// runtime passes the partial rows (`partial_out`, `partial_lse`) from
+// buffers it keeps per device.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,9 +48,9 @@ public:
   /// in `bytes`, for the parsed `manifest`, and opens the NVIDIA driver.
   /// The module itself is loaded on each device at its first launch.
   /// Returns null and sets `error` when the manifest is not a CUDA one the
-  /// runtime can launch (split-KV kernels are not, yet), the artifact is
-  /// neither PTX with the manifest's entry nor a binary, or the machine
-  /// has no NVIDIA driver or no CUDA device.
+  /// runtime can launch, the artifact is neither PTX with the manifest's
+  /// entry (and combine entry, if any) nor a binary, or the machine has no
+  /// NVIDIA driver or no CUDA device.
   static std::unique_ptr<CUDAKernel> load(const std::string &artifactPath,
                                           const std::string &bytes,
                                           Manifest manifest,
@@ -65,11 +71,18 @@ public:
   /// default stream and is waited for, so that a failure of the kernel is
   /// reported by this call; with a stream it returns once the kernel is
   /// queued. Index operands are read back to the host first (on the
-  /// stream). Launches of one kernel are queued one after the other.
+  /// stream). Launches of one kernel are queued one after the other. A
+  /// split launch (kvSplits > 1) queues the kernel over items x splits
+  /// blocks, then the combine over the items.
   bool launch(const Args &args, const LaunchOptions &options,
               std::string &error) override;
 
-  /// Always 1: split-KV kernels are not supported on this target yet.
+  /// 1 for a kernel that cannot split; else `options.kvSplits` when it
+  /// forces a count (at most 256); else the manifest's count (at most the
+  /// kv tiles of the longest sequence); else, per launch, 1 when the work
+  /// items fill the device (at least 2 per SM of `options.deviceId`) and
+  /// otherwise the fewest chunks that do, at most 256 and at most the kv
+  /// tiles of the longest sequence.
   int64_t kvSplits(const Args &args,
                    const LaunchOptions &options) const override;
 
@@ -95,6 +108,17 @@ private:
   /// Makes the device's tile-table buffer hold `table`.
   bool uploadTable(Device &device, const std::vector<int32_t> &table,
                    void *stream, std::string &error);
+  /// Whether the kernel can split its kv range (it has partial rows and a
+  /// combine).
+  bool canSplit() const;
+  /// kvSplits on a device of `multiprocessors` SMs.
+  int64_t splitsFor(const Args &args, const LaunchOptions &options,
+                    int multiprocessors) const;
+  /// Makes the device's partial-row buffer hold at least `bytes` (at
+  /// least one float) for a launch on `stream`; `used`: whether the
+  /// launch writes it (a split one) rather than only passing it.
+  bool reservePartials(Device &device, size_t bytes, bool used, void *stream,
+                       std::string &error);
   /// "kernel 'NAME' on CUDA device N", for messages.
   std::string where(int32_t ordinal) const;
 

@@ -37,6 +37,10 @@ struct LaunchOptions {
   int32_t deviceId = 0;
   void *stream = nullptr;  ///< a CUDA stream; none on the CPU
   unsigned numThreads = 0; ///< CPU worker threads, 0: all
+  /// The kv chunks to split each work item into, 1 to 256 (more is taken
+  /// as 256), used as given; 0 (or less): the kernel's choice. A kernel
+  /// whose manifest does not split (`work.kv_splits` 1) ignores it.
+  int64_t kvSplits = 0;
 };
 
 /// The mask operands among `args` (a missing one stays empty), for the mask
@@ -67,8 +71,9 @@ public:
                       std::string &error) = 0;
 
   /// The kv chunks a launch on validated `args` splits each work item
-  /// into: the manifest's count, or the target's pick for this launch when
-  /// the manifest leaves it open.
+  /// into: `options.kvSplits` when it forces a count, else the manifest's
+  /// count, or the target's pick for this launch when the manifest leaves
+  /// it open; always 1 for a kernel that cannot split.
   virtual int64_t kvSplits(const Args &args,
                            const LaunchOptions &options) const = 0;
 

@@ -30,14 +30,14 @@ struct TilingOptions {
 };
 
 /// The schedule's defaults for `target`: "cpu", or an NVIDIA chip
-/// ("sm_80" ... "sm_90a": 64 rows, one warp per 16; no split-KV yet).
+/// ("sm_80" ... "sm_90a": 64 rows, one warp per 16). Both can split their
+/// kv range, the count picked per launch.
 inline TilingOptions defaultTilingFor(llvm::StringRef target) {
   TilingOptions options;
   options.target = target.str();
   if (target.starts_with("sm_")) {
     options.rows = 64;
     options.blockKV = 64;
-    options.splitKV = 1;
   }
   return options;
 }
