@@ -182,12 +182,12 @@ int64_t CUDAKernel::splitsFor(const Args &args, const LaunchOptions &options,
   int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
   if (m.numKVSplits > 0)
     return std::max<int64_t>(1, std::min(m.numKVSplits, kvTiles));
-  // Per launch: split only when the work items do not fill the GPU with
-  // enough blocks to hide memory latency (8 per SM: 4 waves of the 2 that
-  // fit at once), into the fewest chunks that do. Decode (batch 8, 8 kv
-  // heads) on an H200 gets 17 chunks.
+  // Per launch: split only when the work items do not fill the GPU (two
+  // blocks per SM), into the fewest chunks that do. (8 blocks per SM was
+  // slower for decode on the H200: 0.27 against 0.19 ms at kv 8k, since
+  // the combine runs a thread per row; bench/results/gpu-2026-12-04-final.md.)
   int64_t items = numItems(args);
-  int64_t wanted = 8 * int64_t(std::max(multiprocessors, 1));
+  int64_t wanted = 2 * int64_t(std::max(multiprocessors, 1));
   if (items == 0 || items >= wanted)
     return 1;
   return std::max<int64_t>(
