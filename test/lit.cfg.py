@@ -34,3 +34,13 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 tools = ["attn-opt", "attn-compile", "attn-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# ptxas (CUDA_HOME/bin, PATH or /usr/local/cuda/bin): the GPU kernels'
+# resource checks run where it is installed.
+_cuda_bins = [os.path.join(os.environ[v], "bin")
+              for v in ("CUDA_HOME", "CUDA_PATH") if os.environ.get(v)]
+_ptxas = shutil.which("ptxas", path=os.pathsep.join(
+    _cuda_bins + [os.environ.get("PATH", ""), "/usr/local/cuda/bin"]))
+if _ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))
