@@ -96,9 +96,12 @@ def ConvertAttnToNVVMPass : Pass<"convert-attn-to-nvvm", "mlir::ModuleOp"> {
       per row, the lse.
 
     The function carries `attn.tiling`, `attn.interface` and `attn.launch`
-    (`block`, `shared_bytes`) for the manifest. Kernels out of reach (f32
-    specs, split-KV, tile sizes or head dims that are not multiples of 16)
-    are errors that say what to change.
+    (`block`, `shared_bytes`) for the manifest. A kernel that can split its
+    kv range gets its combine as a second kernel of the module (one CTA per
+    work item, the same block), whose row loop (`attn.parallel_rows`) is
+    spread over the threads. Kernels out of reach (f32 specs, tile sizes or
+    head dims that are not multiples of 16) are errors that say what to
+    change.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
