@@ -100,8 +100,8 @@ llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
                                                const TargetOptions &target) {
   Artifact artifact;
   artifact.specHash = specHash(target);
-  llvm::raw_string_ostream os(artifact.bytes);
   if (emit == EmitKind::MLIR) {
+    llvm::raw_string_ostream os(artifact.bytes);
     specModule->print(os);
     return artifact;
   }
@@ -111,23 +111,15 @@ llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
     return llvm::createStringError(
         "PTX and cubins are GPU artifacts; give a GPU target (sm_80 ... "
         "sm_90a)");
-  OwningOpRef<ModuleOp> module = specModule->clone();
-  PassManager pm(&ctx);
-  buildTilePipeline(pm, target.tiling);
-  if (emit != EmitKind::Tile)
-    buildCPUKernelPipeline(pm, target.cpu.vectorWidth);
-  if (failed(pm.run(*module)))
-    return reported();
-  if (emit == EmitKind::Tile || emit == EmitKind::Kernel) {
-    module->print(os);
+  llvm::Expected<OwningOpRef<ModuleOp>> lowered = lowerToKernel(
+      emit, target,
+      [&](auto &pm) { buildCPUKernelPipeline(pm, target.cpu.vectorWidth); },
+      ManifestInfo{"cpu", target.cpu.name, artifact.specHash}, artifact);
+  if (!lowered)
+    return lowered.takeError();
+  if (!*lowered) // an IR level, printed
     return artifact;
-  }
-  // The manifest comes from the lowered module, before translation.
-  llvm::Expected<std::string> manifest = manifestText(
-      *module, ManifestInfo{"cpu", target.cpu.name, artifact.specHash});
-  if (!manifest)
-    return manifest.takeError();
-  artifact.manifest = std::move(*manifest);
+  OwningOpRef<ModuleOp> module = std::move(*lowered);
   llvm::Expected<std::string> emitted =
       emitCPUModule(*module, target.cpu, emit != EmitKind::LLVM);
   if (!emitted)
@@ -143,6 +135,29 @@ llvm::Expected<Artifact> SpecCompiler::compile(EmitKind emit,
   return artifact;
 }
 
+llvm::Expected<OwningOpRef<ModuleOp>>
+SpecCompiler::lowerToKernel(EmitKind emit, const TargetOptions &target,
+                            function_ref<void(OpPassManager &)> kernelPipeline,
+                            const ManifestInfo &info, Artifact &artifact) {
+  OwningOpRef<ModuleOp> module = specModule->clone();
+  PassManager pm(&ctx);
+  buildTilePipeline(pm, target.tiling);
+  if (emit != EmitKind::Tile)
+    kernelPipeline(pm);
+  if (failed(pm.run(*module)))
+    return reported();
+  if (emit == EmitKind::Tile || emit == EmitKind::Kernel) {
+    llvm::raw_string_ostream os(artifact.bytes);
+    module->print(os);
+    return OwningOpRef<ModuleOp>();
+  }
+  llvm::Expected<std::string> manifest = manifestText(*module, info);
+  if (!manifest)
+    return manifest.takeError();
+  artifact.manifest = std::move(*manifest);
+  return module;
+}
+
 llvm::Expected<Artifact> SpecCompiler::compileGPU(EmitKind emit,
                                                   const TargetOptions &target,
                                                   Artifact artifact) {
@@ -150,24 +165,15 @@ llvm::Expected<Artifact> SpecCompiler::compileGPU(EmitKind emit,
       emit != EmitKind::PTX && emit != EmitKind::Cubin)
     return llvm::createStringError(
         "a GPU target emits mlir, tile, kernel, ptx or cubin");
-  OwningOpRef<ModuleOp> module = specModule->clone();
-  PassManager pm(&ctx);
-  buildTilePipeline(pm, target.tiling);
-  if (emit != EmitKind::Tile)
-    buildGPUKernelPipeline(pm);
-  if (failed(pm.run(*module)))
-    return reported();
-  llvm::raw_string_ostream os(artifact.bytes);
-  if (emit == EmitKind::Tile || emit == EmitKind::Kernel) {
-    module->print(os);
-    return artifact;
-  }
   // The manifest comes from the kernel's gpu.func, before serialization.
-  llvm::Expected<std::string> manifest = manifestText(
-      *module, ManifestInfo{"cuda", target.gpuChip, artifact.specHash});
-  if (!manifest)
-    return manifest.takeError();
-  artifact.manifest = std::move(*manifest);
+  llvm::Expected<OwningOpRef<ModuleOp>> lowered = lowerToKernel(
+      emit, target, [&](auto &pm) { buildGPUKernelPipeline(pm); },
+      ManifestInfo{"cuda", target.gpuChip, artifact.specHash}, artifact);
+  if (!lowered)
+    return lowered.takeError();
+  if (!*lowered) // an IR level, printed
+    return artifact;
+  OwningOpRef<ModuleOp> module = std::move(*lowered);
   PassManager serialize(&ctx);
   buildGPUSerializePipeline(serialize, target.gpuChip,
                             emit == EmitKind::Cubin ? "bin" : "isa");

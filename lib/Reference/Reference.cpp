@@ -24,43 +24,14 @@ namespace mask = attnrt::mask;
 // Host tensors
 //===----------------------------------------------------------------------===//
 
-static uint16_t toBF16(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  if (std::isnan(x))
-    return 0x7fc0;
-  uint32_t rounding = 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>((bits + rounding) >> 16);
-}
-
-static float fromBF16(uint16_t h) {
-  uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float x;
-  std::memcpy(&x, &bits, 4);
-  return x;
-}
-
-static uint16_t toF16(float x) {
-  _Float16 h = static_cast<_Float16>(x);
-  uint16_t bits;
-  std::memcpy(&bits, &h, 2);
-  return bits;
-}
-
-static float fromF16(uint16_t bits) {
-  _Float16 h;
-  std::memcpy(&h, &bits, 2);
-  return static_cast<float>(h);
-}
-
 double mlir::attn::roundTo(attn_dtype dtype, double x) {
   switch (dtype) {
   case ATTN_F32:
     return static_cast<float>(x);
   case ATTN_F16:
-    return fromF16(toF16(static_cast<float>(x)));
+    return attnrt::f16ToFloat(attnrt::floatToF16(static_cast<float>(x)));
   case ATTN_BF16:
-    return fromBF16(toBF16(static_cast<float>(x)));
+    return attnrt::bf16ToFloat(attnrt::floatToBF16(static_cast<float>(x)));
   case ATTN_I32:
     return std::nearbyint(x);
   }
@@ -88,8 +59,9 @@ attn_tensor HostTensor::view() {
   case ATTN_BF16:
     half.resize(n);
     for (int64_t i = 0; i < n && !values.empty(); ++i)
-      half[i] = dtype == ATTN_F16 ? toF16(static_cast<float>(values[i]))
-                                  : toBF16(static_cast<float>(values[i]));
+      half[i] = dtype == ATTN_F16
+                    ? attnrt::floatToF16(static_cast<float>(values[i]))
+                    : attnrt::floatToBF16(static_cast<float>(values[i]));
     data = half.data();
     break;
   case ATTN_I32:
@@ -114,10 +86,10 @@ void HostTensor::readBack() {
       values[i] = single[i];
       break;
     case ATTN_F16:
-      values[i] = fromF16(half[i]);
+      values[i] = attnrt::f16ToFloat(half[i]);
       break;
     case ATTN_BF16:
-      values[i] = fromBF16(half[i]);
+      values[i] = attnrt::bf16ToFloat(half[i]);
       break;
     case ATTN_I32:
       values[i] = ints[i];

@@ -95,22 +95,6 @@ size_t elementBytes(attn_dtype dtype) {
   return dtype == ATTN_F16 || dtype == ATTN_BF16 ? 2 : 4;
 }
 
-uint16_t toBF16(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  if (std::isnan(x))
-    return 0x7fc0;
-  uint32_t rounding = 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>((bits + rounding) >> 16);
-}
-
-float fromBF16(uint16_t h) {
-  uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float x;
-  std::memcpy(&x, &bits, 4);
-  return x;
-}
-
 /// The bytes of `values` in `dtype` (floats rounded to nearest even, as
 /// attn-run rounds its inputs; integers must be int32 values).
 bool encode(const std::vector<double> &values, attn_dtype dtype,
@@ -127,12 +111,12 @@ bool encode(const std::vector<double> &values, attn_dtype dtype,
       break;
     }
     case ATTN_F16: {
-      _Float16 h = static_cast<_Float16>(static_cast<float>(x));
+      uint16_t h = attnrt::floatToF16(static_cast<float>(x));
       std::memcpy(p, &h, 2);
       break;
     }
     case ATTN_BF16: {
-      uint16_t h = toBF16(static_cast<float>(x));
+      uint16_t h = attnrt::floatToBF16(static_cast<float>(x));
       std::memcpy(p, &h, 2);
       break;
     }
@@ -164,15 +148,15 @@ std::vector<double> decode(const std::vector<char> &bytes, attn_dtype dtype) {
       break;
     }
     case ATTN_F16: {
-      _Float16 h;
+      uint16_t h;
       std::memcpy(&h, p, 2);
-      values[i] = static_cast<double>(h);
+      values[i] = attnrt::f16ToFloat(h);
       break;
     }
     case ATTN_BF16: {
       uint16_t h;
       std::memcpy(&h, p, 2);
-      values[i] = fromBF16(h);
+      values[i] = attnrt::bf16ToFloat(h);
       break;
     }
     case ATTN_I32: {
@@ -434,10 +418,10 @@ void fillRandom(std::vector<char> &bytes, attn_dtype dtype, uint64_t seed,
     float x = static_cast<float>(z >> 40) * (2.0f / 16777216.0f) - 1.0f;
     char *p = bytes.data() + i * width;
     if (dtype == ATTN_BF16) {
-      uint16_t h = toBF16(x);
+      uint16_t h = attnrt::floatToBF16(x);
       std::memcpy(p, &h, 2);
     } else if (dtype == ATTN_F16) {
-      _Float16 h = static_cast<_Float16>(x);
+      uint16_t h = attnrt::floatToF16(x);
       std::memcpy(p, &h, 2);
     } else {
       std::memcpy(p, &x, 4);

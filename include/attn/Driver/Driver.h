@@ -18,6 +18,7 @@
 #include "attn/Dialect/Attn/Transforms/Tiling.h"
 #include "attn/Spec/SpecImport.h"
 #include "attn/Target/CPU/CPUTarget.h"
+#include "attn/Target/Manifest.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
@@ -31,6 +32,7 @@ class ArtifactCache;
 } // namespace attnrt
 
 namespace mlir {
+class OpPassManager;
 class SourceMgrDiagnosticHandler;
 } // namespace mlir
 
@@ -105,6 +107,15 @@ public:
                                          std::string *warning = nullptr);
 
 private:
+  /// A copy of the spec module through the tile pipeline and, past the
+  /// tile level, the target's `kernelPipeline`. For the IR levels (tile,
+  /// kernel) it prints the module into `artifact` and returns null; else it
+  /// writes the manifest (from the lowered module, with `info`) into
+  /// `artifact` and returns the module for the target's emission.
+  llvm::Expected<OwningOpRef<ModuleOp>>
+  lowerToKernel(EmitKind emit, const TargetOptions &target,
+                function_ref<void(OpPassManager &)> kernelPipeline,
+                const ManifestInfo &info, Artifact &artifact);
   /// compile() for a GPU target.
   llvm::Expected<Artifact>
   compileGPU(EmitKind emit, const TargetOptions &target, Artifact artifact);

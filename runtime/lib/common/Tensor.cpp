@@ -6,6 +6,8 @@
 
 #include "attn/runtime/Tensor.h"
 #include "Error.h"
+#include <cmath>
+#include <cstring>
 
 #include <cstdio>
 #include <sstream>
@@ -135,4 +137,33 @@ extern "C" attn_status attn_check_tensor(const attn_tensor *tensor,
                 "dimension (stride 1), got stride " +
                 std::to_string(tensor->strides[spec->rank - 1]));
   return attnrt::clearError();
+}
+
+uint16_t attnrt::floatToBF16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if (std::isnan(x))
+    return 0x7fc0;
+  uint32_t rounding = 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>((bits + rounding) >> 16);
+}
+
+float attnrt::bf16ToFloat(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+uint16_t attnrt::floatToF16(float x) {
+  _Float16 h = static_cast<_Float16>(x);
+  uint16_t bits;
+  std::memcpy(&bits, &h, 2);
+  return bits;
+}
+
+float attnrt::f16ToFloat(uint16_t bits) {
+  _Float16 h;
+  std::memcpy(&h, &bits, 2);
+  return static_cast<float>(h);
 }

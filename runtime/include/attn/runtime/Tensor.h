@@ -21,6 +21,13 @@ attn_tensor denseView(void *data, attn_dtype dtype,
                       attn_device_kind device = ATTN_DEVICE_CPU,
                       int32_t deviceId = 0);
 
+/// bf16 and f16 bits from f32 (round to nearest even; NaN stays NaN) and
+/// back, for host copies of kernel tensors.
+uint16_t floatToBF16(float x);
+float bf16ToFloat(uint16_t bits);
+uint16_t floatToF16(float x);
+float f16ToFloat(uint16_t bits);
+
 } // namespace attnrt
 
 #endif // ATTN_RUNTIME_TENSOR_H
