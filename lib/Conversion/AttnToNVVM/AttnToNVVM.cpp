@@ -29,9 +29,10 @@ using namespace mlir::attn::detail;
 // The pass
 //===----------------------------------------------------------------------===//
 
-/// Why `kernel` is out of this lowering's reach, or "" when it is not.
-static std::string unsupportedReason(func::FuncOp kernel, TilingAttr tiling,
-                                     Type dtype, int64_t d, int64_t dv) {
+/// Why a kernel of `tiling`, `dtype` and head dims `d`, `dv` is out of
+/// this lowering's reach, or "" when it is not.
+static std::string unsupportedReason(TilingAttr tiling, Type dtype, int64_t d,
+                                     int64_t dv) {
   if (!dtype.isBF16() && !dtype.isF16())
     return "the GPU target computes on bf16/f16 tensor cores; f32 specs "
            "need a TF32 path that does not exist yet (use dtype bf16 or f16)";
@@ -85,7 +86,7 @@ struct ConvertAttnToNVVMPass final
                   .getValue())
               .getElementType();
       std::string reason =
-          unsupportedReason(kernel, tiling, dtype, headDims[0], headDims[1]);
+          unsupportedReason(tiling, dtype, headDims[0], headDims[1]);
       if (!reason.empty()) {
         kernel.emitError() << "convert-attn-to-nvvm: " << reason;
         return signalPassFailure();

@@ -531,10 +531,6 @@ LogicalResult GPUKernelBuilder::convertOp(Operation &op) {
       .Case<tensor::EmptyOp>([&](auto) { return success(); })
       .Case<scf::ForOp>([&](auto loop) { return convertFor(loop); })
       .Case<scf::IfOp>([&](auto ifOp) { return convertIf(ifOp); })
-      .Case<func::ReturnOp>([&](auto) {
-        gpu::ReturnOp::create(b);
-        return success();
-      })
       .Case<memref::GetGlobalOp>([&](memref::GetGlobalOp get) {
         // Constant tables (ALiBi slopes) move into the gpu.module.
         auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
@@ -567,8 +563,7 @@ LogicalResult GPUKernelBuilder::convertOp(Operation &op) {
 LogicalResult GPUKernelBuilder::build(gpu::GPUModuleOp gpuModule,
                                       bool combine) {
   module = gpuModule;
-  int64_t rows = tiling.getRows(), blockKV = tiling.getBlockKv();
-  warps = rows / 16;
+  warps = tiling.getRows() / 16;
   // The kernel's arguments without the work item (the block index).
   SmallVector<Type> argTypes(source.getArgumentTypes().drop_back());
   OpBuilder::InsertionGuard guard(b);
@@ -595,7 +590,6 @@ LogicalResult GPUKernelBuilder::build(gpu::GPUModuleOp gpuModule,
   smem = gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                          MemRefLayoutAttrInterface(), workgroup));
-  (void)blockKV;
   if (failed(convertBlock(source.getBody().front())))
     return failure();
   // The tile level's return.

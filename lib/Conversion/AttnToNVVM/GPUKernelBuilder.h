@@ -36,7 +36,6 @@ public:
   LogicalResult build(gpu::GPUModuleOp module, bool combine = false);
 
   int64_t threads() const { return warps * 32; }
-  int64_t sharedBytes() const { return smemBytes; }
 
 private:
   func::FuncOp source;
