@@ -7,14 +7,18 @@
 #include "attn/Reference/Reference.h"
 #include "attn/Analysis/MaskAnalysis.h"
 #include "attn/runtime/Tensor.h"
+#include "attn/runtime/ThreadPool.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -102,76 +106,227 @@ void HostTensor::readBack() {
 // The score_mod region, interpreted in float64
 //===----------------------------------------------------------------------===//
 
-static FailureOr<double> interpretScoreMod(Block &body,
-                                           ArrayRef<double> arguments) {
-  llvm::DenseMap<Value, double> env;
-  for (auto [arg, value] : llvm::zip(body.getArguments(), arguments))
-    env[arg] = value;
+namespace {
+
+/// The score_mod region as straight-line code over numbered slots, built
+/// once before the rows are computed (so that no diagnostic comes from a
+/// worker thread, and no map is built per pair). Slot 0 holds 0, the value
+/// of anything the region does not define; the block's arguments follow.
+class ScoreModProgram {
+public:
+  /// Fails with an error on the first operation the reference does not
+  /// interpret.
+  static FailureOr<ScoreModProgram> compile(Block &body);
+
+  /// The region's result for `arguments` (score, b, h, q, k, head
+  /// parameters), with `slots` as scratch.
+  double run(ArrayRef<double> arguments, std::vector<double> &slots) const;
+
+private:
+  enum class Code {
+    Constant,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    Maximum,
+    Minimum,
+    Select,
+    And,
+    Or,
+    Xor,
+    Copy,
+    Less,
+    LessEqual,
+    Greater,
+    GreaterEqual,
+    Equal,
+    NotEqual,
+    Abs,
+    Exp,
+    Log,
+    Sqrt,
+    Tanh,
+  };
+  struct Instruction {
+    Code code;
+    unsigned result;
+    unsigned operands[3] = {0, 0, 0};
+    double constant = 0;
+  };
+
+  std::vector<Instruction> instructions;
+  unsigned numArguments = 0, numSlots = 0, resultSlot = 0;
+};
+
+} // namespace
+
+FailureOr<ScoreModProgram> ScoreModProgram::compile(Block &body) {
+  ScoreModProgram program;
+  llvm::DenseMap<Value, unsigned> slotOf;
+  unsigned next = 1;
+  for (BlockArgument arg : body.getArguments())
+    slotOf[arg] = next++;
+  program.numArguments = body.getNumArguments();
   for (Operation &op : body) {
-    if (auto yield = dyn_cast<YieldOp>(op))
-      return env.lookup(yield.getValues()[0]);
-    auto in = [&](unsigned i) { return env.lookup(op.getOperand(i)); };
-    std::optional<double> result =
-        llvm::TypeSwitch<Operation *, std::optional<double>>(&op)
-            .Case([&](arith::ConstantOp c) -> std::optional<double> {
-              if (auto f = dyn_cast<FloatAttr>(c.getValue()))
-                return f.getValueAsDouble();
-              if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
-                return static_cast<double>(i.getValue().getSExtValue() != 0 &&
-                                                   i.getType().isInteger(1)
-                                               ? 1
-                                               : i.getInt());
+    if (auto yield = dyn_cast<YieldOp>(op)) {
+      program.resultSlot = slotOf.lookup(yield.getValues()[0]);
+      program.numSlots = next;
+      return program;
+    }
+    Instruction inst;
+    std::optional<Code> code =
+        llvm::TypeSwitch<Operation *, std::optional<Code>>(&op)
+            .Case([&](arith::ConstantOp c) -> std::optional<Code> {
+              if (auto f = dyn_cast<FloatAttr>(c.getValue())) {
+                inst.constant = f.getValueAsDouble();
+                return Code::Constant;
+              }
+              if (auto i = dyn_cast<IntegerAttr>(c.getValue())) {
+                inst.constant = static_cast<double>(
+                    i.getValue().getSExtValue() != 0 && i.getType().isInteger(1)
+                        ? 1
+                        : i.getInt());
+                return Code::Constant;
+              }
               return std::nullopt;
             })
-            .Case([&](arith::AddFOp) { return in(0) + in(1); })
-            .Case([&](arith::SubFOp) { return in(0) - in(1); })
-            .Case([&](arith::MulFOp) { return in(0) * in(1); })
-            .Case([&](arith::DivFOp) { return in(0) / in(1); })
-            .Case([&](arith::NegFOp) { return -in(0); })
-            .Case([&](arith::MaximumFOp) { return std::fmax(in(0), in(1)); })
-            .Case([&](arith::MinimumFOp) { return std::fmin(in(0), in(1)); })
-            .Case([&](arith::SelectOp) { return in(0) != 0 ? in(1) : in(2); })
-            .Case([&](arith::AndIOp) {
-              return double((in(0) != 0) && (in(1) != 0));
-            })
-            .Case([&](arith::OrIOp) {
-              return double((in(0) != 0) || (in(1) != 0));
-            })
-            .Case([&](arith::XOrIOp) {
-              return double((in(0) != 0) != (in(1) != 0));
-            })
-            .Case([&](arith::IndexCastOp) { return in(0); })
-            .Case([&](arith::SIToFPOp) { return in(0); })
-            .Case([&](arith::CmpFOp c) -> std::optional<double> {
-              double a = in(0), b = in(1);
+            .Case([](arith::AddFOp) { return Code::Add; })
+            .Case([](arith::SubFOp) { return Code::Sub; })
+            .Case([](arith::MulFOp) { return Code::Mul; })
+            .Case([](arith::DivFOp) { return Code::Div; })
+            .Case([](arith::NegFOp) { return Code::Neg; })
+            .Case([](arith::MaximumFOp) { return Code::Maximum; })
+            .Case([](arith::MinimumFOp) { return Code::Minimum; })
+            .Case([](arith::SelectOp) { return Code::Select; })
+            .Case([](arith::AndIOp) { return Code::And; })
+            .Case([](arith::OrIOp) { return Code::Or; })
+            .Case([](arith::XOrIOp) { return Code::Xor; })
+            .Case([](arith::IndexCastOp) { return Code::Copy; })
+            .Case([](arith::SIToFPOp) { return Code::Copy; })
+            .Case([](arith::CmpFOp c) -> std::optional<Code> {
               switch (c.getPredicate()) {
               case arith::CmpFPredicate::OLT:
-                return double(a < b);
+                return Code::Less;
               case arith::CmpFPredicate::OLE:
-                return double(a <= b);
+                return Code::LessEqual;
               case arith::CmpFPredicate::OGT:
-                return double(a > b);
+                return Code::Greater;
               case arith::CmpFPredicate::OGE:
-                return double(a >= b);
+                return Code::GreaterEqual;
               case arith::CmpFPredicate::OEQ:
-                return double(a == b);
+                return Code::Equal;
               case arith::CmpFPredicate::UNE:
-                return double(a != b);
+                return Code::NotEqual;
               default:
                 return std::nullopt;
               }
             })
-            .Case([&](math::AbsFOp) { return std::fabs(in(0)); })
-            .Case([&](math::ExpOp) { return std::exp(in(0)); })
-            .Case([&](math::LogOp) { return std::log(in(0)); })
-            .Case([&](math::SqrtOp) { return std::sqrt(in(0)); })
-            .Case([&](math::TanhOp) { return std::tanh(in(0)); })
+            .Case([](math::AbsFOp) { return Code::Abs; })
+            .Case([](math::ExpOp) { return Code::Exp; })
+            .Case([](math::LogOp) { return Code::Log; })
+            .Case([](math::SqrtOp) { return Code::Sqrt; })
+            .Case([](math::TanhOp) { return Code::Tanh; })
             .Default([](Operation *) { return std::nullopt; });
-    if (!result)
+    if (!code || op.getNumResults() != 1 || op.getNumOperands() > 3)
       return op.emitOpError() << "is not supported by the float64 reference";
-    env[op.getResult(0)] = *result;
+    inst.code = *code;
+    for (auto [i, operand] : llvm::enumerate(op.getOperands()))
+      inst.operands[i] = slotOf.lookup(operand); // 0 (the value 0) if unknown
+    inst.result = next;
+    slotOf[op.getResult(0)] = next++;
+    program.instructions.push_back(inst);
   }
-  return failure();
+  return emitError(body.getParent()->getLoc())
+         << "the score_mod region has no terminator";
+}
+
+double ScoreModProgram::run(ArrayRef<double> arguments,
+                            std::vector<double> &slots) const {
+  slots.assign(numSlots, 0.0);
+  for (unsigned i = 0; i < numArguments && i < arguments.size(); ++i)
+    slots[i + 1] = arguments[i];
+  for (const Instruction &inst : instructions) {
+    double a = slots[inst.operands[0]], b = slots[inst.operands[1]],
+           c = slots[inst.operands[2]];
+    double &r = slots[inst.result];
+    switch (inst.code) {
+    case Code::Constant:
+      r = inst.constant;
+      break;
+    case Code::Add:
+      r = a + b;
+      break;
+    case Code::Sub:
+      r = a - b;
+      break;
+    case Code::Mul:
+      r = a * b;
+      break;
+    case Code::Div:
+      r = a / b;
+      break;
+    case Code::Neg:
+      r = -a;
+      break;
+    case Code::Maximum:
+      r = std::fmax(a, b);
+      break;
+    case Code::Minimum:
+      r = std::fmin(a, b);
+      break;
+    case Code::Select:
+      r = a != 0 ? b : c;
+      break;
+    case Code::And:
+      r = double((a != 0) && (b != 0));
+      break;
+    case Code::Or:
+      r = double((a != 0) || (b != 0));
+      break;
+    case Code::Xor:
+      r = double((a != 0) != (b != 0));
+      break;
+    case Code::Copy:
+      r = a;
+      break;
+    case Code::Less:
+      r = double(a < b);
+      break;
+    case Code::LessEqual:
+      r = double(a <= b);
+      break;
+    case Code::Greater:
+      r = double(a > b);
+      break;
+    case Code::GreaterEqual:
+      r = double(a >= b);
+      break;
+    case Code::Equal:
+      r = double(a == b);
+      break;
+    case Code::NotEqual:
+      r = double(a != b);
+      break;
+    case Code::Abs:
+      r = std::fabs(a);
+      break;
+    case Code::Exp:
+      r = std::exp(a);
+      break;
+    case Code::Log:
+      r = std::log(a);
+      break;
+    case Code::Sqrt:
+      r = std::sqrt(a);
+      break;
+    case Code::Tanh:
+      r = std::tanh(a);
+      break;
+    }
+  }
+  return slots[resultSlot];
 }
 
 //===----------------------------------------------------------------------===//
@@ -200,9 +355,22 @@ static int64_t offsetOf(ArrayRef<int64_t> shape, ArrayRef<int64_t> index) {
   return offset;
 }
 
-LogicalResult mlir::attn::computeReference(
-    AttentionOp op, std::map<std::string, HostTensor> &tensors,
-    std::vector<double> &out, std::vector<double> &lse) {
+namespace {
+/// One entry of the op's score modifier list, resolved before the rows are
+/// computed.
+struct ScoreMod {
+  enum class Kind { Softcap, Alibi, Bias, Region } kind;
+  double cap = 0;              ///< softcap
+  bool slopeOperand = false;   ///< alibi: slopes from `alibi_slopes`
+  SmallVector<BiasDim> dims{}; ///< bias: the axes of the `bias` operand
+};
+} // namespace
+
+LogicalResult
+mlir::attn::computeReference(AttentionOp op,
+                             std::map<std::string, HostTensor> &tensors,
+                             std::vector<double> &out, std::vector<double> &lse,
+                             const ReferenceOptions &options) {
   const HostTensor &q = tensors.at("q"), &k = tensors.at("k"),
                    &v = tensors.at("v");
   auto find = [&](StringRef name) -> const HostTensor * {
@@ -233,7 +401,8 @@ LogicalResult mlir::attn::computeReference(
       return cacheSeqlens->ints[b];
     return k.shape[bhsd ? 2 : 1];
   };
-  // Element (b, s, h, d) of q/out (`isKV` false) or k/v (`isKV` true).
+  // Element (b, s, h, d) of q/out (`isKV` false) or k/v (`isKV` true); the
+  // head dimension d is contiguous.
   auto index = [&](const std::vector<int64_t> &tshape, bool isKV, int64_t b,
                    int64_t s, int64_t h, int64_t d) -> int64_t {
     if (ragged) {
@@ -252,25 +421,57 @@ LogicalResult mlir::attn::computeReference(
     return bhsd ? ((b * H + h) * L + s) * Dim + d
                 : ((b * L + s) * H + h) * Dim + d;
   };
-  auto at = [&](const HostTensor &t, int64_t b, int64_t s, int64_t h,
-                int64_t d) {
-    return t.values[index(t.shape, &t != &q, b, s, h, d)];
-  };
-  int64_t maxKVLen = 0, qRows = 0;
+  int64_t maxQLen = 0, qRows = 0;
   for (int64_t b = 0; b < B; ++b) {
-    maxKVLen = std::max(maxKVLen, kvLenOf(b));
+    maxQLen = std::max(maxQLen, qLenOf(b));
     qRows += qLenOf(b);
   }
 
   double scale = op.getScaleOrDefault();
   NormalizerAttr normalizer = op.getNormalizerOrDefault();
+  NormalizerKind kind = normalizer.getKind();
   SmallVector<double> slopes = AlibiAttr::getStandardSlopes(Hq);
+  const HostTensor *alibiSlopes = find("alibi_slopes"), *bias = find("bias"),
+                   *headParams = find("head_params"), *sink = find("sink");
+
+  // The score modifiers in order; the score_mod region is compiled once.
+  SmallVector<ScoreMod> mods;
+  std::optional<ScoreModProgram> region;
+  if (ArrayAttr list = op.getScoreModsAttr())
+    for (Attribute mod : list) {
+      if (auto cap = dyn_cast<SoftcapAttr>(mod)) {
+        mods.push_back({ScoreMod::Kind::Softcap});
+        mods.back().cap = cap.getCap().convertToDouble();
+      } else if (auto alibi = dyn_cast<AlibiAttr>(mod)) {
+        mods.push_back({ScoreMod::Kind::Alibi});
+        mods.back().slopeOperand = alibi.getSlopes() == SlopeSource::operand;
+      } else if (auto biasMod = dyn_cast<BiasAttr>(mod)) {
+        mods.push_back({ScoreMod::Kind::Bias});
+        mods.back().dims.assign(biasMod.getDims().begin(),
+                                biasMod.getDims().end());
+      } else if (isa<ScoreModMarkerAttr>(mod)) {
+        mods.push_back({ScoreMod::Kind::Region});
+        if (!region) {
+          FailureOr<ScoreModProgram> program =
+              ScoreModProgram::compile(op.getScoreMod().front());
+          if (failed(program))
+            return failure();
+          region = std::move(*program);
+        }
+      }
+    }
 
   mask::Node maskModel;
   MaskAttrInterface maskAttr = op.getMaskAttr();
   if (maskAttr)
     maskModel = buildMaskModel(maskAttr);
   mask::Data batchData = maskData(tensors, 0, 0);
+  // Each sequence's lengths (and packed document ids, when ragged).
+  std::vector<mask::Data> sequences;
+  for (int64_t b = 0; b < B; ++b)
+    sequences.push_back(mask::sequenceData(batchData, qLenOf(b), kvLenOf(b),
+                                           ragged ? cuQ->ints[b] : 0,
+                                           ragged ? cuKV->ints[b] : 0));
 
   // Ragged storage: the packed rows that no sequence covers are left to the
   // caller (NaN here: not compared); q may hold more tokens than cu_seqlens
@@ -281,114 +482,192 @@ LogicalResult mlir::attn::computeReference(
   out.assign(qRows * Hq * Dv, uncovered);
   lse.assign(qRows * Hq,
              ragged ? uncovered : -std::numeric_limits<double>::infinity());
-  std::vector<double> scores(maxKVLen);
-  std::vector<bool> visible(maxKVLen);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < Hq; ++h) {
-      int64_t Lq = qLenOf(b), Lkv = kvLenOf(b);
-      int64_t offset = Lkv - Lq;
-      // This sequence's lengths (and packed document ids, when ragged).
-      mask::Data data =
-          mask::sequenceData(batchData, Lq, Lkv, ragged ? cuQ->ints[b] : 0,
-                             ragged ? cuKV->ints[b] : 0);
-      int64_t kvh = h / (Hq / Hkv);
-      for (int64_t qi = 0; qi < Lq; ++qi) {
-        for (int64_t ki = 0; ki < Lkv; ++ki) {
-          visible[ki] =
-              !maskAttr || mask::isVisible(maskModel, data, b, h, qi, ki);
-          if (!visible[ki])
-            continue;
-          double s = 0;
-          for (int64_t d = 0; d < D; ++d)
-            s += at(q, b, qi, h, d) * at(k, b, ki, kvh, d);
-          s *= scale;
-          if (ArrayAttr mods = op.getScoreModsAttr())
-            for (Attribute mod : mods) {
-              if (auto cap = dyn_cast<SoftcapAttr>(mod)) {
-                double c = cap.getCap().convertToDouble();
-                s = c * std::tanh(s / c);
-              } else if (auto alibi = dyn_cast<AlibiAttr>(mod)) {
-                double slope = alibi.getSlopes() == SlopeSource::operand
-                                   ? find("alibi_slopes")->values[h]
-                                   : slopes[h];
-                s -= slope * std::fabs(double(qi + offset - ki));
-              } else if (auto bias = dyn_cast<BiasAttr>(mod)) {
-                const HostTensor *t = find("bias");
-                SmallVector<int64_t> index;
-                for (BiasDim dim : bias.getDims())
-                  index.push_back(dim == BiasDim::b   ? b
-                                  : dim == BiasDim::h ? h
-                                  : dim == BiasDim::q ? qi
-                                                      : ki);
-                s += t->values[offsetOf(t->shape, index)];
-              } else if (isa<ScoreModMarkerAttr>(mod)) {
-                SmallVector<double> args = {s, double(b), double(h), double(qi),
-                                            double(ki)};
-                if (const HostTensor *p = find("head_params"))
-                  for (int64_t i = 0; i < p->shape[1]; ++i)
-                    args.push_back(p->values[h * p->shape[1] + i]);
-                FailureOr<double> r =
-                    interpretScoreMod(op.getScoreMod().front(), args);
-                if (failed(r))
-                  return failure();
-                s = *r;
-              }
+
+  // Work items of kRowBlock rows of one (batch entry, head). Rows are
+  // independent and each sums over its keys in increasing order, so the
+  // result does not depend on the threads.
+  constexpr int64_t kRowBlock = 64;
+  int64_t rowBlocks = (maxQLen + kRowBlock - 1) / kRowBlock;
+  int64_t items = B * Hq * rowBlocks;
+  // The first (lowest) item whose visible runs disagree with isVisible,
+  // and where.
+  std::mutex disagreementMutex;
+  int64_t disagreement = items, badQuery = 0, badKey = 0;
+
+  auto computeItem = [&](int64_t item) {
+    int64_t b = item / (Hq * rowBlocks), h = item / rowBlocks % Hq;
+    int64_t Lq = qLenOf(b), Lkv = kvLenOf(b);
+    int64_t q0 = item % rowBlocks * kRowBlock;
+    int64_t q1 = std::min(Lq, q0 + kRowBlock);
+    int64_t offset = Lkv - Lq;
+    const mask::Data &data = sequences[b];
+    int64_t kvh = h / (Hq / Hkv);
+    std::vector<int64_t> outShape = ragged ? std::vector<int64_t>{qRows, Hq, Dv}
+                                    : bhsd
+                                        ? std::vector<int64_t>{B, Hq, Lq, Dv}
+                                        : std::vector<int64_t>{B, Lq, Hq, Dv};
+    std::vector<int64_t> keys; // the row's visible keys, increasing
+    std::vector<double> scores, weights, acc(Dv), slots, arguments;
+    std::vector<mask::Run> runs;
+    for (int64_t qi = q0; qi < q1; ++qi) {
+      keys.clear();
+      if (!maskAttr) {
+        for (int64_t ki = 0; ki < Lkv; ++ki)
+          keys.push_back(ki);
+      } else if (options.pairByPair) {
+        for (int64_t ki = 0; ki < Lkv; ++ki)
+          if (mask::isVisible(maskModel, data, b, h, qi, ki))
+            keys.push_back(ki);
+      } else {
+        mask::visibleRuns(maskModel, data, b, h, qi, 0, Lkv, runs);
+        for (const mask::Run &run : runs)
+          for (int64_t ki = run.begin; ki < run.end; ++ki)
+            keys.push_back(ki);
+        // The first row of each item is also checked pair by pair against
+        // the definition, isVisible.
+        if (qi == q0) {
+          size_t listed = 0;
+          for (int64_t ki = 0; ki < Lkv; ++ki) {
+            bool inRuns = listed < keys.size() && keys[listed] == ki;
+            listed += inRuns;
+            if (inRuns == mask::isVisible(maskModel, data, b, h, qi, ki))
+              continue;
+            std::lock_guard<std::mutex> lock(disagreementMutex);
+            if (item < disagreement) {
+              disagreement = item;
+              badQuery = qi;
+              badKey = ki;
             }
-          scores[ki] = s;
-        }
-        // Normalize.
-        std::vector<double> weights(Lkv, 0.0);
-        double rowLse = -std::numeric_limits<double>::infinity();
-        double denom = 1.0;
-        NormalizerKind kind = normalizer.getKind();
-        if (normalizer.hasLse()) {
-          double m = -std::numeric_limits<double>::infinity();
-          for (int64_t ki = 0; ki < Lkv; ++ki)
-            if (visible[ki])
-              m = std::max(m, scores[ki]);
-          bool hasSink = kind != NormalizerKind::softmax;
-          double z = kind == NormalizerKind::softmax_with_sink
-                         ? find("sink")->values[h]
-                         : 0.0;
-          if (hasSink)
-            m = std::max(m, z);
-          if (std::isinf(m) && m < 0) {
-            denom = 0;
-          } else {
-            double sum = hasSink ? std::exp(z - m) : 0.0;
-            for (int64_t ki = 0; ki < Lkv; ++ki)
-              if (visible[ki]) {
-                weights[ki] = std::exp(scores[ki] - m);
-                sum += weights[ki];
-              }
-            denom = sum;
-            rowLse = m + std::log(sum);
+            return;
           }
-        } else {
-          double bias = normalizer.getBias().convertToDouble();
-          for (int64_t ki = 0; ki < Lkv; ++ki)
-            if (visible[ki])
-              weights[ki] = kind == NormalizerKind::sigmoid
-                                ? 1.0 / (1.0 + std::exp(-(scores[ki] + bias)))
-                                : scores[ki];
         }
-        for (int64_t d = 0; d < Dv; ++d) {
-          double acc = 0;
-          if (denom != 0)
-            for (int64_t ki = 0; ki < Lkv; ++ki)
-              if (visible[ki])
-                acc += weights[ki] * at(v, b, ki, kvh, d);
-          std::vector<int64_t> outShape =
-              ragged ? std::vector<int64_t>{qRows, Hq, Dv}
-              : bhsd ? std::vector<int64_t>{B, Hq, Lq, Dv}
-                     : std::vector<int64_t>{B, Lq, Hq, Dv};
-          out[index(outShape, false, b, qi, h, d)] =
-              denom != 0 ? acc / denom : 0.0;
-        }
-        // lse: [B, Hq, Lq], or [Hq, tokens_q] with ragged storage.
-        lse[ragged ? h * qRows + cuQ->ints[b] + qi : (b * Hq + h) * Lq + qi] =
-            rowLse;
       }
+
+      // q . k for each key, four keys at a time (independent sums, each
+      // over d in increasing order).
+      const double *qRow = &q.values[index(q.shape, false, b, qi, h, 0)];
+      auto kRow = [&](size_t j) {
+        return &k.values[index(k.shape, true, b, keys[j], kvh, 0)];
+      };
+      scores.resize(keys.size());
+      size_t j = 0;
+      for (; j + 4 <= keys.size(); j += 4) {
+        const double *k0 = kRow(j), *k1 = kRow(j + 1), *k2 = kRow(j + 2),
+                     *k3 = kRow(j + 3);
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int64_t d = 0; d < D; ++d) {
+          s0 += qRow[d] * k0[d];
+          s1 += qRow[d] * k1[d];
+          s2 += qRow[d] * k2[d];
+          s3 += qRow[d] * k3[d];
+        }
+        scores[j] = s0;
+        scores[j + 1] = s1;
+        scores[j + 2] = s2;
+        scores[j + 3] = s3;
+      }
+      for (; j < keys.size(); ++j) {
+        const double *k0 = kRow(j);
+        double s = 0;
+        for (int64_t d = 0; d < D; ++d)
+          s += qRow[d] * k0[d];
+        scores[j] = s;
+      }
+      for (size_t j = 0; j < keys.size(); ++j) {
+        int64_t ki = keys[j];
+        double s = scores[j] * scale;
+        for (const ScoreMod &mod : mods) {
+          switch (mod.kind) {
+          case ScoreMod::Kind::Softcap:
+            s = mod.cap * std::tanh(s / mod.cap);
+            break;
+          case ScoreMod::Kind::Alibi: {
+            double slope =
+                mod.slopeOperand ? alibiSlopes->values[h] : slopes[h];
+            s -= slope * std::fabs(double(qi + offset - ki));
+            break;
+          }
+          case ScoreMod::Kind::Bias: {
+            SmallVector<int64_t, 4> at;
+            for (BiasDim dim : mod.dims)
+              at.push_back(dim == BiasDim::b   ? b
+                           : dim == BiasDim::h ? h
+                           : dim == BiasDim::q ? qi
+                                               : ki);
+            s += bias->values[offsetOf(bias->shape, at)];
+            break;
+          }
+          case ScoreMod::Kind::Region:
+            arguments = {s, double(b), double(h), double(qi), double(ki)};
+            if (headParams)
+              for (int64_t i = 0; i < headParams->shape[1]; ++i)
+                arguments.push_back(
+                    headParams->values[h * headParams->shape[1] + i]);
+            s = region->run(arguments, slots);
+            break;
+          }
+        }
+        scores[j] = s;
+      }
+
+      // Normalize.
+      weights.assign(keys.size(), 0.0);
+      double rowLse = -std::numeric_limits<double>::infinity();
+      double denom = 1.0;
+      if (normalizer.hasLse()) {
+        double m = -std::numeric_limits<double>::infinity();
+        for (double s : scores)
+          m = std::max(m, s);
+        bool hasSink = kind != NormalizerKind::softmax;
+        double z =
+            kind == NormalizerKind::softmax_with_sink ? sink->values[h] : 0.0;
+        if (hasSink)
+          m = std::max(m, z);
+        if (std::isinf(m) && m < 0) {
+          denom = 0;
+        } else {
+          double sum = hasSink ? std::exp(z - m) : 0.0;
+          for (size_t j = 0; j < keys.size(); ++j) {
+            weights[j] = std::exp(scores[j] - m);
+            sum += weights[j];
+          }
+          denom = sum;
+          rowLse = m + std::log(sum);
+        }
+      } else {
+        double shift = normalizer.getBias().convertToDouble();
+        for (size_t j = 0; j < keys.size(); ++j)
+          weights[j] = kind == NormalizerKind::sigmoid
+                           ? 1.0 / (1.0 + std::exp(-(scores[j] + shift)))
+                           : scores[j];
+      }
+      // Each output element sums over the keys in increasing order.
+      std::fill(acc.begin(), acc.end(), 0.0);
+      if (denom != 0)
+        for (size_t j = 0; j < keys.size(); ++j) {
+          const double *vRow =
+              &v.values[index(v.shape, true, b, keys[j], kvh, 0)];
+          for (int64_t d = 0; d < Dv; ++d)
+            acc[d] += weights[j] * vRow[d];
+        }
+      double *outRow = &out[index(outShape, false, b, qi, h, 0)];
+      for (int64_t d = 0; d < Dv; ++d)
+        outRow[d] = denom != 0 ? acc[d] / denom : 0.0;
+      // lse: [B, Hq, Lq], or [Hq, tokens_q] with ragged storage.
+      lse[ragged ? h * qRows + cuQ->ints[b] + qi : (b * Hq + h) * Lq + qi] =
+          rowLse;
     }
+  };
+  attnrt::ThreadPool pool(options.numThreads);
+  pool.parallelFor(items, computeItem);
+
+  if (disagreement < items) {
+    int64_t b = disagreement / (Hq * rowBlocks),
+            h = disagreement / rowBlocks % Hq;
+    return op.emitError() << "the mask model's visible runs disagree with "
+                             "its pair-by-pair definition at batch "
+                          << b << ", head " << h << ", query " << badQuery
+                          << ", key " << badKey;
+  }
   return success();
 }

@@ -376,7 +376,9 @@ int main(int argc, char **argv) {
   int status = 0;
   if (check) {
     std::vector<double> refOut, refLse;
-    if (failed(computeReference(op, tensors, refOut, refLse)))
+    ReferenceOptions referenceOptions;
+    referenceOptions.numThreads = threads;
+    if (failed(computeReference(op, tensors, refOut, refLse, referenceOptions)))
       return 1;
     double tolerance = tensors["q"].dtype == ATTN_F32 ? 1e-5 : 1e-2;
     if (!saveDir.empty()) {

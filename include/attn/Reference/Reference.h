@@ -6,8 +6,13 @@
 //
 // A naive implementation of the semantics in DESIGN.md, independent of the
 // tiled kernels: every (batch, head, query) row is computed in float64 over
-// its visible keys, with the mask evaluated pair by pair and the score_mod
-// region interpreted. attn-run --check compares kernels against it.
+// its visible keys, in increasing key order, with the score_mod region
+// interpreted. The visible keys of a row are the mask model's visible runs
+// (attnrt::mask::visibleRuns), and the first row of every block of rows is
+// also checked against the pair-by-pair definition (mask::isVisible); or,
+// on request, every pair is tested with isVisible. Rows are spread over
+// threads; the result does not depend on their number. attn-run --check
+// compares kernels against it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,15 +54,27 @@ attnrt::mask::Data maskData(const std::map<std::string, HostTensor> &tensors,
 /// Rounds `x` to the nearest value of `dtype` (round to nearest even).
 double roundTo(attn_dtype dtype, double x);
 
+struct ReferenceOptions {
+  /// Threads that compute the rows (0: the hardware's count).
+  unsigned numThreads = 0;
+  /// Tests every (query, key) pair with mask::isVisible instead of
+  /// visiting the mask model's visible runs of each row (quadratic in the
+  /// length; the same result, which the unit tests check).
+  bool pairByPair = false;
+};
+
 /// Computes out (and lse when the op has one) for the tensors named as the
 /// kernel parameters ("q", "k", "v", optional operands). `out` and `lse`
 /// receive the shapes of the corresponding tensors in `tensors`; with ragged
 /// storage the packed rows outside every sequence hold NaN (the kernel
-/// leaves them untouched, so they are not compared).
+/// leaves them untouched, so they are not compared). Fails with an error on
+/// a score_mod operation it cannot interpret, and when the mask model's
+/// visible runs disagree with isVisible on a checked row.
 LogicalResult computeReference(AttentionOp op,
                                std::map<std::string, HostTensor> &tensors,
                                std::vector<double> &out,
-                               std::vector<double> &lse);
+                               std::vector<double> &lse,
+                               const ReferenceOptions &options = {});
 
 } // namespace mlir::attn
 
