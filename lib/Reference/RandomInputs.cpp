@@ -20,7 +20,8 @@ using namespace mlir;
 using namespace mlir::attn;
 
 Geometry mlir::attn::makeGeometry(AttentionOp op, int64_t B, int64_t Lq,
-                                  int64_t Lkv, std::mt19937 &rng) {
+                                  int64_t Lkv, std::mt19937 &rng,
+                                  const InputOptions &options) {
   Geometry g;
   g.storage = op.getKvStorage();
   g.batch = B;
@@ -51,7 +52,59 @@ Geometry mlir::attn::makeGeometry(AttentionOp op, int64_t B, int64_t Lq,
       g.pageOrder.push_back(int32_t(i));
     std::shuffle(g.pageOrder.begin(), g.pageOrder.end(), rng);
   }
+  // The packed documents' seed, drawn only for a document mask, so that the
+  // other specs draw what they always drew.
+  g.independentDocuments = options.independentDocuments;
+  bool documents = false;
+  if (MaskAttrInterface mask = op.getMaskAttr())
+    mask.walk([&](DocumentAttr) { documents = true; });
+  if (documents && !g.independentDocuments)
+    g.documentSeed = uint32_t(rng());
   return g;
+}
+
+/// The document operand `name` (`doc_q`, `doc_kv`, or the document mask's
+/// `cu_seqlens_q`, `cu_seqlens_kv`) of packed documents: per batch entry one
+/// sequence of n = max(Lq, Lkv) tokens, drawn from the geometry's seed (so
+/// both sides draw the same), of which each side holds the last tokens: its
+/// token i is token i + n - L of the sequence.
+static void fillPackedDocuments(HostTensor &t, const std::string &name,
+                                const Geometry &g) {
+  bool isQ = name == "doc_q" || name == "cu_seqlens_q";
+  bool ids = name == "doc_q" || name == "doc_kv";
+  bool ragged = g.storage == KVStorage::ragged;
+  std::mt19937 rng(g.documentSeed);
+  auto uniformInt = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  int64_t token = 0; // the packed sequence's first token (ragged)
+  for (int64_t b = 0; b < g.batch; ++b) {
+    int64_t n = std::max(g.qLens[b], g.kvLens[b]);
+    int64_t len = isQ ? g.qLens[b] : g.kvLens[b], shift = n - len;
+    if (!ids) {
+      // Three documents (some maybe empty) by cumulative lengths.
+      std::vector<int64_t> cuts = {0, uniformInt(0, n), uniformInt(0, n), n};
+      std::sort(cuts.begin(), cuts.end());
+      for (size_t j = 0; j < cuts.size(); ++j)
+        t.ints[b * 4 + j] =
+            int32_t(std::clamp<int64_t>(cuts[j] - shift, 0, len));
+      continue;
+    }
+    // Sorted ids: a few documents per sequence.
+    std::vector<int32_t> sequence(n);
+    int32_t id = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (i > 0 && uniformInt(0, std::max<int64_t>(n / 3, 1)) == 0)
+        ++id;
+      sequence[i] = id;
+    }
+    // Positions past a shorter sequence (a paged cache's) keep its last id.
+    int64_t width = ragged ? len : t.shape[1];
+    int32_t *row = t.ints.data() + (ragged ? token : b * width);
+    for (int64_t i = 0; i < width; ++i)
+      row[i] = i < len ? sequence[i + shift] : id;
+    token += len;
+  }
 }
 
 HostTensor mlir::attn::makeInput(const attnrt::ParamSpec &p, AttentionOp op,
@@ -147,7 +200,12 @@ HostTensor mlir::attn::makeInput(const attnrt::ParamSpec &p, AttentionOp op,
     return t;
   }
   t.ints.resize(count);
-  if (ragged && (n == "doc_q" || n == "doc_kv")) {
+  bool documentBounds =
+      !ragged && (n == "cu_seqlens_q" || n == "cu_seqlens_kv");
+  if (!g.independentDocuments &&
+      (n == "doc_q" || n == "doc_kv" || documentBounds)) {
+    fillPackedDocuments(t, n, g);
+  } else if (ragged && (n == "doc_q" || n == "doc_kv")) {
     // Sorted ids per packed sequence: a few documents each.
     const std::vector<int64_t> &lens = n == "doc_q" ? g.qLens : g.kvLens;
     int64_t token = 0;

@@ -92,6 +92,12 @@ cl::opt<int64_t> splitKVOverride(
 cl::opt<std::string> dtypeOverride(
     "dtype", cl::desc("Run with this dtype instead of the spec's"),
     cl::value_desc("f32|f16|bf16"), cl::init(""), cl::cat(category));
+cl::opt<bool> independentDocuments(
+    "independent-documents",
+    cl::desc("Draw the document ids (or cu_seqlens) of q and kv "
+             "independently of each other; by default both are one packed "
+             "sequence of documents, q the last tokens of kv when shorter"),
+    cl::cat(category));
 cl::opt<std::string> cacheDir("cache-dir",
                               cl::desc("Artifact cache (default: "
                                        "$ATTN_CACHE_DIR or ~/.cache/attn)"),
@@ -260,7 +266,9 @@ int main(int argc, char **argv) {
 
   // Inputs.
   std::mt19937 rng(seed);
-  Geometry geometry = makeGeometry(op, batchSize, Lq, Lkv, rng);
+  InputOptions inputOptions;
+  inputOptions.independentDocuments = independentDocuments;
+  Geometry geometry = makeGeometry(op, batchSize, Lq, Lkv, rng, inputOptions);
   std::map<std::string, HostTensor> tensors;
   for (const attnrt::ParamSpec &p : kernel.params())
     if (!p.internal)

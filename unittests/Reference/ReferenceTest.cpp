@@ -78,13 +78,13 @@ std::unique_ptr<Problem> load(const std::string &path) {
 /// Fresh random inputs of batch `B` and lengths `Lq`, `Lkv` (or the lengths
 /// the spec pins) from `seed`.
 void makeInputs(Problem &problem, int64_t B, int64_t Lq, int64_t Lkv,
-                unsigned seed) {
+                unsigned seed, const InputOptions &options = {}) {
   AttentionOp op = problem.compiler->op();
   ProblemShape shape = op.getProblemShape();
   if (ProblemShape::isKnown(shape.qLen))
     Lq = Lkv = shape.qLen;
   std::mt19937 rng(seed);
-  problem.geometry = makeGeometry(op, B, Lq, Lkv, rng);
+  problem.geometry = makeGeometry(op, B, Lq, Lkv, rng, options);
   problem.tensors.clear();
   for (const attnrt::ParamSpec &p : problem.params)
     problem.tensors[p.name] = makeInput(p, op, problem.geometry, rng);
@@ -171,3 +171,100 @@ INSTANTIATE_TEST_SUITE_P(Specs, ReferenceSpecTest,
                          });
 
 TEST(ReferenceTest, TheExamplesAreFound) { EXPECT_GT(specPaths().size(), 30u); }
+
+/// The spec `name` of examples/ or of the CPU tests' inputs.
+std::string specPath(StringRef name) {
+  for (const std::string &path : specPaths())
+    if (llvm::sys::path::stem(path) == name)
+      return path;
+  ADD_FAILURE() << "no spec named " << name.str();
+  return "";
+}
+
+/// Row `b` of the [B, L] int32 tensor `t`.
+std::vector<int32_t> rowOf(const HostTensor &t, int64_t b) {
+  int64_t width = t.shape[1];
+  return std::vector<int32_t>(t.ints.begin() + b * width,
+                              t.ints.begin() + (b + 1) * width);
+}
+
+// Packed documents by default: equal lengths give q and kv the same ids, a
+// shorter side holds the last tokens' ids (q the tail of kv when decoding);
+// each batch entry has its own, with more than one document.
+TEST(ReferenceTest, DocumentIdsArePackedSequences) {
+  std::unique_ptr<Problem> problem = load(specPath("document_ids"));
+  ASSERT_TRUE(problem);
+  int64_t documents = 0;
+  for (auto [Lq, Lkv] :
+       {std::pair<int64_t, int64_t>{100, 100}, {30, 100}, {1, 77}, {100, 30}}) {
+    SCOPED_TRACE("q_len " + std::to_string(Lq) + " kv_len " +
+                 std::to_string(Lkv));
+    makeInputs(*problem, 3, Lq, Lkv, /*seed=*/7);
+    const HostTensor &docQ = problem->tensors["doc_q"],
+                     &docKV = problem->tensors["doc_kv"];
+    ASSERT_EQ(docQ.shape, (std::vector<int64_t>{3, Lq}));
+    ASSERT_EQ(docKV.shape, (std::vector<int64_t>{3, Lkv}));
+    for (int64_t b = 0; b < 3; ++b) {
+      std::vector<int32_t> q = rowOf(docQ, b), kv = rowOf(docKV, b);
+      EXPECT_TRUE(std::is_sorted(q.begin(), q.end()));
+      EXPECT_TRUE(std::is_sorted(kv.begin(), kv.end()));
+      const std::vector<int32_t> &shorter = Lq <= Lkv ? q : kv,
+                                 &longer = Lq <= Lkv ? kv : q;
+      EXPECT_TRUE(std::equal(shorter.begin(), shorter.end(),
+                             longer.end() - shorter.size()))
+          << "batch " << b;
+      documents += longer.back() - longer.front() + 1;
+    }
+    EXPECT_NE(rowOf(docKV, 0), rowOf(docKV, 1));
+  }
+  EXPECT_GT(documents, 4 * 3);
+
+  // --independent-documents: each side draws its own.
+  InputOptions independent;
+  independent.independentDocuments = true;
+  makeInputs(*problem, 1, 100, 100, /*seed=*/7, independent);
+  EXPECT_NE(problem->tensors["doc_q"].ints, problem->tensors["doc_kv"].ints);
+}
+
+// The same for documents by cumulative lengths: q's bounds are kv's shifted
+// by Lkv - Lq and clamped to [0, Lq].
+TEST(ReferenceTest, DocumentBoundsArePackedSequences) {
+  std::unique_ptr<Problem> problem = load(specPath("document_cu_seqlens"));
+  ASSERT_TRUE(problem);
+  for (auto [Lq, Lkv] :
+       {std::pair<int64_t, int64_t>{100, 100}, {30, 100}, {100, 30}}) {
+    SCOPED_TRACE("q_len " + std::to_string(Lq) + " kv_len " +
+                 std::to_string(Lkv));
+    makeInputs(*problem, 3, Lq, Lkv, /*seed=*/5);
+    const HostTensor &cuQ = problem->tensors["cu_seqlens_q"],
+                     &cuKV = problem->tensors["cu_seqlens_kv"];
+    ASSERT_EQ(cuQ.shape, (std::vector<int64_t>{3, 4}));
+    // The longer side holds the sequence's bounds, the shorter side them
+    // shifted to its end.
+    bool qShorter = Lq <= Lkv;
+    const HostTensor &shorter = qShorter ? cuQ : cuKV,
+                     &longer = qShorter ? cuKV : cuQ;
+    int64_t len = std::min(Lq, Lkv), shift = std::max(Lq, Lkv) - len;
+    for (int64_t i = 0; i < 3 * 4; ++i)
+      EXPECT_EQ(shorter.ints[i],
+                std::clamp<int64_t>(longer.ints[i] - shift, 0, len));
+  }
+  InputOptions independent;
+  independent.independentDocuments = true;
+  makeInputs(*problem, 2, 100, 100, /*seed=*/5, independent);
+  EXPECT_NE(problem->tensors["cu_seqlens_q"].ints,
+            problem->tensors["cu_seqlens_kv"].ints);
+}
+
+// Ragged storage: each packed sequence's ids are shared by its q and kv
+// tokens (equal lengths per sequence).
+TEST(ReferenceTest, RaggedDocumentIdsArePackedPerSequence) {
+  std::unique_ptr<Problem> problem = load(specPath("ragged_documents"));
+  ASSERT_TRUE(problem);
+  makeInputs(*problem, 4, 90, 90, /*seed=*/3);
+  EXPECT_EQ(problem->tensors["cu_seqlens_q"].ints,
+            problem->tensors["cu_seqlens_kv"].ints);
+  EXPECT_EQ(problem->tensors["doc_q"].ints, problem->tensors["doc_kv"].ints);
+  EXPECT_EQ(problem->tensors["doc_q"].ints.size(),
+            size_t(problem->geometry.tokensQ));
+}
