@@ -372,13 +372,27 @@ int main(int argc, char **argv) {
       if (!writeNpy(saveDir + "/" + name + ".npy", t, error))
         return fail(error);
     }
+    // --dtype and --split-kv change the kernel: the saved spec has them in
+    // its fields, so that it describes the kernel that ran.
+    FailureOr<std::string> savedSpec =
+        writeOverridesIntoSpec(specText, overrides, error);
+    if (failed(savedSpec))
+      return fail("--save: " + error);
     std::error_code ec;
     llvm::raw_fd_ostream spec(saveDir + "/spec.yaml", ec);
     if (ec)
       return fail("cannot write the spec into '" + saveDir + "'");
-    spec << specText;
-    if (!dtypeOverride.empty())
-      spec << "\n# attn-run --dtype " << dtypeOverride << "\n";
+    spec << *savedSpec;
+    if (!overrides.dtype.empty() || overrides.splitKV) {
+      if (!llvm::StringRef(*savedSpec).ends_with("\n"))
+        spec << "\n";
+      spec << "# attn-run";
+      if (!overrides.dtype.empty())
+        spec << " --dtype " << overrides.dtype;
+      if (overrides.splitKV)
+        spec << " --split-kv " << overrides.splitKV;
+      spec << ": written into the fields above\n";
+    }
   }
 
   int status = 0;

@@ -157,4 +157,59 @@ TEST_F(SpecImportTest, YamlSyntaxErrorsAreLocated) {
   EXPECT_EQ(r.errors[0].rfind("4:", 0), 0u) << r.errors[0];
 }
 
+// attn-run --save writes --dtype and --split-kv into the spec's fields:
+// replaced where the spec has them, added in its style where it does not,
+// the rest of the text kept; the result imports with the overrides' values.
+TEST_F(SpecImportTest, OverridesAreWrittenIntoTheSpec) {
+  SpecOverrides overrides;
+  overrides.dtype = "f32";
+  overrides.splitKV = 3;
+  const char *specs[] = {
+      // Block style, the fields present (dtype quoted).
+      "# a comment\nname: a\ndtype: \"bf16\"  # kept\nhead_dim: 64\n"
+      "heads: 2\nschedule:\n  block_q: 64\n  split_kv: 1\n",
+      // Block style, no dtype, no schedule.
+      "# a comment\nname: b\nhead_dim: 64\nheads: 2\nmask: causal\n",
+      // A block schedule without split_kv, indented by four.
+      "name: c\ndtype: f16\nhead_dim: 64\nheads: 2\nschedule:\n"
+      "    block_q: 64\n    block_kv: 32\n",
+      // A flow schedule without split_kv, and an empty one.
+      "name: d\nhead_dim: 64\nheads: 2\nschedule: {block_q: 64}\n",
+      "name: e\nhead_dim: 64\nheads: 2\nschedule: {}\n",
+      // Flow style throughout, after a comment that holds a '{'.
+      "# see {this}\n{name: f, dtype: bf16, head_dim: 64, heads: 2}\n",
+      "---\n{ name: g, head_dim: 64, heads: 2, schedule: { split_kv: 8 } }\n",
+  };
+  for (const char *spec : specs) {
+    SCOPED_TRACE(spec);
+    std::string error;
+    FailureOr<std::string> written =
+        writeOverridesIntoSpec(spec, overrides, error);
+    ASSERT_TRUE(succeeded(written)) << error;
+    SCOPED_TRACE(*written);
+    if (llvm::StringRef(spec).starts_with("#")) {
+      EXPECT_TRUE(llvm::StringRef(*written).starts_with("#"));
+    }
+    Imported r = import(*written);
+    ASSERT_TRUE(r.module) << (r.errors.empty() ? "" : r.errors[0]);
+    AttentionOp op = attentionOf(r);
+    EXPECT_TRUE(op.getQ().getType().getElementType().isF32());
+    ASSERT_TRUE(op.getScheduleAttr());
+    EXPECT_EQ(op.getScheduleAttr().getSplitKv(), 3);
+  }
+  // The rest of a schedule stays.
+  std::string error;
+  FailureOr<std::string> written =
+      writeOverridesIntoSpec(specs[2], overrides, error);
+  ASSERT_TRUE(succeeded(written)) << error;
+  Imported r = import(*written);
+  ASSERT_TRUE(r.module);
+  EXPECT_EQ(attentionOf(r).getScheduleAttr().getBlockQ(), 64);
+  EXPECT_EQ(attentionOf(r).getScheduleAttr().getBlockKv(), 32);
+  // No overrides: the text as it was.
+  written = writeOverridesIntoSpec(specs[0], SpecOverrides(), error);
+  ASSERT_TRUE(succeeded(written)) << error;
+  EXPECT_EQ(*written, specs[0]);
+}
+
 } // namespace

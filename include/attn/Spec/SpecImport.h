@@ -31,6 +31,15 @@ struct SpecOverrides {
   int64_t splitKV = 0;
 };
 
+/// `specText` (a spec that imports) with the overrides written into its
+/// fields, so that it describes the kernel they give: `dtype` and
+/// `schedule.split_kv` are replaced where the spec has them and added where
+/// it does not; comments, order and style are kept. Fails with `error` on
+/// text that is no YAML mapping or a schedule that is no mapping.
+FailureOr<std::string> writeOverridesIntoSpec(llvm::StringRef specText,
+                                              const SpecOverrides &overrides,
+                                              std::string &error);
+
 /// Imports the spec in the main buffer of `sourceMgr`. Returns null after
 /// reporting errors through the context's diagnostic engine. The result has
 /// been verified.
