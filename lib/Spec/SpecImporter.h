@@ -117,6 +117,9 @@ protected:
   //===--------------------------------------------------------------------===//
 
   Location locOf(const char *ptr);
+  /// Refuses bytes that are no spec text (binary files, control
+  /// characters, invalid UTF-8) with a location and without echoing them.
+  bool checkText(StringRef text);
   Location locOf(const SpecNode *node) { return locOf(node->start); }
 
   /// The field path, e.g. `mask[1].sliding_window.left`.

@@ -17,6 +17,7 @@
 #include "SpecImporter.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/YAMLParser.h"
 #include <algorithm>
@@ -93,6 +94,122 @@ std::unique_ptr<SpecNode> SpecNode::read(yaml::Node *node, const char *&tooDeep,
 // The document
 //===----------------------------------------------------------------------===//
 
+/// The innermost flow collection ('[' or '{') or quoted scalar that `text`
+/// opens and never closes, or null. A light scan of YAML's surface: quotes
+/// and brackets count only where a value starts, comments and block
+/// scalars are skipped. It only redirects an error the YAML parser already
+/// reported, so a construct it misreads costs a less precise location.
+static const char *findUnclosed(StringRef text) {
+  SmallVector<const char *> open; // flow collections
+  const char *begin = text.begin(), *end = text.end();
+  bool valueStart = true;
+  int blockIndent = -1; // > -1: skipping a block scalar's lines
+  int lineIndent = 0;
+  for (const char *p = begin; p < end; ++p) {
+    char c = *p;
+    if (c == '\n') {
+      valueStart = true;
+      // The next line's indentation; a block scalar ends where a line is
+      // indented no deeper than the line that introduced it.
+      const char *q = p + 1;
+      while (q < end && *q == ' ')
+        ++q;
+      int indent = static_cast<int>(q - p - 1);
+      if (blockIndent >= 0 && q < end && *q != '\n' && indent <= blockIndent)
+        blockIndent = -1;
+      if (blockIndent < 0)
+        lineIndent = indent;
+      continue;
+    }
+    if (blockIndent >= 0)
+      continue;
+    if (c == '#' && (p == begin || p[-1] == ' ' || p[-1] == '\t')) {
+      while (p + 1 < end && p[1] != '\n')
+        ++p;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r')
+      continue;
+    if (valueStart && (c == '"' || c == '\'')) {
+      const char *quote = p;
+      for (++p; p < end; ++p) {
+        if (c == '"' && *p == '\\') {
+          ++p;
+          continue;
+        }
+        if (*p == c) {
+          if (c == '\'' && p + 1 < end && p[1] == '\'') { // '' escapes '
+            ++p;
+            continue;
+          }
+          break;
+        }
+      }
+      if (p >= end)
+        return quote;
+      valueStart = false;
+      continue;
+    }
+    if (valueStart && (c == '[' || c == '{')) {
+      open.push_back(p);
+      continue;
+    }
+    if (!open.empty() && (c == ']' || c == '}')) {
+      open.pop_back();
+      valueStart = false;
+      continue;
+    }
+    if (valueStart && open.empty() && (c == '|' || c == '>')) {
+      blockIndent = lineIndent;
+      continue;
+    }
+    bool spaceAfter = p + 1 == end || p[1] == ' ' || p[1] == '\n';
+    if ((c == ':' || (c == '-' && open.empty())) && spaceAfter) {
+      valueStart = true;
+      continue;
+    }
+    if (c == ',' && !open.empty()) {
+      valueStart = true;
+      continue;
+    }
+    valueStart = false;
+  }
+  return open.empty() ? nullptr : open.back();
+}
+
+bool NodeReader::checkText(StringRef text) {
+  // Located at column 0 so that the message does not echo the line: its
+  // bytes may be anything.
+  auto reject = [&](const char *at, const Twine &message) {
+    StringRef before = text.take_front(at - text.begin());
+    unsigned line = 1 + static_cast<unsigned>(before.count('\n'));
+    size_t lineStart = before.rfind('\n'); // npos + 1 == 0
+    unsigned col = static_cast<unsigned>(before.size() - (lineStart + 1) + 1);
+    emitError(FileLineColLoc::get(ctx, filename, line, 0))
+        << message << " at line " << line << ", column " << col;
+    return false;
+  };
+  if (size_t nul = text.find('\0'); nul != StringRef::npos)
+    return reject(text.begin() + nul,
+                  "this is a binary file, not a YAML spec: a NUL byte");
+  const char *control = llvm::find_if(text, [](char c) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f;
+  });
+  if (control != text.end())
+    return reject(control,
+                  "a spec is text; control character 0x" +
+                      llvm::utohexstr(static_cast<unsigned char>(*control),
+                                      /*LowerCase=*/false, 2));
+  const auto *utf8 = reinterpret_cast<const llvm::UTF8 *>(text.begin());
+  if (!llvm::isLegalUTF8String(
+          &utf8, reinterpret_cast<const llvm::UTF8 *>(text.end())))
+    return reject(reinterpret_cast<const char *>(utf8),
+                  "a spec is UTF-8 text; invalid UTF-8 byte 0x" +
+                      llvm::utohexstr(*utf8, /*LowerCase=*/false, 2));
+  return true;
+}
+
 NodeReader::NodeReader(llvm::SourceMgr &sourceMgr, MLIRContext *context)
     : sm(sourceMgr), ctx(context) {
   const llvm::MemoryBuffer *buffer = sm.getMemoryBuffer(sm.getMainFileID());
@@ -108,13 +225,31 @@ std::unique_ptr<SpecNode> NodeReader::readDocument() {
       llvm::MemoryBuffer::getMemBuffer(buffer->getMemBufferRef(),
                                        /*RequiresNullTerminator=*/false),
       SMLoc());
+  if (!checkText(buffer->getBuffer()))
+    return nullptr;
   yamlSourceMgr.setDiagHandler(
       [](const llvm::SMDiagnostic &diag, void *context) {
         auto *self = static_cast<NodeReader *>(context);
-        Location loc = diag.getLoc().isValid()
-                           ? self->locOf(diag.getLoc().getPointer())
-                           : Location(UnknownLoc::get(self->ctx));
-        emitError(loc) << diag.getMessage();
+        if (!diag.getLoc().isValid()) {
+          emitError(UnknownLoc::get(self->ctx)) << diag.getMessage();
+          return;
+        }
+        // The parser notices an unclosed bracket or quote where it gives
+        // up, often at the end of the file: point at what opened it.
+        const char *at = diag.getLoc().getPointer();
+        const char *opener = findUnclosed(
+            self->sm.getMemoryBuffer(self->sm.getMainFileID())->getBuffer());
+        if (opener && opener < at) {
+          InFlightDiagnostic error = emitError(self->locOf(opener));
+          if (*opener == '[' || *opener == '{')
+            error << "this '" << *opener << "' is never closed";
+          else
+            error << "this quoted scalar is never closed";
+          error.attachNote(self->locOf(at))
+              << "the YAML parser stopped here: " << diag.getMessage();
+          return;
+        }
+        emitError(self->locOf(at)) << diag.getMessage();
       },
       this);
   yaml::Stream stream(buffer->getMemBufferRef(), yamlSourceMgr);
