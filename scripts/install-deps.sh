@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools  # LLVM/MLIR 22, lit, FileCheck
   clang-format-22                                         # the format check
+  clang-22 libclang-rt-22-dev                             # sanitizers, libFuzzer
   cmake ninja-build g++ python3                           # build
   googletest libgtest-dev                                 # unit tests
   nlohmann-json3-dev                                      # the runtime reads manifests

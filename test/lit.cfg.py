@@ -32,7 +32,9 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
-tools = ["attn-opt", "attn-compile", "attn-run"]
+tools = ["attn-opt", "attn-compile", "attn-run", "attn-spec-fuzzer",
+         "attn-expr-fuzzer", "attn-manifest-fuzzer", "attn-npy-fuzzer",
+         "attn-capi-fuzzer"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # ptxas (CUDA_HOME/bin, PATH or /usr/local/cuda/bin): the GPU kernels'

@@ -130,6 +130,8 @@ bool encode(const std::vector<double> &values, attn_dtype dtype,
       std::memcpy(p, &v, 4);
       break;
     }
+    case ATTN_DTYPE_MAX_ENUM: // manifests hold none
+      break;
     }
   }
   return true;
@@ -165,6 +167,8 @@ std::vector<double> decode(const std::vector<char> &bytes, attn_dtype dtype) {
       values[i] = v;
       break;
     }
+    case ATTN_DTYPE_MAX_ENUM: // manifests hold none
+      break;
     }
   }
   return values;

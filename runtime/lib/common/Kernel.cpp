@@ -64,8 +64,8 @@ mask::Data attnrt::maskData(const Args &args, int64_t qLen, int64_t kvLen) {
 
 bool Kernel::validate(const Args &args, std::string &error) const {
   // Presence and the static parts of each parameter.
-  for (const auto &[name, tensor] : args) {
-    (void)tensor;
+  for (const auto &arg : args) {
+    const std::string &name = arg.first;
     if (std::none_of(m.params.begin(), m.params.end(), [&](const ParamSpec &p) {
           return p.name == name && !p.internal;
         })) {

@@ -82,8 +82,13 @@ bool attnrt::readNpy(const std::string &path, NpyArray &array,
   }
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
                           std::istreambuf_iterator<char>());
+  return parseNpy(std::move(bytes), path, array, error);
+}
+
+bool attnrt::parseNpy(std::vector<char> bytes, const std::string &name,
+                      NpyArray &array, std::string &error) {
   auto bad = [&](const std::string &why) {
-    error = "'" + path + "' is not a supported .npy file: " + why;
+    error = "'" + name + "' is not a supported .npy file: " + why;
     return false;
   };
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)

@@ -41,6 +41,8 @@ const char *deviceName(attn_device_kind kind) {
     return "cpu";
   case ATTN_DEVICE_CUDA:
     return "cuda";
+  case ATTN_DEVICE_KIND_MAX_ENUM:
+    break;
   }
   return "unknown";
 }
@@ -56,6 +58,8 @@ extern "C" const char *attn_dtype_name(attn_dtype dtype) {
     return "bf16";
   case ATTN_I32:
     return "i32";
+  case ATTN_DTYPE_MAX_ENUM:
+    break;
   }
   return "unknown";
 }

@@ -45,6 +45,11 @@ size_t npyElementBytes(const std::string &descr);
 /// otherwise.
 bool readNpy(const std::string &path, NpyArray &array, std::string &error);
 
+/// Parses the bytes of a .npy file (what readNpy read from `name`); errors
+/// name `name`. Takes the bytes by value so that the values stay in place.
+bool parseNpy(std::vector<char> bytes, const std::string &name, NpyArray &array,
+              std::string &error);
+
 /// Writes a C-order .npy file (format version 1) of `shape` with the
 /// values of the supported dtype `descr` at `data`, which are `bytes`
 /// long: exactly the values the shape holds. Returns false and sets
