@@ -71,6 +71,19 @@ TEST(RuntimeTensor, ErrorsNameTheOperandAndTheField) {
   EXPECT_EQ(std::string(attn_last_error()),
             "operand 'q' is on the cuda device, expected cpu");
 
+  // Codes outside the C enums (a C caller may pass any int).
+  q = makeTensor(&dummy, static_cast<attn_dtype>(7), {2, 100, 16, 128});
+  EXPECT_EQ(attn_check_tensor(&q, &spec, ATTN_DEVICE_CPU),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(attn_last_error()),
+            "operand 'q' has an unknown dtype code (7), expected bf16");
+  q = makeTensor(&dummy, ATTN_BF16, {2, 100, 16, 128});
+  q.device = static_cast<attn_device_kind>(-3);
+  EXPECT_EQ(attn_check_tensor(&q, &spec, ATTN_DEVICE_CPU),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(std::string(attn_last_error()),
+            "operand 'q' is on an unknown device kind (-3), expected cpu");
+
   EXPECT_EQ(attn_check_tensor(nullptr, &spec, ATTN_DEVICE_CPU),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(std::string(attn_last_error()), "operand 'q' is missing");

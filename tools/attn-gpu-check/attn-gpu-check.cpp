@@ -130,7 +130,7 @@ bool encode(const std::vector<double> &values, attn_dtype dtype,
       std::memcpy(p, &v, 4);
       break;
     }
-    case ATTN_DTYPE_MAX_ENUM: // manifests hold none
+    case ATTN_DTYPE_FORCE_INT32: // manifests hold none
       break;
     }
   }
@@ -167,7 +167,7 @@ std::vector<double> decode(const std::vector<char> &bytes, attn_dtype dtype) {
       values[i] = v;
       break;
     }
-    case ATTN_DTYPE_MAX_ENUM: // manifests hold none
+    case ATTN_DTYPE_FORCE_INT32: // manifests hold none
       break;
     }
   }

@@ -41,7 +41,7 @@ const char *deviceName(attn_device_kind kind) {
     return "cpu";
   case ATTN_DEVICE_CUDA:
     return "cuda";
-  case ATTN_DEVICE_KIND_MAX_ENUM:
+  case ATTN_DEVICE_KIND_FORCE_INT32:
     break;
   }
   return "unknown";
@@ -58,7 +58,7 @@ extern "C" const char *attn_dtype_name(attn_dtype dtype) {
     return "bf16";
   case ATTN_I32:
     return "i32";
-  case ATTN_DTYPE_MAX_ENUM:
+  case ATTN_DTYPE_FORCE_INT32:
     break;
   }
   return "unknown";
@@ -107,14 +107,23 @@ extern "C" attn_status attn_check_tensor(const attn_tensor *tensor,
     empty |= tensor->shape[i] == 0;
   if (!tensor->data && !empty)
     return fail("operand '" + name + "' has a null data pointer");
+  // Codes outside the enums come from C callers: name them by number.
+  auto known = [](const char *what) { return std::strcmp(what, "unknown"); };
   if (tensor->device != device)
-    return fail("operand '" + name + "' is on the " +
-                deviceName(tensor->device) + " device, expected " +
-                deviceName(device));
+    return fail(
+        "operand '" + name + "' is on " +
+        (known(deviceName(tensor->device))
+             ? "the " + std::string(deviceName(tensor->device)) + " device"
+             : "an unknown device kind (" + std::to_string(tensor->device) +
+                   ")") +
+        ", expected " + deviceName(device));
   if (tensor->dtype != spec->dtype)
-    return fail("operand '" + name + "' has dtype " +
-                attn_dtype_name(tensor->dtype) + ", expected " +
-                attn_dtype_name(spec->dtype));
+    return fail("operand '" + name + "' has " +
+                (known(attn_dtype_name(tensor->dtype))
+                     ? "dtype " + std::string(attn_dtype_name(tensor->dtype))
+                     : "an unknown dtype code (" +
+                           std::to_string(tensor->dtype) + ")") +
+                ", expected " + attn_dtype_name(spec->dtype));
   if (tensor->rank != spec->rank)
     return fail("operand '" + name + "' has rank " +
                 std::to_string(tensor->rank) + ", expected " +

@@ -169,10 +169,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     names.push_back(bytes.chance(64) ? param.name + "_" : param.name);
     attn_arg arg = {};
     attn_tensor &tensor = arg.tensor;
-    tensor.dtype =
-        bytes.chance(16) ? static_cast<attn_dtype>(bytes.pick(5)) : param.dtype;
+    tensor.dtype = bytes.chance(16) ? static_cast<attn_dtype>(bytes.pick(6) - 1)
+                                    : param.dtype;
     tensor.device = bytes.chance(32)
-                        ? static_cast<attn_device_kind>(bytes.pick(4))
+                        ? static_cast<attn_device_kind>(bytes.pick(5) - 1)
                         : ATTN_DEVICE_CPU;
     tensor.device_id = bytes.chance(32) ? 1 : 0;
     int rank = static_cast<int>(param.shape.size());

@@ -35,16 +35,17 @@ typedef enum attn_dtype {
   ATTN_F16 = 1,
   ATTN_BF16 = 2,
   ATTN_I32 = 3,
-  /* Not a dtype: makes every int32 a value of the type, so that a caller's
-   * out-of-range code is an error the runtime reports, not undefined
-   * behavior in the C++ that reads it (Vulkan's *_MAX_ENUM). */
-  ATTN_DTYPE_MAX_ENUM = 0x7fffffff,
+  /* Not a dtype: a negative enumerator makes every int32 a value of the
+   * type, so that a caller's out-of-range code is an error the runtime
+   * reports, not undefined behavior in the C++ that reads it. */
+  ATTN_DTYPE_FORCE_INT32 = -0x7fffffff - 1,
 } attn_dtype;
 
 typedef enum attn_device_kind {
-  ATTN_DEVICE_CPU = 1,                    /* kDLCPU */
-  ATTN_DEVICE_CUDA = 2,                   /* kDLCUDA */
-  ATTN_DEVICE_KIND_MAX_ENUM = 0x7fffffff, /* as ATTN_DTYPE_MAX_ENUM */
+  ATTN_DEVICE_CPU = 1,  /* kDLCPU */
+  ATTN_DEVICE_CUDA = 2, /* kDLCUDA */
+  ATTN_DEVICE_KIND_FORCE_INT32 =
+      -0x7fffffff - 1, /* as ATTN_DTYPE_FORCE_INT32 */
 } attn_device_kind;
 
 #define ATTN_MAX_RANK 8
