@@ -38,6 +38,8 @@ double mlir::attn::roundTo(attn_dtype dtype, double x) {
     return attnrt::bf16ToFloat(attnrt::floatToBF16(static_cast<float>(x)));
   case ATTN_I32:
     return std::nearbyint(x);
+  case ATTN_DTYPE_FORCE_INT32: // not a dtype
+    break;
   }
   return x;
 }
@@ -72,6 +74,8 @@ attn_tensor HostTensor::view() {
     ints.resize(n);
     data = ints.data();
     break;
+  case ATTN_DTYPE_FORCE_INT32: // not a dtype
+    break;
   }
   // A tensor with no elements still needs a valid pointer.
   if (!data) {
@@ -97,6 +101,8 @@ void HostTensor::readBack() {
       break;
     case ATTN_I32:
       values[i] = ints[i];
+      break;
+    case ATTN_DTYPE_FORCE_INT32: // not a dtype
       break;
     }
   }

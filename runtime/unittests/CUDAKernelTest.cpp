@@ -131,6 +131,21 @@ TEST(CUDAManifest, RefusesAMissingOrBadLaunch) {
   }
 }
 
+TEST(CUDAManifest, RefusesNumbersThatAreNoIntegers) {
+  // Found by attn-manifest-fuzzer: 4.4e50 read as int64 was undefined
+  // behavior.
+  for (const char *launch :
+       {"{\"block\": [128, 1, 1], \"shared_bytes\": 4.4e50}",
+        "{\"block\": [128.5, 1, 1], \"shared_bytes\": 0}",
+        "{\"block\": [128, 1, 1], \"shared_bytes\": 0.0}"}) {
+    Manifest bad;
+    std::string error;
+    EXPECT_FALSE(parseManifest(manifestJson("cuda", launch), bad, error))
+        << launch;
+    EXPECT_TRUE(mentions(error, "not an integer")) << error;
+  }
+}
+
 TEST(CUDAManifest, ReadsASplitManifest) {
   for (auto [splits, count] :
        {std::pair<const char *, int64_t>{"4", 4}, {"\"per_launch\"", 0}}) {

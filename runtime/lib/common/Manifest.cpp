@@ -60,11 +60,33 @@ bool parseMask(const json &j, mask::Node &node, std::string &error) {
 
 } // namespace
 
+/// Whether `j` holds no floating-point number: a manifest has none, and
+/// reading one as an integer would convert it out of range (undefined
+/// behavior in nlohmann's get<int64_t>). Iterative: nesting is unbounded.
+static bool onlyIntegers(const json &j) {
+  std::vector<const json *> pending = {&j};
+  while (!pending.empty()) {
+    const json *node = pending.back();
+    pending.pop_back();
+    if (node->is_number_float())
+      return false;
+    if (node->is_structured())
+      for (const json &child : *node)
+        pending.push_back(&child);
+  }
+  return true;
+}
+
 bool attnrt::parseManifest(const std::string &text, Manifest &m,
                            std::string &error) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     error = "the manifest is not valid JSON";
+    return false;
+  }
+  if (!onlyIntegers(j)) {
+    error = "the manifest holds a number that is not an integer; its "
+            "fields are integers";
     return false;
   }
   m.text = text;
