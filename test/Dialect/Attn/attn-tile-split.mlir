@@ -14,11 +14,19 @@
 // CHECK: %[[CHUNK:.*]] = arith.remui %[[ITEM]], %[[S]]
 // CHECK: %[[BASE:.*]] = arith.divui %[[ITEM]], %[[S]]
 // CHECK: arith.remsi %[[BASE]]
-// Chunk c visits the kv tiles kt with kt % S == c.
-// CHECK: scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step
-// CHECK: %[[OWNER:.*]] = arith.remui %[[KT]], %[[S]]
-// CHECK: %[[MINE:.*]] = arith.cmpi eq, %[[OWNER]], %[[CHUNK]]
-// CHECK: scf.if %[[MINE]] -> (tensor<32xf32>, tensor<32xf32>, tensor<32x32xf32>) {
+// Chunk c visits the kv tiles kt with kt % S == c: from the first one at
+// or after the walk's lower bound lo, lo + (c + S - lo % S) % S, in steps
+// of S, with no per-tile test.
+// CHECK: %[[LOMOD:.*]] = arith.remui %[[LO:.*]], %[[S]]
+// CHECK: %[[GAP:.*]] = arith.subi %[[S]], %[[LOMOD]]
+// CHECK: %[[SUM:.*]] = arith.addi %[[CHUNK]], %[[GAP]]
+// CHECK: %[[OFF:.*]] = arith.remui %[[SUM]], %[[S]]
+// CHECK: %[[FIRST:.*]] = arith.addi %[[LO]], %[[OFF]]
+// CHECK: scf.for %[[KT:.*]] = %[[FIRST]] to %{{.*}} step %[[S]]
+// CHECK-NEXT: arith.constant
+// CHECK-NEXT: arith.muli %[[KT]]
+// CHECK-NOT: scf.if
+// CHECK: attn.tile.load_k
 // CHECK: attn.tile.qk
 // One chunk writes the output; a split writes the chunk's rows as a plain
 // softmax (the off-by-one term joins once, in the combine).

@@ -223,24 +223,27 @@ FailureOr<Value> TileBuilder::emitMaskOp(Value scores, Value k0, Value cols) {
   return maskOp->getResult(0);
 }
 
-LogicalResult TileBuilder::emitKVTile(Value kt, FullTest isFull) {
-  return ifOwned(kt, [&] { return emitKVTileBody(kt, isFull); });
-}
-
-LogicalResult TileBuilder::ifOwned(Value kt,
-                                   function_ref<LogicalResult()> body) {
+void TileBuilder::forOwnedTiles(Value lo, Value hi,
+                                function_ref<void(Value)> body) {
   if (!splitCapable())
-    return body();
-  // Chunk c of a split owns the kv tiles kt with kt % S == c: contiguous
-  // walks deal their tiles evenly (sparse walks by their tiles' indices).
-  Value mine = cmp(arith::CmpIPredicate::eq,
-                   arith::RemUIOp::create(b, kt, splits), chunk);
-  LogicalResult result = success();
-  ifState(mine, [&] { result = body(); });
-  return result;
+    return forLoopState(lo, hi, body);
+  // The first kt >= lo with kt % S == c: lo + (c + S - lo % S) % S.
+  Value offset = arith::RemUIOp::create(
+      b,
+      arith::AddIOp::create(
+          b, chunk,
+          arith::SubIOp::create(b, splits,
+                                arith::RemUIOp::create(b, lo, splits))),
+      splits);
+  setState(forLoopCarry(arith::AddIOp::create(b, lo, offset), hi, splits,
+                        state(), [&](Value kt, ValueRange carried) {
+                          setState(carried);
+                          body(kt);
+                          return state();
+                        }));
 }
 
-LogicalResult TileBuilder::emitKVTileBody(Value kt, FullTest isFull) {
+LogicalResult TileBuilder::emitKVTile(Value kt, FullTest isFull) {
   Value k0 = arith::MulIOp::create(b, kt, idx(BK));
   Value cols = minIndex(idx(BK), arith::SubIOp::create(b, kvLen, k0));
   Value kTile =
@@ -304,7 +307,7 @@ LogicalResult TileBuilder::emitListedBlocks(BlockSparseAttr sparse) {
     Value firstTile = arith::MulIOp::create(b, block, idx(tilesPerBlock));
     Value endTile = minIndex(
         arith::AddIOp::create(b, firstTile, idx(tilesPerBlock)), numTiles);
-    forLoopState(firstTile, endTile, [&](Value kt) {
+    forOwnedTiles(firstTile, endTile, [&](Value kt) {
       if (failed(emitKVTile(kt, nullptr)))
         result = failure();
     });
@@ -328,7 +331,7 @@ LogicalResult TileBuilder::emitDisjunctTiles(
   };
   LogicalResult result = success();
   for (auto [i, range] : llvm::enumerate(ranges)) {
-    forLoopState(range.first, range.second, [&](Value kt) {
+    forOwnedTiles(range.first, range.second, [&](Value kt) {
       // A tile in an earlier disjunct's range was visited there.
       Value seen = boolean(false);
       for (auto [lo, hi] : ArrayRef(ranges).take_front(i)) {
@@ -443,7 +446,7 @@ Value TileBuilder::bindArguments(ArrayRef<Value> args) {
 LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
   Value item = bindArguments(args);
   // A split kernel's item is (base item, kv chunk): chunk c of S visits
-  // the kv tiles kt with kt % S == c (see emitKVTile).
+  // the kv tiles kt with kt % S == c (see forOwnedTiles).
   if (splitCapable()) {
     chunk = arith::RemUIOp::create(b, item, splits);
     partialItem = item;
@@ -530,21 +533,14 @@ LogicalResult TileBuilder::build(func::FuncOp kernel, ArrayRef<Value> args) {
     SmallVector<MaskAttrInterface> parts = conjuncts(mask);
     Value lo, hi;
     kvTileBounds(parts, lo, hi);
-    forLoopState(lo, hi, [&](Value kt) {
-      auto isFull = [&](Value k0, Value k1) {
-        return tileIsFull(parts, k0, k1);
-      };
+    auto isFull = [&](Value k0, Value k1) { return tileIsFull(parts, k0, k1); };
+    forOwnedTiles(lo, hi, [&](Value kt) {
       if (tiling.getKvTiles() == KVTileWalk::vertical_slash) {
-        // Only tiles that a listed vertical key or diagonal reaches; a
-        // chunk tests only the tiles it owns.
-        result = ifOwned(kt, [&] {
-          Value k0 = arith::MulIOp::create(b, kt, idx(BK));
-          Value k1 = minIndex(arith::AddIOp::create(b, k0, idx(BK)), kvLen);
-          LogicalResult body = success();
-          ifState(verticalSlashHits(k0, k1),
-                  [&] { body = emitKVTileBody(kt, isFull); });
-          return body;
-        });
+        // Only tiles that a listed vertical key or diagonal reaches.
+        Value k0 = arith::MulIOp::create(b, kt, idx(BK));
+        Value k1 = minIndex(arith::AddIOp::create(b, k0, idx(BK)), kvLen);
+        ifState(verticalSlashHits(k0, k1),
+                [&] { result = emitKVTile(kt, isFull); });
         return;
       }
       if (!tileKinds) {

@@ -107,6 +107,11 @@ private:
           return state();
         }));
   }
+  /// forLoopState over the kv tiles in [lo, hi) this work item owns: all
+  /// of them, or, in a kernel that can split, chunk c's: kt % S == c, from
+  /// the first such tile in steps of S (no per-tile test, and the loads
+  /// stay at the loop's top level, where a target can pipeline them).
+  void forOwnedTiles(Value lo, Value hi, function_ref<void(Value)> body);
   /// if (cond) then(), carrying the state.
   void ifState(Value cond, function_ref<void()> then) {
     setState(ifCarry(cond, state(), [&] {
@@ -211,14 +216,10 @@ private:
 
   /// Whether the tile of keys [k0, k1) is known to be fully visible.
   using FullTest = function_ref<Value(Value k0, Value k1)>;
-  /// One kv tile (when this item's chunk owns it); mask code runs where
+  /// One kv tile (of those forOwnedTiles walks); mask code runs where
   /// `isFull` is false. A null `isFull` says every key of the tile is
   /// visible (a listed block-sparse block).
   LogicalResult emitKVTile(Value kt, FullTest isFull);
-  LogicalResult emitKVTileBody(Value kt, FullTest isFull);
-  /// Runs `body` for kv tile `kt` when this item's chunk owns it (always
-  /// without a split).
-  LogicalResult ifOwned(Value kt, function_ref<LogicalResult()> body);
   /// The kv tiles of a union of interval conjunctions (`or` of bounded
   /// masks): each disjunct's range, skipping the tiles an earlier disjunct's
   /// range holds; a tile is full when some disjunct proves it full.

@@ -73,8 +73,13 @@ protected:
   SmallVector<Value>
   forLoopCarry(Value lb, Value ub, int64_t step, ValueRange inits,
                function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return forLoopCarry(lb, ub, idx(step), inits, body);
+  }
+  SmallVector<Value>
+  forLoopCarry(Value lb, Value ub, Value step, ValueRange inits,
+               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     auto loop = scf::ForOp::create(
-        b, lb, ub, idx(step), inits,
+        b, lb, ub, step, inits,
         [&](OpBuilder &nested, Location loc, Value iv, ValueRange iter) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nested.getInsertionBlock(),
