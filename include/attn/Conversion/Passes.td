@@ -78,17 +78,25 @@ def ConvertAttnToNVVMPass : Pass<"convert-attn-to-nvvm", "mlir::ModuleOp"> {
       zero-filling the rows past the view's, after a barrier (the tile's
       previous readers are done); the op that first reads a tile waits for
       its group (`cp.async.wait_group` leaving the later groups in flight,
-      so V's copy overlaps Q K^T and the softmax) and a barrier;
+      so V's copy overlaps Q K^T and the softmax) and a barrier. A kv
+      loop whose K view only the induction variable determines loads K one
+      tile ahead: its prologue issues tile 0's copy, and `pv` issues tile
+      j + 1's once it has waited for V j (every warp is past Q K^T j), so
+      that the copy lands while P V runs;
     - `qk` and `pv` load fragments with `ldmatrix` (`.trans` for V) and
       multiply with `nvvm.mma.sync`; the weights' C fragments are `pv`'s A
-      fragments without a trip through memory;
+      fragments without a trip through memory; only a tile cut short by
+      the kv length (`cols` below the tile's keys) tests its columns;
     - scores, weights, the accumulator and the row state are per-thread
       vectors in the mma C-fragment layout (element e of n-tile nt of lane
       l in warp w: row 16 w + l / 4 + 8 (e / 2), column 8 nt + 2 (l % 4) +
       e % 2); `score_mod` and `mask` clone their region per element, under
       a test that the element is one of the tile's rows and keys;
-    - `normalize` reduces rows over the four lanes that hold them
-      (`gpu.shuffle xor` 1 and 2) and takes `exp2` as one `ex2.approx.ftz`;
+    - `normalize` reduces the row max over the four lanes that hold a row
+      (`gpu.shuffle xor` 1 and 2) and takes `exp2` as one `ex2.approx.ftz`
+      (which is 0 at -inf, so masked keys need no select); each lane keeps
+      the sum of its own columns, which `finalize` adds over the quad; the
+      weights round to the input dtype in pairs (`cvt.rn.bf16x2.f32`);
       no math op is left to libdevice's calls (which are slow, and absent
       without a CUDA toolkit): exp, log, log1p and tanh become polynomials
       (as in `attn-approximate-math`), fma `llvm.intr.fma`;

@@ -13,17 +13,20 @@
 // (swizzled) shared memory, scores, weights, the accumulator and the row
 // state in registers in the mma C-fragment layout: element e of n-tile nt
 // of lane l in warp w sits at row 16 w + l / 4 + 8 (e / 2) and column
-// 8 nt + 2 (l % 4) + e % 2. A row-state tile holds its thread's two rows.
+// 8 nt + 2 (l % 4) + e % 2. A row-state tile holds its thread's two rows (the
+// row sums as the lane's partial sums, which finalize adds over the quad).
 //
 //===----------------------------------------------------------------------===//
 
 #include "GPUKernelBuilder.h"
 #include "attn/Dialect/Attn/Utils/Normalizer.h"
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <limits>
 
@@ -84,13 +87,18 @@ SmallVector<Value> GPUKernelBuilder::viewIndices(Value view, Value row,
 }
 
 void GPUKernelBuilder::copyToShared(Value view, Value tile) {
+  issueCopy(view, tile);
+  commitCopy(tile);
+}
+
+void GPUKernelBuilder::issueCopy(Value view, Value tile, bool barrier) {
   int64_t rows = dim(tile.getType(), 0), cols = dim(tile.getType(), 1);
   int64_t chunksPerRow = cols / 8;
   Value valid = viewRows(view);
   // Every thread is done with the tile's previous contents.
-  gpu::BarrierOp::create(b);
+  if (barrier)
+    gpu::BarrierOp::create(b);
   auto token = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  SmallVector<Value> copies;
   forLoop(tid, idx(rows * chunksPerRow), threads(), [&](Value i) {
     Value row = arith::DivUIOp::create(b, i, idx(chunksPerRow));
     Value chunk = arith::RemUIOp::create(b, i, idx(chunksPerRow));
@@ -107,20 +115,96 @@ void GPUKernelBuilder::copyToShared(Value view, Value tile) {
         b, token, tile, ValueRange{row, sharedColumn(row, chunk, cols)}, view,
         at, b.getIndexAttr(8), elements, b.getUnitAttr());
   });
+}
+
+void GPUKernelBuilder::commitCopy(Value tile) {
+  auto token = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   lastGroup = nvgpu::DeviceAsyncCreateGroupOp::create(b, token, ValueRange{});
   pendingCopies.push_back(tile);
 }
 
-void GPUKernelBuilder::waitFor(Value tile) {
+bool GPUKernelBuilder::waitFor(Value tile) {
   auto it = llvm::find(pendingCopies, tile);
   if (it == pendingCopies.end())
-    return;
+    return false;
   // Groups complete in order: the ones issued after this tile's may stay
   // in flight.
   int64_t after = std::distance(it, pendingCopies.end()) - 1;
   nvgpu::DeviceAsyncWaitOp::create(b, lastGroup, b.getI32IntegerAttr(after));
   gpu::BarrierOp::create(b);
   pendingCopies.erase(pendingCopies.begin(), it + 1);
+  return true;
+}
+
+std::optional<GPUKernelBuilder::KPrefetch>
+GPUKernelBuilder::planPrefetch(scf::ForOp loop) {
+  Block *body = loop.getBody();
+  TileLoadKOp load;
+  bool pvAfter = false;
+  for (Operation &op : *body) {
+    if (auto k = dyn_cast<TileLoadKOp>(op)) {
+      if (load)
+        return std::nullopt; // two K tiles
+      load = k;
+    }
+    pvAfter |= load && isa<TilePVOp>(op);
+  }
+  if (!load || !pvAfter)
+    return std::nullopt;
+  BackwardSliceOptions options;
+  options.omitBlockArguments = true;
+  options.inclusive = true;
+  options.filter = [&](Operation *op) { return op->getBlock() == body; };
+  SetVector<Operation *> slice;
+  if (failed(getBackwardSlice(load.getSource(), &slice, options)))
+    return std::nullopt;
+  KPrefetch plan;
+  plan.load = load;
+  plan.sourceIv = loop.getInductionVar();
+  for (Operation *op : slice) {
+    if (op->getNumRegions() || isa<AttnDialect>(op->getDialect()) ||
+        !(isMemoryEffectFree(op) || isa<memref::LoadOp>(op)))
+      return std::nullopt;
+    // Only the induction variable may come from the loop's block
+    // arguments: the carried state of the next iteration is not known.
+    for (Value operand : op->getOperands())
+      if (auto arg = dyn_cast<BlockArgument>(operand);
+          arg && arg.getOwner() == body && arg != plan.sourceIv)
+        return std::nullopt;
+    plan.slice.push_back(op);
+  }
+  llvm::sort(plan.slice,
+             [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
+  return plan;
+}
+
+void GPUKernelBuilder::prefetchK(KPrefetch &plan, Value iv, Value upper,
+                                 bool barrier) {
+  ifThen(cmp(arith::CmpIPredicate::slt, iv, upper), [&] {
+    // The slice again, for `iv`; the current iteration's values stay
+    // mapped.
+    SmallVector<std::pair<Value, Value>> saved;
+    auto remap = [&](Value from, Value to) {
+      saved.push_back({from, map.lookupOrNull(from)});
+      if (to)
+        map.map(from, to);
+    };
+    remap(plan.sourceIv, iv);
+    for (Operation *op : plan.slice) {
+      for (Value result : op->getResults())
+        remap(result, Value());
+      (void)convertOp(*op);
+    }
+    issueCopy(lookup(plan.load.getSource()), plan.tile, barrier);
+    for (auto &[from, to] : llvm::reverse(saved)) {
+      if (to)
+        map.map(from, to);
+      else
+        map.erase(from);
+    }
+  });
+  // Unconditionally, so that the group count is the same on every path.
+  commitCopy(plan.tile);
 }
 
 SmallVector<Value> GPUKernelBuilder::loadMatrices(Value tile, Value row,
@@ -192,6 +276,11 @@ Value GPUKernelBuilder::quadReduce(Value value, bool max) {
 //===----------------------------------------------------------------------===//
 
 void GPUKernelBuilder::lowerLoad(Operation *op, Value view, Value init) {
+  if (prefetch && prefetch->load == op) {
+    // Issued one iteration ahead (or by the loop's prologue).
+    map.map(op->getResult(0), prefetch->tile);
+    return;
+  }
   Value tile = allocateShared(dim(init.getType(), 0), dim(init.getType(), 1));
   copyToShared(lookup(view), tile);
   map.map(op->getResult(0), tile);
@@ -252,15 +341,30 @@ void GPUKernelBuilder::lower(TileQKOp op) {
       s[2 * np + 1] = mma(a, {kb[2], kb[3]}, s[2 * np + 1]);
     }
   }
-  // Columns from `cols` on are no keys.
+  // Columns from `cols` on are no keys: only a tile cut short (the last
+  // one) tests them.
   SmallVector<Value> flat;
-  Value cols = lookup(op.getCols());
   for (int64_t nt = 0; nt < nTiles; ++nt)
-    for (int64_t e = 0; e < 4; ++e) {
-      Value key = cmp(arith::CmpIPredicate::ult, fragmentCol(nt, e), cols);
-      flat.push_back(arith::SelectOp::create(b, key, s[nt][e], negInf()));
+    flat.append(s[nt].begin(), s[nt].end());
+  Value scores = pack(flat);
+  Value cols = lookup(op.getCols());
+  auto shortTile = scf::IfOp::create(
+      b, scores.getType(), cmp(arith::CmpIPredicate::ult, cols, idx(blockKV)),
+      /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&shortTile.getThenRegion().front());
+    SmallVector<Value> cut;
+    for (int64_t i = 0, e = flat.size(); i < e; ++i) {
+      Value key =
+          cmp(arith::CmpIPredicate::ult, fragmentCol(i / 4, i % 4), cols);
+      cut.push_back(arith::SelectOp::create(b, key, flat[i], negInf()));
     }
-  map.map(op->getResult(0), pack(flat));
+    scf::YieldOp::create(b, pack(cut));
+    b.setInsertionPointToStart(&shortTile.getElseRegion().front());
+    scf::YieldOp::create(b, scores);
+  }
+  map.map(op->getResult(0), shortTile.getResult(0));
 }
 
 Value GPUKernelBuilder::cloneElementRegion(Block &body, ValueRange args) {
@@ -348,12 +452,15 @@ void GPUKernelBuilder::lower(TileNormalizeOp op) {
       Value sum = f32(0.0);
       for (size_t i = 0; i < s.size(); ++i)
         if ((i % 4) / 2 == static_cast<size_t>(r)) {
-          p[i] = norm::weight(b, normalizer, s[i], scale, step.offset);
+          // ex2.approx(-inf) is 0: masked keys need no select.
+          p[i] = norm::weight(b, normalizer, s[i], scale, step.offset,
+                              /*exactExp2=*/true);
           sum = arith::AddFOp::create(b, sum, p[i]);
         }
-      newL.push_back(
-          arith::AddFOp::create(b, arith::MulFOp::create(b, l[r], step.alpha),
-                                quadReduce(sum, false)));
+      // Each lane keeps the sum of its own columns; finalize adds the
+      // quad's (the max above must be the row's at every step).
+      newL.push_back(arith::AddFOp::create(
+          b, arith::MulFOp::create(b, l[r], step.alpha), sum));
       newM.push_back(step.max);
       alpha.push_back(step.alpha);
     }
@@ -361,8 +468,17 @@ void GPUKernelBuilder::lower(TileNormalizeOp op) {
     sumState = pack(newL);
     alphas = pack(alpha);
   }
-  for (Value &weight : p)
-    weight = arith::TruncFOp::create(b, dtype, weight);
+  // Pairs of weights round together (cvt.rn.bf16x2.f32): a pair is one
+  // register of P V's A fragment.
+  auto pairType = VectorType::get({2}, b.getF32Type());
+  for (size_t i = 0; i < p.size(); i += 2) {
+    Value pair =
+        arith::TruncFOp::create(b, VectorType::get({2}, dtype),
+                                vector::FromElementsOp::create(
+                                    b, pairType, ValueRange{p[i], p[i + 1]}));
+    p[i] = vector::ExtractOp::create(b, pair, 0);
+    p[i + 1] = vector::ExtractOp::create(b, pair, 1);
+  }
   map.map(op->getResult(0), pack(p));
   map.map(op->getResult(1), maxState);
   map.map(op->getResult(2), sumState);
@@ -373,7 +489,12 @@ void GPUKernelBuilder::lower(TilePVOp op) {
   SmallVector<Value> acc = unpack(lookup(op.getAcc()));
   SmallVector<Value> p = unpack(lookup(op.getP()));
   Value v = lookup(op.getV());
-  waitFor(v);
+  bool synced = waitFor(v);
+  // Every warp is past Q K^T: the next K tile may land while P V runs.
+  if (prefetch && op->getBlock() == prefetch->load->getBlock() &&
+      prefetch->load->isBeforeInBlock(op))
+    prefetchK(*prefetch, arith::AddIOp::create(b, prefetch->iv, prefetch->step),
+              prefetch->upper, /*barrier=*/!synced);
   int64_t blockKV = dim(v.getType(), 0), dv = dim(v.getType(), 1);
   if (Value alphas = op.getAlpha()) {
     SmallVector<Value> alpha = unpack(lookup(alphas));
@@ -409,6 +530,10 @@ void GPUKernelBuilder::lower(TileFinalizeOp op) {
   SmallVector<Value> acc = unpack(lookup(op.getAcc()));
   SmallVector<Value> m = unpack(lookup(op.getMax()));
   SmallVector<Value> l = unpack(lookup(op.getSum()));
+  // The row sums are kept per lane (see TileNormalizeOp): the row's is the
+  // quad's total.
+  for (Value &partial : l)
+    partial = quadReduce(partial, /*max=*/false);
   Value out = lookup(op.getOut());
   Value lse = op.getLse() ? lookup(op.getLse()) : Value();
   Value sink = op.getSink() ? lookup(op.getSink()) : Value();
@@ -454,8 +579,22 @@ LogicalResult GPUKernelBuilder::convertFor(scf::ForOp op) {
     lb = arith::AddIOp::create(b, lb, arith::MulIOp::create(b, tid, step));
     step = arith::MulIOp::create(b, step, idx(threads()));
   }
-  auto loop =
-      scf::ForOp::create(b, lb, lookup(op.getUpperBound()), step, inits);
+  Value upper = lookup(op.getUpperBound());
+  // A kv loop prefetches its K tiles (the prologue issues the first).
+  std::optional<KPrefetch> outer = std::move(prefetch);
+  prefetch = planPrefetch(op);
+  if (prefetch) {
+    Type tileType = prefetch->load.getTile().getType();
+    prefetch->tile = allocateShared(dim(tileType, 0), dim(tileType, 1));
+    prefetchK(*prefetch, lb, upper, /*barrier=*/true);
+  }
+  auto loop = scf::ForOp::create(b, lb, upper, step, inits);
+  if (prefetch) {
+    prefetch->iv = loop.getInductionVar();
+    prefetch->step = step;
+    prefetch->upper = upper;
+  }
+  llvm::scope_exit restore([&] { prefetch = std::move(outer); });
   map.map(op.getInductionVar(), loop.getInductionVar());
   map.map(op.getRegionIterArgs(), loop.getRegionIterArgs());
   Block *body = loop.getBody();

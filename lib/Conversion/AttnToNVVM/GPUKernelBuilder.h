@@ -118,15 +118,46 @@ private:
   /// of `view` (rank 2, or rank 3 for a packed head group) into shared tile
   /// `tile`, zero-filling the rows past the view's.
   void copyToShared(Value view, Value tile);
+  /// The copy alone: (a barrier unless `barrier` is false, so that every
+  /// thread is done with the tile's contents, then) cp.async of each chunk.
+  void issueCopy(Value view, Value tile, bool barrier = true);
+  /// Closes the copies issued since the last group as one group, for
+  /// `tile`.
+  void commitCopy(Value tile);
   /// Waits until the copy into `tile` has landed for the whole block (a
-  /// no-op when it was waited for already).
-  void waitFor(Value tile);
+  /// no-op when it was waited for already). Returns whether it waited (and
+  /// so ended in a barrier).
+  bool waitFor(Value tile);
   /// The copies issued and not yet waited for, in issue order, and the
   /// last group's token (the wait op takes one).
   SmallVector<Value> pendingCopies;
   Value lastGroup;
   /// The A fragments of a q tile loaded once at its load (per k-step).
   DenseMap<Value, SmallVector<SmallVector<Value>>> qFragments;
+
+  /// The K tile of a kv loop is loaded one iteration ahead: the copy of
+  /// tile j + 1 is issued once P V of tile j has waited for V (every warp
+  /// is then done with K j), so that it lands while P V runs; V j's copy
+  /// lands while Q K^T and the softmax of j run. The loop prologue issues
+  /// tile 0's.
+  struct KPrefetch {
+    TileLoadKOp load;
+    /// The loop body's ops that compute the load's view from the
+    /// induction variable, in order.
+    SmallVector<Operation *> slice;
+    Value sourceIv;        ///< the tile level's induction variable
+    Value tile;            ///< the K tile in shared memory
+    Value iv, step, upper; ///< of the converted loop
+  };
+  /// The prefetch of the kv loop being converted, if it has one.
+  std::optional<KPrefetch> prefetch;
+  /// The K prefetch `loop` admits: its body loads K directly, from a view
+  /// that only the induction variable (through ops without regions that
+  /// read at most memory) determines, and it has a P V after the load.
+  std::optional<KPrefetch> planPrefetch(scf::ForOp loop);
+  /// Issues and commits the copy of the K tile of iteration `iv` when it is
+  /// below the loop's upper bound (an empty group otherwise).
+  void prefetchK(KPrefetch &plan, Value iv, Value upper, bool barrier);
 
   //===------------------------------------------------------------------===//
   // Tensor cores

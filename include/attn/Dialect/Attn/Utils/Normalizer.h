@@ -74,9 +74,11 @@ inline MaxStep maxStep(ImplicitLocOpBuilder &b, Value mOld, Value tileMax,
 /// The weight of score `s` (in units of `scale`; `offset` is its row's
 /// MaxStep offset, splat like `s`, for the softmax family):
 /// exp2(s c + offset) for the softmax family, sigmoid(scale s + bias) for
-/// sigmoid, scale s for none; a masked key (-inf) weighs 0.
+/// sigmoid, scale s for none; a masked key (-inf) weighs 0. A target whose
+/// exp2 gives exactly 0 at -inf (PTX's ex2.approx; c > 0 and the offset is
+/// finite) passes `exactExp2` to drop the softmax family's select.
 inline Value weight(ImplicitLocOpBuilder &b, NormalizerAttr normalizer, Value s,
-                    double scale, Value offset) {
+                    double scale, Value offset, bool exactExp2 = false) {
   Type type = s.getType();
   Value p;
   switch (normalizer.getKind()) {
@@ -97,6 +99,8 @@ inline Value weight(ImplicitLocOpBuilder &b, NormalizerAttr normalizer, Value s,
   default:
     p = math::Exp2Op::create(
         b, math::FmaOp::create(b, s, exp2Coefficient(b, type, scale), offset));
+    if (exactExp2)
+      return p;
     break;
   }
   return arith::SelectOp::create(b, isNegInf(b, s), constantLike(b, type, 0.0),
