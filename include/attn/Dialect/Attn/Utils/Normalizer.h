@@ -65,9 +65,12 @@ inline MaxStep maxStep(ImplicitLocOpBuilder &b, Value mOld, Value tileMax,
   Value mNew = arith::MaximumFOp::create(b, mOld, tileMax);
   Value ref = arith::SelectOp::create(b, isNegInf(b, mNew), zero, mNew);
   Value offset = arith::NegFOp::create(b, arith::MulFOp::create(b, ref, c));
-  Value alpha = arith::SelectOp::create(
-      b, isNegInf(b, mOld), zero,
-      math::Exp2Op::create(b, math::FmaOp::create(b, mOld, c, offset)));
+  // Operands built one statement at a time: the IR's op order must not
+  // depend on the C++ compiler's order of evaluating arguments.
+  Value rescale =
+      math::Exp2Op::create(b, math::FmaOp::create(b, mOld, c, offset));
+  Value oldMasked = isNegInf(b, mOld);
+  Value alpha = arith::SelectOp::create(b, oldMasked, zero, rescale);
   return {mNew, offset, alpha};
 }
 
@@ -83,9 +86,9 @@ inline Value weight(ImplicitLocOpBuilder &b, NormalizerAttr normalizer, Value s,
   Value p;
   switch (normalizer.getKind()) {
   case NormalizerKind::sigmoid: {
-    Value x = math::FmaOp::create(
-        b, s, constantLike(b, type, scale),
-        constantLike(b, type, normalizer.getBias().convertToDouble()));
+    Value factor = constantLike(b, type, scale);
+    Value bias = constantLike(b, type, normalizer.getBias().convertToDouble());
+    Value x = math::FmaOp::create(b, s, factor, bias);
     Value e = math::ExpOp::create(b, arith::NegFOp::create(b, x));
     Value one = constantLike(b, type, 1.0);
     p = arith::DivFOp::create(b, one, arith::AddFOp::create(b, one, e));
@@ -103,8 +106,8 @@ inline Value weight(ImplicitLocOpBuilder &b, NormalizerAttr normalizer, Value s,
       return p;
     break;
   }
-  return arith::SelectOp::create(b, isNegInf(b, s), constantLike(b, type, 0.0),
-                                 p);
+  Value masked = isNegInf(b, s);
+  return arith::SelectOp::create(b, masked, constantLike(b, type, 0.0), p);
 }
 
 /// A row's output factor (out = acc * factor) and log-sum-exp from its
@@ -128,13 +131,12 @@ inline Final finalize(ImplicitLocOpBuilder &b, NormalizerAttr normalizer,
   Value zero = constantLike(b, type, 0.0);
   Value masked = isNegInf(b, m);
   if (normalizer.getKind() == NormalizerKind::softmax) {
-    Value factor = arith::SelectOp::create(
-        b, masked, zero,
-        arith::DivFOp::create(b, constantLike(b, type, 1.0), l));
-    Value lse = arith::SelectOp::create(
-        b, masked,
-        constantLike(b, type, -std::numeric_limits<double>::infinity()),
-        arith::AddFOp::create(b, m, math::LogOp::create(b, l)));
+    Value inverse = arith::DivFOp::create(b, constantLike(b, type, 1.0), l);
+    Value factor = arith::SelectOp::create(b, masked, zero, inverse);
+    Value logSum = arith::AddFOp::create(b, m, math::LogOp::create(b, l));
+    Value negInf =
+        constantLike(b, type, -std::numeric_limits<double>::infinity());
+    Value lse = arith::SelectOp::create(b, masked, negInf, logSum);
     return {factor, lse};
   }
   // A sink logit z joins the denominator (z = 0 for off-by-one):
@@ -143,22 +145,21 @@ inline Final finalize(ImplicitLocOpBuilder &b, NormalizerAttr normalizer,
   //   z <  m: lse = m + log(l + e^(z - m))
   Value z = sink ? sink : zero;
   Value m2 = arith::MaximumFOp::create(b, m, z);
-  Value scaleOld = arith::SelectOp::create(
-      b, masked, zero, math::ExpOp::create(b, arith::SubFOp::create(b, m, m2)));
+  Value shift = math::ExpOp::create(b, arith::SubFOp::create(b, m, m2));
+  Value scaleOld = arith::SelectOp::create(b, masked, zero, shift);
   Value rest = arith::MulFOp::create(b, l, scaleOld);
   // A sink of -inf adds nothing (e^(-inf - -inf) would be NaN).
-  Value sinkTerm = arith::SelectOp::create(
-      b, isNegInf(b, z), zero,
-      math::ExpOp::create(b, arith::SubFOp::create(b, z, m2)));
+  Value sinkWeight = math::ExpOp::create(b, arith::SubFOp::create(b, z, m2));
+  Value noSink = isNegInf(b, z);
+  Value sinkTerm = arith::SelectOp::create(b, noSink, zero, sinkWeight);
   Value l2 = arith::AddFOp::create(b, rest, sinkTerm);
   Value sinkDominates =
       arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, z, m);
-  Value lse = arith::SelectOp::create(
-      b, sinkDominates,
-      arith::AddFOp::create(b, z, math::Log1pOp::create(b, rest)),
-      arith::AddFOp::create(b, m2, math::LogOp::create(b, l2)));
-  Value factor = arith::SelectOp::create(
-      b, masked, zero, arith::DivFOp::create(b, scaleOld, l2));
+  Value fromSink = arith::AddFOp::create(b, z, math::Log1pOp::create(b, rest));
+  Value fromMax = arith::AddFOp::create(b, m2, math::LogOp::create(b, l2));
+  Value lse = arith::SelectOp::create(b, sinkDominates, fromSink, fromMax);
+  Value quotient = arith::DivFOp::create(b, scaleOld, l2);
+  Value factor = arith::SelectOp::create(b, masked, zero, quotient);
   return {factor, lse};
 }
 
