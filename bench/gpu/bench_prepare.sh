@@ -12,6 +12,9 @@
 # only its own part of .work). Then
 #   device: bash bench/gpu/device.sh   (carry: bench/gpu/.work)
 # Usage: bash bench/gpu/bench_prepare.sh [case-filter-regex]
+# SCHEDULE='{block_q: 128, block_kv: 64}' adds that schedule to every
+# case's spec (the default is the target's: attn-schedule's options), for
+# tuning runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${ATTN_BIN:-$root/build/bin}
@@ -52,6 +55,7 @@ case_() {
       *) echo "unknown mask $mask" >&2; exit 1 ;;
     esac
     if ((page > 0)); then echo "kv_storage: {paged: {page_size: $page}}"; fi
+    if [[ -n ${SCHEDULE:-} ]]; then echo "schedule: $SCHEDULE"; fi
   } > "$dir/spec.yaml"
   cat > "$dir/case.json" <<EOF
 {"name": "$name", "kind": "$kind", "mask": "$mask", "batch": $b, "q_len": $s, "kv_len": $kv, "heads_q": $hq, "heads_kv": $hkv, "head_dim": $d, "window": 1024, "softcap": 50.0, "docs": 8, "page_size": $page}
