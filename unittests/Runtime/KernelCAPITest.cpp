@@ -603,3 +603,36 @@ TEST(KernelCAPIValues, PagedVerticalSlashOperandsAreChecked) {
 }
 
 } // namespace
+
+/// The mask model of a tile-table manifest is checked before it runs: the
+/// operands it reads are parameters (found by attn-manifest-fuzzer: a mask
+/// reading cu_seqlens that no parameter gave indexed an empty view), and the
+/// sizes it divides by are positive.
+TEST(KernelCAPIValues, ManifestMaskModelsAreChecked) {
+  LoadedKernel loaded("name: docs\nhead_dim: 16\nheads: 2\n"
+                      "mask: [{chunked: 4}, {document: cu_seqlens}]\n",
+                      "docs");
+  ASSERT_NE(loaded.kernel, nullptr);
+  std::string text = attn_kernel_manifest(loaded.kernel);
+  auto loadEdited = [&](const std::string &from, const std::string &to) {
+    std::string edited = text;
+    size_t at = edited.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    edited.replace(at, from.size(), to);
+    std::string path = loaded.directory + "/bad.json";
+    std::ofstream(path) << edited;
+    attn_kernel *bad = nullptr;
+    EXPECT_NE(attn_kernel_load((loaded.directory + "/docs.so").c_str(),
+                               path.c_str(), &bad),
+              ATTN_OK);
+    return std::string(attn_last_error());
+  };
+  EXPECT_EQ(
+      loadEdited("\"name\": \"cu_seqlens_q\"", "\"name\": \"cu_seqlens_x\""),
+      "the manifest's mask reads the operand 'cu_seqlens_q' (int32, "
+      "rank 2), which its parameters do not list");
+  EXPECT_EQ(loadEdited("\"count\": 4", "\"count\": 0"),
+            "the manifest's chunked mask has a chunk size of 0");
+  EXPECT_EQ(loadEdited("\"kind\": \"chunked\"", "\"kind\": \"not\""),
+            "the manifest's not mask takes one operand, not 0");
+}

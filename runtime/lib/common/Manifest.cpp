@@ -31,8 +31,16 @@ bool parseDtype(const std::string &text, attn_dtype &dtype) {
   return false;
 }
 
-/// The mask model of a manifest (written by lib/Target/Manifest.cpp).
-bool parseMask(const json &j, mask::Node &node, std::string &error) {
+/// The mask model of a manifest (written by lib/Target/Manifest.cpp),
+/// checked so that the mask model can evaluate it: the sizes it divides by
+/// are positive, neighborhood lists agree, each kind has its number of
+/// children, and nesting is bounded.
+bool parseMask(const json &j, mask::Node &node, std::string &error,
+               int depth = 0) {
+  if (depth > 64) {
+    error = "the manifest's mask nests deeper than 64 levels";
+    return false;
+  }
   std::string kind = j.at("kind").get<std::string>();
   if (!mask::kindFromName(kind, node.kind)) {
     error = "the manifest's mask has an unknown kind '" + kind + "'";
@@ -52,10 +60,98 @@ bool parseMask(const json &j, mask::Node &node, std::string &error) {
   node.heads = j.at("heads").get<std::vector<int64_t>>();
   for (const json &child : j.at("children")) {
     node.children.emplace_back();
-    if (!parseMask(child, node.children.back(), error))
+    if (!parseMask(child, node.children.back(), error, depth + 1))
       return false;
   }
+  auto bad = [&](const std::string &why) {
+    error = "the manifest's " + kind + " mask " + why;
+    return false;
+  };
+  size_t children = node.children.size();
+  switch (node.kind) {
+  case mask::Kind::And:
+  case mask::Kind::Or:
+    if (children == 0)
+      return bad("has no operands");
+    return true;
+  case mask::Kind::Not:
+  case mask::Kind::OnHeads:
+    if (children != 1)
+      return bad("takes one operand, not " + std::to_string(children));
+    for (int64_t head : node.heads)
+      if (head < 0)
+        return bad("lists a negative head");
+    return true;
+  default:
+    if (children != 0)
+      return bad("takes no operands");
+    break;
+  }
+  switch (node.kind) {
+  case mask::Kind::Chunked:
+    if (node.count <= 0)
+      return bad("has a chunk size of " + std::to_string(node.count));
+    break;
+  case mask::Kind::Sinks:
+    if (node.count < 0)
+      return bad("has a negative sink count");
+    break;
+  case mask::Kind::PrefixLM:
+    if (node.count < -1)
+      return bad("has a negative prefix length");
+    break;
+  case mask::Kind::BlockSparse:
+    if (node.blockQ <= 0 || node.blockKV <= 0)
+      return bad("has a block size that is not positive");
+    break;
+  case mask::Kind::Neighborhood: {
+    size_t rank = node.grid.size();
+    if (rank == 0 || node.kernel.size() != rank ||
+        node.dilation.size() != rank || node.causalDims.size() != rank)
+      return bad("has grid, kernel, dilation and causal lists of different "
+                 "lengths");
+    int64_t tokens = 1;
+    for (size_t d = 0; d < rank; ++d) {
+      if (node.grid[d] <= 0 || node.kernel[d] <= 0 || node.dilation[d] <= 0)
+        return bad("has a grid, kernel or dilation that is not positive");
+      if (node.grid[d] > (int64_t(1) << 31) / tokens)
+        return bad("has a grid of more than 2^31 tokens");
+      tokens *= node.grid[d];
+    }
+    break;
+  }
+  default:
+    break;
+  }
   return true;
+}
+
+/// The int32 operands (name and rank) the mask model reads for `node`.
+void maskOperands(const mask::Node &node,
+                  std::vector<std::pair<const char *, size_t>> &operands) {
+  switch (node.kind) {
+  case mask::Kind::Document:
+    if (node.fromCuSeqlens)
+      operands.insert(operands.end(),
+                      {{"cu_seqlens_q", 2}, {"cu_seqlens_kv", 2}});
+    else
+      operands.insert(operands.end(), {{"doc_q", 2}, {"doc_kv", 2}});
+    break;
+  case mask::Kind::PrefixLM:
+    if (node.count < 0)
+      operands.push_back({"prefix_len", 1});
+    break;
+  case mask::Kind::BlockSparse:
+    operands.insert(operands.end(), {{"kv_num_blocks", 3}, {"kv_indices", 4}});
+    break;
+  case mask::Kind::VerticalSlash:
+    operands.insert(operands.end(), {{"vertical", 3}, {"slash", 3}});
+    break;
+  default:
+    break;
+  }
+  for (const mask::Node &child : node.children)
+    maskOperands(child, operands);
 }
 
 } // namespace
@@ -316,6 +412,22 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
                 "operands)";
         return false;
       }
+    // The mask model reads its operands by name and rank.
+    if (m.tableMask) {
+      std::vector<std::pair<const char *, size_t>> operands;
+      maskOperands(*m.tableMask, operands);
+      for (auto [name, rank] : operands)
+        if (std::none_of(m.params.begin(), m.params.end(),
+                         [&, name = name, rank = rank](const ParamSpec &p) {
+                           return p.name == name && !p.internal &&
+                                  p.dtype == ATTN_I32 && p.shape.size() == rank;
+                         })) {
+          error = std::string("the manifest's mask reads the operand '") +
+                  name + "' (int32, rank " + std::to_string(rank) +
+                  "), which its parameters do not list";
+          return false;
+        }
+    }
     bool table = walk == "tile_table";
     if (table != static_cast<bool>(m.tableMask) ||
         table != hasInternal("tile_kinds")) {
