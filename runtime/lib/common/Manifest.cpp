@@ -105,14 +105,18 @@ bool parseMask(const json &j, mask::Node &node, std::string &error,
       return bad("has a block size that is not positive");
     break;
   case mask::Kind::Neighborhood: {
+    // Dilation and causal dimensions are optional: empty lists mean 1 and
+    // none (as the mask model reads them).
     size_t rank = node.grid.size();
     if (rank == 0 || node.kernel.size() != rank ||
-        node.dilation.size() != rank || node.causalDims.size() != rank)
+        (!node.dilation.empty() && node.dilation.size() != rank) ||
+        (!node.causalDims.empty() && node.causalDims.size() != rank))
       return bad("has grid, kernel, dilation and causal lists of different "
                  "lengths");
     int64_t tokens = 1;
     for (size_t d = 0; d < rank; ++d) {
-      if (node.grid[d] <= 0 || node.kernel[d] <= 0 || node.dilation[d] <= 0)
+      int64_t dilation = node.dilation.empty() ? 1 : node.dilation[d];
+      if (node.grid[d] <= 0 || node.kernel[d] <= 0 || dilation <= 0)
         return bad("has a grid, kernel or dilation that is not positive");
       if (node.grid[d] > (int64_t(1) << 31) / tokens)
         return bad("has a grid of more than 2^31 tokens");
@@ -126,8 +130,9 @@ bool parseMask(const json &j, mask::Node &node, std::string &error,
   return true;
 }
 
-/// The int32 operands (name and rank) the mask model reads for `node`.
-void maskOperands(const mask::Node &node,
+/// The int32 operands (name and rank) the mask model reads for `node`;
+/// with `ragged` storage, document ids are one per packed token.
+void maskOperands(const mask::Node &node, bool ragged,
                   std::vector<std::pair<const char *, size_t>> &operands) {
   switch (node.kind) {
   case mask::Kind::Document:
@@ -135,7 +140,8 @@ void maskOperands(const mask::Node &node,
       operands.insert(operands.end(),
                       {{"cu_seqlens_q", 2}, {"cu_seqlens_kv", 2}});
     else
-      operands.insert(operands.end(), {{"doc_q", 2}, {"doc_kv", 2}});
+      operands.insert(operands.end(),
+                      {{"doc_q", ragged ? 1 : 2}, {"doc_kv", ragged ? 1 : 2}});
     break;
   case mask::Kind::PrefixLM:
     if (node.count < 0)
@@ -151,7 +157,7 @@ void maskOperands(const mask::Node &node,
     break;
   }
   for (const mask::Node &child : node.children)
-    maskOperands(child, operands);
+    maskOperands(child, ragged, operands);
 }
 
 } // namespace
@@ -415,7 +421,7 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
     // The mask model reads its operands by name and rank.
     if (m.tableMask) {
       std::vector<std::pair<const char *, size_t>> operands;
-      maskOperands(*m.tableMask, operands);
+      maskOperands(*m.tableMask, m.kvStorage == "ragged", operands);
       for (auto [name, rank] : operands)
         if (std::none_of(m.params.begin(), m.params.end(),
                          [&, name = name, rank = rank](const ParamSpec &p) {
