@@ -95,11 +95,14 @@ bool Kernel::validate(const Args &args, std::string &error) const {
     }
   }
 
-  if (!checkNoOverlap(args, error))
-    return false;
-  if (m.kvStorage != "contiguous")
-    return validateStorage(args, error);
+  // Overlap last: a tensor whose shape is wrong spans memory it does not
+  // own, and its shape is the error to report.
+  bool agree = m.kvStorage == "contiguous" ? validateContiguous(args, error)
+                                           : validateStorage(args, error);
+  return agree && checkNoOverlap(args, error);
+}
 
+bool Kernel::validateContiguous(const Args &args, std::string &error) const {
   // Sizes that must agree between parameters.
   const attn_tensor &q = args.at("q"), &k = args.at("k"), &v = args.at("v");
   bool bhsd = m.layout == "bhsd";

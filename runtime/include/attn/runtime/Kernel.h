@@ -110,6 +110,8 @@ private:
                               std::string &error) const;
   /// The shapes and index operands of paged and ragged kv storage.
   bool validateStorage(const Args &args, std::string &error) const;
+  /// validate()'s agreement checks for contiguous kv storage.
+  bool validateContiguous(const Args &args, std::string &error) const;
   /// The prefix lengths of a paged or ragged launch of `batch` sequences.
   bool checkSequenceOperands(const Args &args, int64_t batch,
                              std::string &error) const;
