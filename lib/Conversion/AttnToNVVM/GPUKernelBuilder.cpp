@@ -441,6 +441,8 @@ void GPUKernelBuilder::lower(TileNormalizeOp op) {
     alphas = vector::BroadcastOp::create(b, rowStateType(), f32(1.0));
   } else {
     SmallVector<Value> m = unpack(maxState), l = unpack(sumState);
+    bool exactExp2 =
+        norm::exp2CoefficientValue(scale) >= std::numeric_limits<float>::min();
     SmallVector<Value> newM, newL, alpha;
     for (int64_t r = 0; r < 2; ++r) {
       // Elements e of every n-tile with e / 2 == r are this row's.
@@ -452,9 +454,10 @@ void GPUKernelBuilder::lower(TileNormalizeOp op) {
       Value sum = f32(0.0);
       for (size_t i = 0; i < s.size(); ++i)
         if ((i % 4) / 2 == static_cast<size_t>(r)) {
-          // ex2.approx(-inf) is 0: masked keys need no select.
+          // ex2.approx(-inf) is 0: masked keys need no select, unless the
+          // coefficient flushes to 0 (then -inf * 0 is NaN).
           p[i] = norm::weight(b, normalizer, s[i], scale, step.offset,
-                              /*exactExp2=*/true);
+                              /*exactExp2=*/exactExp2);
           sum = arith::AddFOp::create(b, sum, p[i]);
         }
       // Each lane keeps the sum of its own columns; finalize adds the

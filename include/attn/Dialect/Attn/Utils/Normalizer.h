@@ -44,8 +44,11 @@ inline Value isNegInf(ImplicitLocOpBuilder &b, Value x) {
 /// The exponent coefficient of the softmax family for scores in units of
 /// `scale`: c = scale * log2(e), rounded once to f32, so that a weight is
 /// exp2(s c - r c) = e^(scale (s - r)).
+inline float exp2CoefficientValue(double scale) {
+  return static_cast<float>(scale * 1.4426950408889634);
+}
 inline Value exp2Coefficient(ImplicitLocOpBuilder &b, Type type, double scale) {
-  return constantLike(b, type, scale * 1.4426950408889634);
+  return constantLike(b, type, exp2CoefficientValue(scale));
 }
 
 /// One step of the online softmax for a row whose running max (in score
