@@ -191,9 +191,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tensor.shape[d] = bytes.chance(2) ? -1 : (int64_t(1) << 62);
     }
     // Row-major strides, now and then padded, broadcast or negative.
-    int64_t elements = 1;
+    int64_t dense = 1;
     for (int d = rank - 1; d >= 0; --d) {
-      tensor.strides[d] = elements;
+      tensor.strides[d] = dense;
       int choice = bytes.pick(64);
       if (choice == 0)
         tensor.strides[d] = 0;
@@ -204,23 +204,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       int64_t extent = tensor.shape[d] > 0 ? tensor.shape[d] : 1;
       if (extent > (int64_t(1) << 20))
         return 0; // too large to be interesting
-      elements = tensor.strides[d] > 0 ? tensor.strides[d] * extent : elements;
-      if (elements > (int64_t(1) << 20))
-        return 0; // too large to be interesting
+      dense = tensor.strides[d] > 0 ? tensor.strides[d] * extent : dense;
+      if (dense > (int64_t(1) << 20))
+        return 0;
     }
+    // The elements the view spans, [lowest, highest] offset from `data`
+    // (negative strides reach below it).
+    int64_t lowest = 0, highest = 0;
+    for (int d = 0; d < rank; ++d)
+      if (tensor.shape[d] > 0)
+        (tensor.strides[d] < 0 ? lowest : highest) +=
+            (tensor.shape[d] - 1) * tensor.strides[d];
+    int64_t elements = highest - lowest + 1;
+    if (elements > (int64_t(1) << 21))
+      return 0;
     if (!bytes.chance(64)) {
       size_t width =
           elementBytes(tensor.dtype == ATTN_I32 ? ATTN_I32 : tensor.dtype);
       buffers.push_back(std::make_unique<GuardedBuffer>(elements * width));
-      tensor.data = buffers.back()->data;
+      char *start = buffers.back()->data;
+      tensor.data = start - lowest * static_cast<int64_t>(width);
       if (tensor.dtype == ATTN_I32) {
-        auto *values = reinterpret_cast<int32_t *>(tensor.data);
+        auto *values = reinterpret_cast<int32_t *>(start);
         for (int64_t i = 0; i < elements; ++i)
           values[i] = bytes.chance(64)
                           ? static_cast<int32_t>(0x80000000u >> bytes.pick(32))
                           : bytes.pick(48) - 2;
       } else {
-        memset(tensor.data, 0, elements * width);
+        memset(start, 0, elements * width);
       }
     }
     args.push_back(arg);

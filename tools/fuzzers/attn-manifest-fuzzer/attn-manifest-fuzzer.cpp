@@ -15,6 +15,7 @@
 #include "attn/runtime/Kernel.h"
 #include "attn/runtime/ThreadPool.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -38,10 +39,13 @@ public:
 
   /// What a launch computes before it runs the kernel.
   void prepare(const Args &args) const {
-    (void)numItems(args);
+    int64_t items = numItems(args);
     (void)longestQ(args);
-    (void)longestKV(args);
-    if (!m.tableMask)
+    int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
+    // The runtime allows tables of 2^31 entries; a fuzzer's input stays
+    // far below, in memory and time.
+    if (!m.tableMask ||
+        kvTiles > (int64_t(1) << 20) / std::max<int64_t>(items, 1))
       return;
     ThreadPool pool(1);
     std::vector<int32_t> table;
