@@ -348,23 +348,17 @@ void GPUKernelBuilder::lower(TileQKOp op) {
     flat.append(s[nt].begin(), s[nt].end());
   Value scores = pack(flat);
   Value cols = lookup(op.getCols());
-  auto shortTile = scf::IfOp::create(
-      b, scores.getType(), cmp(arith::CmpIPredicate::ult, cols, idx(blockKV)),
-      /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&shortTile.getThenRegion().front());
-    SmallVector<Value> cut;
-    for (int64_t i = 0, e = flat.size(); i < e; ++i) {
-      Value key =
-          cmp(arith::CmpIPredicate::ult, fragmentCol(i / 4, i % 4), cols);
-      cut.push_back(arith::SelectOp::create(b, key, flat[i], negInf()));
-    }
-    scf::YieldOp::create(b, pack(cut));
-    b.setInsertionPointToStart(&shortTile.getElseRegion().front());
-    scf::YieldOp::create(b, scores);
-  }
-  map.map(op->getResult(0), shortTile.getResult(0));
+  Value shortTile = cmp(arith::CmpIPredicate::ult, cols, idx(blockKV));
+  map.map(
+      op->getResult(0), ifCarry(shortTile, scores, [&]() -> SmallVector<Value> {
+        SmallVector<Value> cut;
+        for (int64_t i = 0, e = flat.size(); i < e; ++i) {
+          Value key =
+              cmp(arith::CmpIPredicate::ult, fragmentCol(i / 4, i % 4), cols);
+          cut.push_back(arith::SelectOp::create(b, key, flat[i], negInf()));
+        }
+        return {pack(cut)};
+      })[0]);
 }
 
 Value GPUKernelBuilder::cloneElementRegion(Block &body, ValueRange args) {
