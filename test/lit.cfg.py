@@ -34,7 +34,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 tools = ["attn-opt", "attn-compile", "attn-run", "attn-spec-fuzzer",
          "attn-expr-fuzzer", "attn-manifest-fuzzer", "attn-npy-fuzzer",
-         "attn-capi-fuzzer"]
+         "attn-capi-fuzzer", "attn-c-example"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # ptxas (CUDA_HOME/bin, PATH or /usr/local/cuda/bin): the GPU kernels'

@@ -10,6 +10,7 @@
 #include "attn/Pipelines/Pipelines.h"
 #include "attn/Target/Manifest.h"
 #include "attn/runtime/ArtifactCache.h"
+#include "attn/runtime/CUDAKernel.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -36,6 +37,59 @@ std::string TargetOptions::describe() const {
                        tiling.target, cpu.name, cpu.features, cpu.vectorWidth,
                        tiling.rows, tiling.blockKV, tiling.splitKV)
       .str();
+}
+
+llvm::Error mlir::attn::checkOverrides(const SpecOverrides &overrides,
+                                       llvm::StringRef dtypeName,
+                                       llvm::StringRef splitName) {
+  const std::string &dtype = overrides.dtype;
+  if (!dtype.empty() && dtype != "f32" && dtype != "f16" && dtype != "bf16")
+    return llvm::createStringError(
+        llvm::formatv("{0} must be f32, f16 or bf16, got '{1}'", dtypeName,
+                      dtype)
+            .str());
+  if (overrides.splitKV < 0 || overrides.splitKV > kMaxKVSplits)
+    return llvm::createStringError(
+        llvm::formatv("{0} must be in [1, {1}], got {2}", splitName,
+                      kMaxKVSplits, overrides.splitKV)
+            .str());
+  return llvm::Error::success();
+}
+
+llvm::ArrayRef<llvm::StringLiteral> mlir::attn::supportedChips() {
+  static constexpr llvm::StringLiteral kChips[] = {"sm_80", "sm_86", "sm_89",
+                                                   "sm_90", "sm_90a"};
+  return kChips;
+}
+
+llvm::Expected<TargetOptions> mlir::attn::parseTarget(llvm::StringRef name,
+                                                      int cudaDevice) {
+  std::string chips = llvm::join(supportedChips(), ", ");
+  std::string chip = name.str();
+  if (name == "cuda") {
+    std::string error;
+    chip = attnrt::cudaDeviceChip(cudaDevice, error);
+    if (chip.empty())
+      return llvm::createStringError(
+          llvm::formatv("target 'cuda' is the chip of CUDA device {0}, but "
+                        "{1}; name the chip instead ({2})",
+                        cudaDevice, error, chips)
+              .str());
+    if (!llvm::is_contained(supportedChips(), chip))
+      return llvm::createStringError(
+          llvm::formatv("CUDA device {0} is {1}; Attn compiles for {2}",
+                        cudaDevice, chip, chips)
+              .str());
+  } else if (name != "cpu" && !llvm::is_contained(supportedChips(), name)) {
+    return llvm::createStringError(
+        "unknown target '" + chip +
+        "'; use cpu, cuda (the chip of the CUDA device) or a chip: " + chips);
+  }
+  TargetOptions target;
+  if (chip != "cpu")
+    target.gpuChip = chip;
+  target.tiling = defaultTilingFor(chip);
+  return target;
 }
 
 static DialectRegistry makeRegistry() {
@@ -194,17 +248,22 @@ llvm::Expected<Artifact> SpecCompiler::compileGPU(EmitKind emit,
 llvm::Expected<Artifact>
 SpecCompiler::compileCached(const TargetOptions &target,
                             const attnrt::ArtifactCache &cache,
-                            std::string *warning) {
+                            std::string *warning, bool *fromCache) {
+  bool gpu = !target.gpuChip.empty();
   std::string key = specHash(target);
-  std::optional<std::string> library = cache.load(key + ".so");
+  std::string suffix = gpu ? ".cubin" : ".so";
+  std::optional<std::string> library = cache.load(key + suffix);
   std::optional<std::string> manifest = cache.load(key + ".json");
+  if (fromCache)
+    *fromCache = library && manifest;
   if (library && manifest)
     return Artifact{std::move(*library), std::move(*manifest), key};
-  llvm::Expected<Artifact> artifact = compile(EmitKind::SharedLibrary, target);
+  llvm::Expected<Artifact> artifact =
+      compile(gpu ? EmitKind::Cubin : EmitKind::SharedLibrary, target);
   if (!artifact)
     return artifact.takeError();
   std::string storeError;
-  if ((!cache.store(key + ".so", artifact->bytes, &storeError) ||
+  if ((!cache.store(key + suffix, artifact->bytes, &storeError) ||
        !cache.store(key + ".json", artifact->manifest, &storeError)) &&
       warning)
     *warning = "not cached: " + storeError;

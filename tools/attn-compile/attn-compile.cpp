@@ -58,8 +58,8 @@ cl::opt<EmitKind> emitKind(
 cl::opt<std::string> targetName(
     "target",
     cl::desc("The target to compile for: cpu (the host CPU, AVX2/AVX-512 "
-             "when present) or an NVIDIA GPU: sm_80, sm_86, sm_89, sm_90, "
-             "sm_90a"),
+             "when present), an NVIDIA GPU (sm_80, sm_86, sm_89, sm_90, "
+             "sm_90a) or cuda (the chip of CUDA device 0)"),
     cl::init("cpu"), cl::cat(category));
 cl::opt<std::string> dtypeOverride(
     "dtype", cl::desc("Compile with this dtype instead of the spec's"),
@@ -94,16 +94,9 @@ int main(int argc, char **argv) {
   if (binary && outputFilename == "-")
     return fail("--emit=obj, so, ptx and cubin write an artifact and its "
                 "manifest; give -o FILE");
-  static constexpr llvm::StringLiteral kChips[] = {"sm_80", "sm_86", "sm_89",
-                                                   "sm_90", "sm_90a"};
-  attn::TargetOptions target;
-  if (targetName != "cpu") {
-    if (!llvm::is_contained(kChips, targetName.getValue()))
-      return fail("unknown --target '" + targetName +
-                  "'; use cpu, sm_80, sm_86, sm_89, sm_90 or sm_90a");
-    target.gpuChip = targetName;
-  }
-  target.tiling = attn::defaultTilingFor(targetName);
+  llvm::Expected<attn::TargetOptions> target = attn::parseTarget(targetName);
+  if (!target)
+    return fail("--target: " + llvm::toString(target.takeError()));
 
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -114,13 +107,11 @@ int main(int argc, char **argv) {
   attn::SpecCompiler compiler(llvm::errs());
   attn::SpecOverrides overrides;
   overrides.dtype = dtypeOverride;
-  if (!overrides.dtype.empty() && overrides.dtype != "f32" &&
-      overrides.dtype != "f16" && overrides.dtype != "bf16")
-    return fail("--dtype must be f32, f16 or bf16, got '" + overrides.dtype +
-                "'");
+  if (llvm::Error error = attn::checkOverrides(overrides, "--dtype"))
+    return fail(llvm::toString(std::move(error)));
   if (failed(compiler.import(std::move(input), overrides)))
     return 1;
-  llvm::Expected<attn::Artifact> artifact = compiler.compile(emitKind, target);
+  llvm::Expected<attn::Artifact> artifact = compiler.compile(emitKind, *target);
   if (!artifact) {
     std::string message = llvm::toString(artifact.takeError());
     return message.empty() ? 1 : fail(message);

@@ -164,15 +164,12 @@ int main(int argc, char **argv) {
 
   SpecOverrides overrides;
   overrides.dtype = dtypeOverride;
-  if (splitKVOverride.getNumOccurrences() &&
-      (splitKVOverride < 1 || splitKVOverride > kMaxKVSplits))
-    return fail("--split-kv must be in [1, " + llvm::Twine(kMaxKVSplits) +
-                "], got " + llvm::Twine(splitKVOverride.getValue()));
   overrides.splitKV = splitKVOverride;
-  if (!overrides.dtype.empty() && overrides.dtype != "f32" &&
-      overrides.dtype != "f16" && overrides.dtype != "bf16")
-    return fail("--dtype must be f32, f16 or bf16, got '" + overrides.dtype +
-                "'");
+  if (splitKVOverride.getNumOccurrences() && splitKVOverride == 0)
+    return fail("--split-kv must be in [1, " + llvm::Twine(kMaxKVSplits) +
+                "], got 0");
+  if (llvm::Error error = checkOverrides(overrides, "--dtype", "--split-kv"))
+    return fail(llvm::toString(std::move(error)));
   SpecCompiler compiler(llvm::errs());
   if (failed(compiler.import(std::move(input), overrides)))
     return 1;

@@ -63,6 +63,23 @@ struct TargetOptions {
   std::string describe() const;
 };
 
+/// Checks the overrides a caller gives (dtype f32, f16 or bf16 or none;
+/// splitKV 0, the spec's, or in [1, kMaxKVSplits]); the error calls the
+/// fields `dtypeName` and `splitName` (as the caller spells them).
+llvm::Error checkOverrides(const SpecOverrides &overrides,
+                           llvm::StringRef dtypeName = "dtype",
+                           llvm::StringRef splitName = "split_kv");
+
+/// The NVIDIA chips the GPU target compiles for.
+llvm::ArrayRef<llvm::StringLiteral> supportedChips();
+
+/// The target named `name`: "cpu" (the host), a chip of supportedChips(),
+/// or "cuda" (the chip of CUDA device `cudaDevice`, asked of the driver at
+/// run time), with the schedule's defaults for it. The one place a target
+/// name is read (attn-compile, the C API, Python).
+llvm::Expected<TargetOptions> parseTarget(llvm::StringRef name,
+                                          int cudaDevice = 0);
+
 /// A compiled kernel and its manifest.
 struct Artifact {
   std::string bytes;    ///< the artifact (IR text, object or library)
@@ -99,12 +116,14 @@ public:
   /// the passes are printed (located); other errors are returned.
   llvm::Expected<Artifact> compile(EmitKind emit, const TargetOptions &target);
 
-  /// A shared library and manifest for `target`: from `cache` when it holds
-  /// them under the spec hash, else compiled and stored (a store that fails
-  /// is reported through `warning`, not an error).
+  /// The loadable artifact for `target` (a shared library for the CPU, a
+  /// cubin for a GPU) and its manifest: from `cache` when it holds them
+  /// under the spec hash, else compiled and stored (a store that fails is
+  /// reported through `warning`, not an error). `fromCache` tells which.
   llvm::Expected<Artifact> compileCached(const TargetOptions &target,
                                          const attnrt::ArtifactCache &cache,
-                                         std::string *warning = nullptr);
+                                         std::string *warning = nullptr,
+                                         bool *fromCache = nullptr);
 
 private:
   /// A copy of the spec module through the tile pipeline and, past the

@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Error.h"
+#include "attn/runtime/CAPIError.h"
 #include "attn/runtime/Kernel.h"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -113,6 +114,38 @@ extern "C" const char *attn_kernel_param_name(const attn_kernel *kernel,
   if (index >= static_cast<int32_t>(params.size()))
     return nullptr;
   return params[index]->name.c_str();
+}
+
+extern "C" attn_status attn_kernel_output_shape(const attn_kernel *kernel,
+                                                const attn_tensor *q,
+                                                const char *name, int32_t *rank,
+                                                int64_t *shape) {
+  if (!kernel || !q || !name || !rank || !shape)
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_output_shape: the kernel, q, the name or a "
+                    "result pointer is NULL");
+  const std::vector<ParamSpec> &params = kernel->kernel->params();
+  auto find = [&](const std::string &param) {
+    return std::find_if(params.begin(), params.end(),
+                        [&](const ParamSpec &p) { return p.name == param; });
+  };
+  std::string output = name;
+  if ((output != "out" && output != "lse") || find(output) == params.end())
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "'" + output + "' is not an output of kernel '" +
+                        kernel->kernel->name() + "' (outputs: out" +
+                        (find("lse") != params.end() ? ", lse" : "") + ")");
+  auto qSpec = find("q");
+  if (qSpec == params.end() ||
+      q->rank != static_cast<int32_t>(qSpec->shape.size()))
+    return setError(
+        ATTN_ERROR_INVALID_ARGUMENT,
+        "operand 'q' has rank " + std::to_string(q->rank) + ", expected " +
+            std::to_string(qSpec == params.end() ? 0 : qSpec->shape.size()));
+  std::vector<int64_t> result = kernel->kernel->outputShape(output, *q);
+  *rank = static_cast<int32_t>(result.size());
+  std::copy(result.begin(), result.end(), shape);
+  return clearError();
 }
 
 extern "C" attn_status attn_kernel_validate(const attn_kernel *kernel,

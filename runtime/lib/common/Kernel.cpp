@@ -62,6 +62,18 @@ mask::Data attnrt::maskData(const Args &args, int64_t qLen, int64_t kvLen) {
   return data;
 }
 
+std::vector<int64_t> Kernel::outputShape(const std::string &name,
+                                         const attn_tensor &q) const {
+  std::vector<int64_t> shape(q.shape, q.shape + q.rank);
+  if (name == "out") {
+    shape.back() = m.headDimV;
+    return shape;
+  }
+  if (m.kvStorage == "ragged")
+    return {m.numQHeads, shape[0]};
+  return {shape[0], m.numQHeads, shape[m.seqAxis()]};
+}
+
 bool Kernel::validate(const Args &args, std::string &error) const {
   // Presence and the static parts of each parameter.
   for (const auto &arg : args) {
@@ -138,9 +150,8 @@ bool Kernel::validateContiguous(const Args &args, std::string &error) const {
                                     m.headDimQK)) ||
       !expectShape("v", layoutShape(sizes.batch, sizes.kvLen, m.numKVHeads,
                                     m.headDimV)) ||
-      !expectShape("out", layoutShape(sizes.batch, sizes.qLen, m.numQHeads,
-                                      m.headDimV)) ||
-      !expectShape("lse", {sizes.batch, m.numQHeads, sizes.qLen}) ||
+      !expectShape("out", outputShape("out", q)) ||
+      !expectShape("lse", outputShape("lse", q)) ||
       !expectShape("doc_q", {sizes.batch, sizes.qLen}) ||
       !expectShape("doc_kv", {sizes.batch, sizes.kvLen}) ||
       !expectShape("prefix_len", {sizes.batch}))
@@ -373,8 +384,8 @@ bool Kernel::validateStorage(const Args &args, std::string &error) const {
     const attn_tensor &table = args.at("block_table");
     if (!expectShape("v",
                      layoutShape(pages, pageSize, m.numKVHeads, m.headDimV)) ||
-        !expectShape("out", layoutShape(B, Lq, m.numQHeads, m.headDimV)) ||
-        (has("lse") && !expectShape("lse", {B, m.numQHeads, Lq})) ||
+        !expectShape("out", outputShape("out", q)) ||
+        (has("lse") && !expectShape("lse", outputShape("lse", q))) ||
         !expectShape("block_table", {B, table.shape[1]}) ||
         !expectShape("cache_seqlens", {B}))
       return false;
@@ -429,8 +440,8 @@ bool Kernel::validateStorage(const Args &args, std::string &error) const {
     return false;
   }
   if (!expectShape("v", {tokensKV, m.numKVHeads, m.headDimV}) ||
-      !expectShape("out", {tokensQ, m.numQHeads, m.headDimV}) ||
-      (has("lse") && !expectShape("lse", {m.numQHeads, tokensQ})) ||
+      !expectShape("out", outputShape("out", q)) ||
+      (has("lse") && !expectShape("lse", outputShape("lse", q))) ||
       !expectShape("cu_seqlens_kv", {cuQ.shape[0]}))
     return false;
   for (auto [name, tokens] :

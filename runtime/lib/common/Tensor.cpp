@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/runtime/Tensor.h"
-#include "Error.h"
+#include "attn/runtime/CAPIError.h"
 #include <cmath>
 #include <cstring>
 

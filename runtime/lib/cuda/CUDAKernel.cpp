@@ -339,6 +339,33 @@ CUDAKernel::~CUDAKernel() {
   }
 }
 
+std::string attnrt::cudaDeviceChip(int ordinal, std::string &error) {
+  const cuda::Driver *api = cuda::driver(error);
+  if (!api)
+    return "";
+  if (ordinal < 0 || ordinal >= api->numDevices) {
+    error = "there is no CUDA device " + std::to_string(ordinal) +
+            " (this machine has " + std::to_string(api->numDevices) + ")";
+    return "";
+  }
+  std::string at = "CUDA device " + std::to_string(ordinal);
+  CUdevice device = 0;
+  int major = 0, minor = 0;
+  if (!api->check(api->cuDeviceGet(&device, ordinal), "cuDeviceGet", at,
+                  error) ||
+      !api->check(
+          api->cuDeviceGetAttribute(
+              &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+          "cuDeviceGetAttribute", at, error) ||
+      !api->check(
+          api->cuDeviceGetAttribute(
+              &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device),
+          "cuDeviceGetAttribute", at, error))
+    return "";
+  std::string chip = "sm_" + std::to_string(major) + std::to_string(minor);
+  return major == 9 && minor == 0 ? chip + "a" : chip;
+}
+
 CUDAKernel::Device *CUDAKernel::deviceState(int32_t ordinal,
                                             std::string &error) const {
   std::lock_guard<std::mutex> lock(devicesMutex);

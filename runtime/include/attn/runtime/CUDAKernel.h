@@ -42,6 +42,12 @@ namespace cuda {
 struct Driver;
 } // namespace cuda
 
+/// The chip Attn compiles for to run on CUDA device `ordinal`: "sm_XY" of
+/// its compute capability, "sm_90a" for 9.0 (Hopper's arch-specific
+/// features run only there). Empty, with the reason in `error`, when the
+/// machine has no NVIDIA driver or no such device.
+std::string cudaDeviceChip(int ordinal, std::string &error);
+
 class CUDAKernel final : public Kernel {
 public:
   /// Reads the PTX or cubin at `artifactPath` or, with an empty path, held

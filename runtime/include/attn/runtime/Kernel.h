@@ -66,6 +66,13 @@ public:
   /// runs these checks on host copies of those operands.
   virtual bool validate(const Args &args, std::string &error) const;
 
+  /// The shape of output `name` ("out" or "lse") of a launch whose q has
+  /// the manifest's rank: out is q's shape with the v head dim; lse is
+  /// [B, Hq, Lq], or [Hq, tokens_q] with ragged storage. validate() checks
+  /// the outputs against these; callers that allocate them ask here.
+  std::vector<int64_t> outputShape(const std::string &name,
+                                   const attn_tensor &q) const;
+
   /// Validates, then runs every work item.
   virtual bool launch(const Args &args, const LaunchOptions &options,
                       std::string &error) = 0;

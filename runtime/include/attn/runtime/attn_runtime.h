@@ -111,6 +111,15 @@ const char *attn_kernel_manifest(const attn_kernel *kernel);
 int32_t attn_kernel_num_params(const attn_kernel *kernel);
 const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
 
+/* The shape of output `name` ("out", or "lse" when the kernel returns it)
+ * of a launch whose query tensor is `q`, for a caller that allocates the
+ * outputs: out has q's shape with the v head dim, lse is [B, Hq, Lq] (or
+ * [Hq, tokens_q] with ragged storage). Writes the rank and up to
+ * ATTN_MAX_RANK sizes. */
+attn_status attn_kernel_output_shape(const attn_kernel *kernel,
+                                     const attn_tensor *q, const char *name,
+                                     int32_t *rank, int64_t *shape);
+
 /* Checks the arguments against the manifest and each other without running
  * the kernel. */
 attn_status attn_kernel_validate(const attn_kernel *kernel,
