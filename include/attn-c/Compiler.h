@@ -9,8 +9,10 @@
 |* and its manifest, through the on-disk artifact cache; the runtime C API   *|
 |* (attn/runtime/attn_runtime.h, included here) then loads, validates and    *|
 |* launches it. Both live in libAttnC. Every call returns a status; on an    *|
-|* error, attn_last_error() holds the message, for a spec the located        *|
-|* diagnostics ("spec.yaml:7:11: error: ..." with the source line). Nothing  *|
+|* error, attn_last_error() holds the message: ATTN_ERROR_COMPILE for a     *|
+|* spec that does not compile, with the located diagnostics                 *|
+|* ("spec.yaml:7:11: error: ..." and the source line), and                 *|
+|* ATTN_ERROR_INVALID_ARGUMENT for options and arguments. Nothing           *|
 |* is printed and nothing aborts. Calls on different threads are            *|
 |* independent. docs/c-api.md documents the API with an example.            *|
 |*                                                                            *|

@@ -67,7 +67,7 @@ attn_status importSpec(const char *spec, size_t size, const char *name,
       llvm::StringRef(spec ? spec : "", size), name ? name : "<spec>",
       /*RequiresNullTerminator=*/false);
   if (failed(compiler.import(std::move(buffer), request.overrides)))
-    return setError(ATTN_ERROR_INVALID_ARGUMENT, diagnostics);
+    return setError(ATTN_ERROR_COMPILE, diagnostics);
   return ATTN_OK;
 }
 
@@ -76,7 +76,7 @@ attn_status compileError(llvm::Error error, const std::string &diagnostics) {
   std::string message = llvm::toString(std::move(error));
   if (!diagnostics.empty())
     message = message.empty() ? diagnostics : diagnostics + message;
-  return setError(ATTN_ERROR_INVALID_ARGUMENT, message);
+  return setError(ATTN_ERROR_COMPILE, message);
 }
 
 attn_status compileText(const char *spec, size_t size, const char *name,

@@ -102,6 +102,10 @@ TEST_F(CompilerCAPI, CompilesThroughTheCache) {
   ASSERT_EQ(attn_kernel_output_shape(kernel, &q, "lse", &rank, shape), ATTN_OK);
   EXPECT_EQ(std::vector<int64_t>(shape, shape + rank),
             (std::vector<int64_t>{2, 4, 10}));
+  // As a rule: q's axes 0 and 2 (as -1 - axis), and the head count.
+  ASSERT_EQ(attn_kernel_output_dims(kernel, "lse", &rank, shape), ATTN_OK);
+  EXPECT_EQ(std::vector<int64_t>(shape, shape + rank),
+            (std::vector<int64_t>{-1, 4, -2}));
   EXPECT_EQ(attn_kernel_output_shape(kernel, &q, "k", &rank, shape),
             ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(),
@@ -116,7 +120,7 @@ TEST_F(CompilerCAPI, CompilesThroughTheCache) {
 TEST_F(CompilerCAPI, SpecErrorsAreLocated) {
   attn_artifact *artifact = nullptr;
   EXPECT_EQ(compile("name: t\nhead_dim: 8\nheads: 4\nscale: -1\n", &artifact),
-            ATTN_ERROR_INVALID_ARGUMENT);
+            ATTN_ERROR_COMPILE);
   EXPECT_EQ(artifact, nullptr);
   std::string error = attn_last_error();
   EXPECT_EQ(error.rfind("spec.yaml:4:8: error: 'scale'", 0), 0u) << error;
@@ -124,7 +128,7 @@ TEST_F(CompilerCAPI, SpecErrorsAreLocated) {
   EXPECT_NE(error.find("scale: -1\n       ^"), std::string::npos) << error;
 
   // Not YAML at all, and no spec.
-  EXPECT_EQ(compile("{{{", &artifact), ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(compile("{{{", &artifact), ATTN_ERROR_COMPILE);
   EXPECT_EQ(std::string(attn_last_error()).rfind("spec.yaml:1:", 0), 0u);
   EXPECT_EQ(attn_compile(nullptr, 3, nullptr, nullptr, &artifact),
             ATTN_ERROR_INVALID_ARGUMENT);

@@ -116,6 +116,37 @@ extern "C" const char *attn_kernel_param_name(const attn_kernel *kernel,
   return params[index]->name.c_str();
 }
 
+/// Whether `name` is an output of `kernel`; else records the error.
+static bool isOutput(const attn_kernel *kernel, const std::string &name) {
+  const std::vector<ParamSpec> &params = kernel->kernel->params();
+  auto has = [&](const char *param) {
+    return std::any_of(params.begin(), params.end(),
+                       [&](const ParamSpec &p) { return p.name == param; });
+  };
+  if ((name == "out" || name == "lse") && has(name.c_str()))
+    return true;
+  setError(ATTN_ERROR_INVALID_ARGUMENT,
+           "'" + name + "' is not an output of kernel '" +
+               kernel->kernel->name() + "' (outputs: out" +
+               (has("lse") ? ", lse" : "") + ")");
+  return false;
+}
+
+extern "C" attn_status attn_kernel_output_dims(const attn_kernel *kernel,
+                                               const char *name, int32_t *rank,
+                                               int64_t *dims) {
+  if (!kernel || !name || !rank || !dims)
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_output_dims: the kernel, the name or a "
+                    "result pointer is NULL");
+  if (!isOutput(kernel, name))
+    return ATTN_ERROR_INVALID_ARGUMENT;
+  std::vector<int64_t> result = kernel->kernel->outputDims(name);
+  *rank = static_cast<int32_t>(result.size());
+  std::copy(result.begin(), result.end(), dims);
+  return clearError();
+}
+
 extern "C" attn_status attn_kernel_output_shape(const attn_kernel *kernel,
                                                 const attn_tensor *q,
                                                 const char *name, int32_t *rank,
@@ -124,25 +155,17 @@ extern "C" attn_status attn_kernel_output_shape(const attn_kernel *kernel,
     return setError(ATTN_ERROR_INVALID_ARGUMENT,
                     "attn_kernel_output_shape: the kernel, q, the name or a "
                     "result pointer is NULL");
+  if (!isOutput(kernel, name))
+    return ATTN_ERROR_INVALID_ARGUMENT;
   const std::vector<ParamSpec> &params = kernel->kernel->params();
-  auto find = [&](const std::string &param) {
-    return std::find_if(params.begin(), params.end(),
-                        [&](const ParamSpec &p) { return p.name == param; });
-  };
-  std::string output = name;
-  if ((output != "out" && output != "lse") || find(output) == params.end())
+  auto qSpec = std::find_if(params.begin(), params.end(),
+                            [](const ParamSpec &p) { return p.name == "q"; });
+  size_t want = qSpec == params.end() ? 0 : qSpec->shape.size();
+  if (q->rank < 0 || static_cast<size_t>(q->rank) != want)
     return setError(ATTN_ERROR_INVALID_ARGUMENT,
-                    "'" + output + "' is not an output of kernel '" +
-                        kernel->kernel->name() + "' (outputs: out" +
-                        (find("lse") != params.end() ? ", lse" : "") + ")");
-  auto qSpec = find("q");
-  if (qSpec == params.end() ||
-      q->rank != static_cast<int32_t>(qSpec->shape.size()))
-    return setError(
-        ATTN_ERROR_INVALID_ARGUMENT,
-        "operand 'q' has rank " + std::to_string(q->rank) + ", expected " +
-            std::to_string(qSpec == params.end() ? 0 : qSpec->shape.size()));
-  std::vector<int64_t> result = kernel->kernel->outputShape(output, *q);
+                    "operand 'q' has rank " + std::to_string(q->rank) +
+                        ", expected " + std::to_string(want));
+  std::vector<int64_t> result = kernel->kernel->outputShape(name, *q);
   *rank = static_cast<int32_t>(result.size());
   std::copy(result.begin(), result.end(), shape);
   return clearError();

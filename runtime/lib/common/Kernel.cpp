@@ -62,16 +62,24 @@ mask::Data attnrt::maskData(const Args &args, int64_t qLen, int64_t kvLen) {
   return data;
 }
 
+std::vector<int64_t> Kernel::outputDims(const std::string &name) const {
+  auto axis = [](int64_t a) { return -1 - a; };
+  bool ragged = m.kvStorage == "ragged";
+  if (name == "out")
+    return ragged ? std::vector<int64_t>{axis(0), axis(1), m.headDimV}
+                  : std::vector<int64_t>{axis(0), axis(1), axis(2), m.headDimV};
+  if (ragged)
+    return {m.numQHeads, axis(0)};
+  return {axis(0), m.numQHeads, axis(m.seqAxis())};
+}
+
 std::vector<int64_t> Kernel::outputShape(const std::string &name,
                                          const attn_tensor &q) const {
-  std::vector<int64_t> shape(q.shape, q.shape + q.rank);
-  if (name == "out") {
-    shape.back() = m.headDimV;
-    return shape;
-  }
-  if (m.kvStorage == "ragged")
-    return {m.numQHeads, shape[0]};
-  return {shape[0], m.numQHeads, shape[m.seqAxis()]};
+  std::vector<int64_t> shape = outputDims(name);
+  for (int64_t &size : shape)
+    if (size < 0)
+      size = q.shape[-1 - size];
+  return shape;
 }
 
 bool Kernel::validate(const Args &args, std::string &error) const {

@@ -66,10 +66,14 @@ public:
   /// runs these checks on host copies of those operands.
   virtual bool validate(const Args &args, std::string &error) const;
 
-  /// The shape of output `name` ("out" or "lse") of a launch whose q has
-  /// the manifest's rank: out is q's shape with the v head dim; lse is
-  /// [B, Hq, Lq], or [Hq, tokens_q] with ragged storage. validate() checks
-  /// the outputs against these; callers that allocate them ask here.
+  /// How output `name` ("out" or "lse") is shaped, per dimension: a size
+  /// (>= 0), or -1 - a for the size of q's axis a. out is q's shape with
+  /// the v head dim; lse is [B, Hq, Lq], or [Hq, tokens_q] with ragged
+  /// storage. validate() checks the outputs against it; callers that
+  /// allocate the outputs (also symbolically, as a framework's shape
+  /// function) read it.
+  std::vector<int64_t> outputDims(const std::string &name) const;
+  /// outputDims() applied to `q`, which has the manifest's rank.
   std::vector<int64_t> outputShape(const std::string &name,
                                    const attn_tensor &q) const;
 

@@ -27,6 +27,8 @@ typedef enum attn_status {
   ATTN_ERROR_INVALID_ARGUMENT = 1, /* a tensor or option does not fit */
   ATTN_ERROR_NOT_FOUND = 2,        /* an artifact or entry is missing */
   ATTN_ERROR_RUNTIME = 3,          /* the kernel or the platform failed */
+  ATTN_ERROR_COMPILE = 4, /* a spec does not compile (attn-c/Compiler.h);
+                             the message holds the located diagnostics */
 } attn_status;
 
 /* Element types, numbered as DLPack's (code, bits) pairs would be. */
@@ -119,6 +121,12 @@ const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
 attn_status attn_kernel_output_shape(const attn_kernel *kernel,
                                      const attn_tensor *q, const char *name,
                                      int32_t *rank, int64_t *shape);
+
+/* The same as a rule, for callers whose sizes are symbolic (a framework's
+ * shape function): per dimension a size (>= 0), or -1 - a for the size of
+ * q's axis a. */
+attn_status attn_kernel_output_dims(const attn_kernel *kernel, const char *name,
+                                    int32_t *rank, int64_t *dims);
 
 /* Checks the arguments against the manifest and each other without running
  * the kernel. */
