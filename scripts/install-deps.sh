@@ -8,6 +8,7 @@ packages=(
   clang-format-22                                         # the format check
   clang-22 libclang-rt-22-dev                             # sanitizers, libFuzzer
   cmake ninja-build g++ python3                           # build
+  python3-dev python3-venv                                # the Python package
   googletest libgtest-dev                                 # unit tests
   nlohmann-json3-dev                                      # the runtime reads manifests
 )
