@@ -14,7 +14,7 @@ using namespace mlir::attn;
 
 /// The manifest's format: 3 names the tile's units (rows, query positions,
 /// keys) and gives the work items as counts instead of formulas.
-static constexpr int kManifestFormat = 3;
+static constexpr int kManifestFormat = 4;
 
 static std::string dtypeName(Type type) {
   if (type.isF32())
@@ -126,8 +126,6 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
           axes.push_back(stringifyBiasDim(d));
         checks["bias_axes"] = std::move(axes);
       }
-  if (tiling.usesTileTable())
-    checks["tile_table_mask"] = maskToJson(buildMaskModel(mask));
   if (mask)
     mask.walk([&](BlockSparseAttr sparse) {
       checks["block_sparse"] = llvm::json::Object{
@@ -175,6 +173,8 @@ mlir::attn::buildManifest(ModuleOp module, const ManifestInfo &info) {
        stringifyNormalizerKind(
            cast<NormalizerAttr>(iface.get("normalizer")).getKind())},
       {"mask", maskText},
+      {"mask_model",
+       mask ? maskToJson(buildMaskModel(mask)) : llvm::json::Value(nullptr)},
       {"params", std::move(params)},
       {"checks", std::move(checks)},
       {"abi",

@@ -15,6 +15,8 @@ import os
 import threading
 from typing import Any, Dict, Optional
 
+import numpy as np
+
 from . import _attn
 from ._spec import SpecSource, spec_text, to_yaml
 from ._tensors import allocate, dtype_name, launch_device
@@ -114,6 +116,23 @@ class Kernel:
 
     def __call__(self, q, k, v, *, out=None, lse=None, num_threads: int = 0,
                  stream: Optional[int] = None, **operands):
+        tensors = self._arguments(q, k, v, out, lse, operands)
+        # The caller's own outputs are returned as given (not detached).
+        out = tensors["out"] if out is None else out
+        lse = tensors.get("lse") if lse is None else lse
+        device_id, default_stream = launch_device(tensors["q"])
+        self._kernel.launch(tensors,
+                            stream=default_stream if stream is None else stream,
+                            device_id=device_id, num_threads=num_threads)
+        return (out, lse) if self.returns_lse else out
+
+    def validate(self, q, k, v, *, out=None, lse=None, **operands) -> None:
+        """Checks the arguments as a call would, without running (missing
+        outputs are allocated for the check)."""
+        self._kernel.validate(self._arguments(q, k, v, out, lse, operands))
+
+    def _arguments(self, q, k, v, out, lse, operands):
+        """The tensors of a call by name, outputs allocated when missing."""
         tensors = {"q": q, "k": k, "v": v, **operands}
         tensors = {name: _detached(t) for name, t in tensors.items()}
         self._check_dtypes(tensors)
@@ -130,20 +149,34 @@ class Kernel:
             raise ValueError(f"kernel '{self.name}' returns no lse (its spec's "
                              "outputs do not list it)")
         self._check_dtypes(tensors)
-        device_id, default_stream = launch_device(q)
-        self._kernel.launch(tensors,
-                            stream=default_stream if stream is None else stream,
-                            device_id=device_id, num_threads=num_threads)
-        return (out, lse) if self.returns_lse else out
+        return tensors
 
-    def validate(self, q, k, v, *, out, lse=None, **operands) -> None:
-        """Checks the arguments as a call would, without running."""
-        tensors = {"q": q, "k": k, "v": v, "out": out, **operands}
-        if lse is not None:
-            tensors["lse"] = lse
-        tensors = {name: _detached(t) for name, t in tensors.items()}
-        self._check_dtypes(tensors)
-        self._kernel.validate(tensors)
+    def explain(self, q, k, v, *, batch: int = 0, head: int = 0,
+                **operands) -> Dict[str, Any]:
+        """How the mask tiles this call's problem, for batch entry `batch`
+        and query head `head` (the arguments as for a call, on the host;
+        nothing runs): the kernel's tile (`block_q` query positions by
+        `block_kv` keys), `tiles` (a q_tiles x kv_tiles uint8 array: 0
+        empty, skipped; 1 full, no mask computed; 2 partial, masked per
+        element), their `counts` and the fraction `skipped`."""
+        tensors = self._arguments(q, k, v, None, None, operands)
+        q_tiles, kv_tiles, kinds = self._kernel.tile_kinds(tensors, batch,
+                                                           head)
+        tiles = np.asarray(kinds, dtype=np.uint8).reshape(q_tiles, kv_tiles)
+        counts = {name: int((tiles == kind).sum())
+                  for kind, name in enumerate(("empty", "full", "partial"))}
+        return {"mask": self.manifest["mask"], "batch": batch, "head": head,
+                "block_q": self.manifest["tile"]["query_positions"],
+                "block_kv": self.manifest["tile"]["keys"],
+                "tiles": tiles, "counts": counts,
+                "skipped": counts["empty"] / tiles.size if tiles.size else 0.0}
+
+    def mask_svg(self, q, k, v, *, batch: int = 0, head: int = 0,
+                 **operands) -> str:
+        """The mask of batch entry `batch`, query head `head` as an SVG:
+        visible pairs dark, tiles tinted (full green, partial orange)."""
+        tensors = self._arguments(q, k, v, None, None, operands)
+        return self._kernel.mask_svg(tensors, batch, head)
 
     def _check_dtypes(self, tensors) -> None:
         for name, tensor in tensors.items():

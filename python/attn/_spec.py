@@ -56,12 +56,15 @@ def _flow(value: Any, where: str) -> str:
 def to_yaml(spec: dict) -> str:
     """The spec dict as YAML: one top-level field per line, nested values in
     flow style (`mask: [causal, {sliding_window: {left: 4095}}]`), so that a
-    compile error's line names the field."""
+    compile error's line names the field. A top-level None is an absent
+    field; a nested None an empty value (`{causal: }`)."""
     if not isinstance(spec, dict):
         raise TypeError(f"a spec dict must be a dict, not a "
                         f"{type(spec).__name__}")
     lines = []
     for key, value in spec.items():
+        if value is None:  # an absent field
+            continue
         if not isinstance(key, str):
             raise TypeError(f"spec field {key!r} is not a string")
         text = _flow(value, key)

@@ -286,6 +286,44 @@ void validate(const Kernel &kernel, const nb::dict &tensors) {
     throwValueError();
 }
 
+/// The tile kinds of (batch, head): (q_tiles, kv_tiles, kinds row-major).
+nb::tuple tileKinds(const Kernel &kernel, const nb::dict &tensors,
+                    int64_t batch, int64_t head) {
+  Views views;
+  collect(tensors, views);
+  int32_t numArgs = static_cast<int32_t>(views.args.size());
+  int64_t qTiles = 0, kvTiles = 0;
+  if (attn_kernel_tile_kinds(kernel.handle.get(), views.args.data(), numArgs,
+                             batch, head, nullptr, 0, &qTiles,
+                             &kvTiles) != ATTN_OK)
+    throwValueError();
+  std::vector<int32_t> kinds(static_cast<size_t>(qTiles * kvTiles));
+  if (attn_kernel_tile_kinds(kernel.handle.get(), views.args.data(), numArgs,
+                             batch, head, kinds.data(),
+                             static_cast<int64_t>(kinds.size()), &qTiles,
+                             &kvTiles) != ATTN_OK)
+    throwValueError();
+  return nb::make_tuple(qTiles, kvTiles, kinds);
+}
+
+std::string maskSvg(const Kernel &kernel, const nb::dict &tensors,
+                    int64_t batch, int64_t head) {
+  Views views;
+  collect(tensors, views);
+  int32_t numArgs = static_cast<int32_t>(views.args.size());
+  size_t size = 0;
+  if (attn_kernel_mask_svg(kernel.handle.get(), views.args.data(), numArgs,
+                           batch, head, nullptr, 0, &size) != ATTN_OK)
+    throwValueError();
+  std::string svg(size + 1, '\0');
+  if (attn_kernel_mask_svg(kernel.handle.get(), views.args.data(), numArgs,
+                           batch, head, svg.data(), svg.size(),
+                           &size) != ATTN_OK)
+    throwValueError();
+  svg.resize(size);
+  return svg;
+}
+
 std::vector<int64_t> outputDims(const Kernel &kernel, const std::string &name) {
   int32_t rank = 0;
   int64_t dims[ATTN_MAX_RANK];
@@ -346,6 +384,10 @@ NB_MODULE(_attn, m) {
       .def_prop_ro("params", &params)
       .def("output_dims", &outputDims, nb::arg("name"))
       .def("validate", &validate, nb::arg("tensors"))
+      .def("tile_kinds", &tileKinds, nb::arg("tensors"), nb::arg("batch"),
+           nb::arg("head"))
+      .def("mask_svg", &maskSvg, nb::arg("tensors"), nb::arg("batch"),
+           nb::arg("head"))
       .def("launch", &launch, nb::arg("tensors"), nb::arg("stream") = 0,
            nb::arg("device_id") = 0, nb::arg("num_threads") = 0);
 

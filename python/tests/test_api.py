@@ -185,3 +185,34 @@ def test_argument_errors_name_the_argument():
 
 def test_version():
     assert "+llvm.22" in attn.version()
+
+
+def test_explain_and_mask_svg():
+    kernel = attn.compile(dict(SPEC, mask={"sliding_window": {"left": 100}}))
+    q, k, v = inputs(b=1, lq=512, lk=512)
+    info = kernel.explain(q, k, v)
+    assert info["mask"] == "#attn.sliding_window<left = 100>"
+    bq, bk = info["block_q"], info["block_kv"]
+    assert info["tiles"].shape == (512 // bq, 512 // bk)
+    counts = info["counts"]
+    assert counts["empty"] + counts["full"] + counts["partial"] == \
+        info["tiles"].size
+    assert counts["empty"] > 0 and counts["partial"] > 0
+    # The tile left of the diagonal by more than the window is empty.
+    assert info["tiles"][-1, 0] == 0 and info["tiles"][0, 0] == 2
+    svg = kernel.mask_svg(q, k, v)
+    assert svg.startswith("<svg") and "sliding_window" in svg
+    # Operand-dependent masks are classified per batch entry.
+    doc = attn.compile(dict(SPEC, mask="document"))
+    ids = np.repeat(np.arange(4, dtype=np.int32), 128)[None].repeat(2, 0)
+    q2, k2, v2 = inputs(b=2, lq=512, lk=512)
+    tiles = doc.explain(q2, k2, v2, batch=1, doc_q=ids, doc_kv=ids)["tiles"]
+    assert (tiles == 0).sum() > 0
+    with pytest.raises(ValueError, match="batch entry 2, head 0 is outside "
+                       "the launch"):
+        doc.explain(q2, k2, v2, batch=2, doc_q=ids, doc_kv=ids)
+    with pytest.raises(ValueError, match="operand 'doc_q' is missing"):
+        doc.mask_svg(q2, k2, v2)
+    # No mask: every tile is full.
+    dense = attn.compile(dict(SPEC, mask=None))
+    assert (dense.explain(*inputs())["tiles"] == 1).all()

@@ -23,7 +23,7 @@ using namespace attnrt;
 
 namespace {
 
-/// A format-3 manifest of a plain bf16 kernel (q, k, v, out, lse) for
+/// A format-4 manifest of a plain bf16 kernel (q, k, v, out, lse) for
 /// `target`, with `launch` (a JSON object, or empty for none) and
 /// `kvSplits` (a JSON value).
 std::string manifestJson(const std::string &target, const std::string &launch,
@@ -44,7 +44,7 @@ std::string manifestJson(const std::string &target, const std::string &launch,
     params += ", " + param("partial_out", "f32", "[-1, -1, 64]", true) + ", " +
               param("partial_lse", "f32", "[-1, -1]", true);
   std::string text =
-      "{\"format\": 3, \"name\": \"attn_test\", \"entry\": \"attn_test\", "
+      "{\"format\": 4, \"name\": \"attn_test\", \"entry\": \"attn_test\", "
       "\"target\": \"" +
       target +
       "\", \"layout\": \"bshd\", \"normalizer\": \"softmax\", "

@@ -14,9 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "MaskSvg.h"
 #include "NpyIO.h"
-#include "attn/Analysis/MaskAnalysis.h"
 #include "attn/Driver/Driver.h"
 #include "attn/Reference/RandomInputs.h"
 #include "attn/Reference/Reference.h"
@@ -327,32 +325,27 @@ int main(int argc, char **argv) {
                << " kv_splits=" << kernel.kvSplits(args, launch) << "\n";
 
   if (explain) {
-    TileCounts counts;
-    int64_t blockKV = kernel.blockKV();
-    if (MaskAttrInterface mask = op.getMaskAttr()) {
-      // Operand-dependent masks are classified for batch 0, head 0.
-      counts =
-          countTiles(buildMaskModel(mask),
-                     maskData(tensors, geometry.qLens[0], geometry.kvLens[0]),
-                     0, 0, kernel.blockQ(), blockKV);
-    } else {
-      counts.full = ((Lq + kernel.blockQ() - 1) / kernel.blockQ()) *
-                    ((Lkv + blockKV - 1) / blockKV);
-    }
-    double skipped = counts.total() ? double(counts.empty) / counts.total() : 0;
+    // Batch entry 0, head 0: operand-dependent masks differ per entry.
+    std::vector<int32_t> kinds;
+    int64_t qTiles = 0, kvTiles = 0;
+    if (!kernel.tileKinds(args, 0, 0, kinds, qTiles, kvTiles, error))
+      return fail(error);
+    int64_t counts[3] = {0, 0, 0};
+    for (int32_t kind : kinds)
+      ++counts[kind];
+    double skipped = kinds.empty() ? 0 : double(counts[0]) / kinds.size();
     llvm::outs() << llvm::formatv(
         "tiles (batch 0, head 0): empty={0} full={1} partial={2} "
         "skipped={3:P}\n",
-        counts.empty, counts.full, counts.partial, skipped);
+        counts[0], counts[1], counts[2], skipped);
   }
 
   if (!maskSvg.empty()) {
     if (!op.getMaskAttr())
       return fail("--mask-svg: the spec has no mask");
-    std::string svg =
-        drawMaskSvg(buildMaskModel(op.getMaskAttr()),
-                    maskData(tensors, geometry.qLens[0], geometry.kvLens[0]), 0,
-                    0, kernel.blockQ(), kernel.blockKV());
+    std::string svg;
+    if (!kernel.maskSvg(args, 0, 0, svg, error))
+      return fail(error);
     std::error_code ec;
     llvm::raw_fd_ostream file(maskSvg, ec);
     if (ec)

@@ -210,6 +210,66 @@ TEST_F(CompilerCAPI, PrintsEachIRLevel) {
   attn_artifact_free(artifact);
 }
 
+TEST_F(CompilerCAPI, ClassifiesTilesAndDrawsTheMask) {
+  attn_artifact *artifact = nullptr;
+  ASSERT_EQ(compile(kSpec, &artifact), ATTN_OK) << attn_last_error();
+  attn_kernel *kernel = nullptr;
+  ASSERT_EQ(attn_artifact_load(artifact, &kernel), ATTN_OK);
+  attn_artifact_free(artifact);
+  // q [1, 300, 4, 8], k and v [1, 300, 2, 8], out, lse [1, 4, 300].
+  std::vector<float> q(300 * 4 * 8), kv(300 * 2 * 8), out(q.size()),
+      lse(4 * 300);
+  auto view = [](std::vector<float> &data, std::vector<int64_t> shape) {
+    attn_tensor t{};
+    t.data = data.data();
+    t.dtype = ATTN_F32;
+    t.rank = static_cast<int32_t>(shape.size());
+    int64_t stride = 1;
+    for (int i = t.rank - 1; i >= 0; --i) {
+      t.shape[i] = shape[i];
+      t.strides[i] = stride;
+      stride *= shape[i];
+    }
+    t.device = ATTN_DEVICE_CPU;
+    return t;
+  };
+  std::vector<float> v(kv);
+  attn_arg args[] = {{"q", view(q, {1, 300, 4, 8})},
+                     {"k", view(kv, {1, 300, 2, 8})},
+                     {"v", view(v, {1, 300, 2, 8})},
+                     {"out", view(out, {1, 300, 4, 8})},
+                     {"lse", view(lse, {1, 4, 300})}};
+  int64_t qTiles = 0, kvTiles = 0;
+  ASSERT_EQ(attn_kernel_tile_kinds(kernel, args, 5, 0, 3, nullptr, 0, &qTiles,
+                                   &kvTiles),
+            ATTN_OK)
+      << attn_last_error();
+  ASSERT_GT(qTiles, 1);
+  std::vector<int32_t> kinds(qTiles * kvTiles, -1);
+  ASSERT_EQ(attn_kernel_tile_kinds(kernel, args, 5, 0, 3, kinds.data(),
+                                   int64_t(kinds.size()), &qTiles, &kvTiles),
+            ATTN_OK);
+  // Causal: the first row's last tile is empty, its first partial or full.
+  EXPECT_EQ(kinds[kvTiles - 1], 0);
+  EXPECT_NE(kinds[0], 0);
+  EXPECT_EQ(attn_kernel_tile_kinds(kernel, args, 5, 1, 0, nullptr, 0, &qTiles,
+                                   &kvTiles),
+            ATTN_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_last_error(), "batch entry 1, head 0 is outside the "
+                                  "launch (batch 1, 4 query heads)");
+
+  size_t size = 0;
+  ASSERT_EQ(attn_kernel_mask_svg(kernel, args, 5, 0, 0, nullptr, 0, &size),
+            ATTN_OK);
+  std::string svg(size + 1, 'x');
+  ASSERT_EQ(attn_kernel_mask_svg(kernel, args, 5, 0, 0, svg.data(), svg.size(),
+                                 &size),
+            ATTN_OK);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_EQ(svg[size], '\0');
+  attn_kernel_free(kernel);
+}
+
 TEST(CompilerCAPIVersion, NamesTheBuild) {
   std::string version = attn_compiler_version();
   EXPECT_NE(version.find("+llvm.22"), std::string::npos) << version;

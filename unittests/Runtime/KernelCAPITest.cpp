@@ -374,9 +374,8 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
             "the manifest is inconsistent: 'work.kv_splits' must be in "
             "[1, 256] or \"per_launch\", got 257");
   EXPECT_EQ(loadEdited("kv_tiles", "\"tile_table\""),
-            "the manifest is inconsistent: 'tile.kv_tiles' = 'tile_table', "
-            "'checks.tile_table_mask' and the 'tile_kinds' parameter go "
-            "together");
+            "the manifest is inconsistent: 'tile.kv_tiles' = 'tile_table' "
+            "needs a 'mask_model' and goes with the 'tile_kinds' parameter");
   EXPECT_EQ(loadEdited("kv_tiles", "\"spiral\""),
             "the manifest has an unknown 'tile.kv_tiles' 'spiral'");
   EXPECT_EQ(loadEdited("rows", "7"),
@@ -392,7 +391,7 @@ TEST_F(KernelCAPITest, InconsistentManifestsAreRejected) {
             "the manifest lists no parameter 'q'; every kernel takes q, k, v "
             "and out (and its storage's operands)");
   EXPECT_EQ(loadEdited("format", "2", ""),
-            "the manifest has format 2, expected 3; recompile the kernel "
+            "the manifest has format 2, expected 4; recompile the kernel "
             "with this version of Attn");
   EXPECT_EQ(loadEdited("kv_storage", "\"striped\"", ""),
             "the manifest has an unknown kv_storage 'striped'");

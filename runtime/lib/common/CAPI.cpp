@@ -8,6 +8,7 @@
 #include "attn/runtime/Kernel.h"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -168,6 +169,50 @@ extern "C" attn_status attn_kernel_output_shape(const attn_kernel *kernel,
   std::vector<int64_t> result = kernel->kernel->outputShape(name, *q);
   *rank = static_cast<int32_t>(result.size());
   std::copy(result.begin(), result.end(), shape);
+  return clearError();
+}
+
+extern "C" attn_status attn_kernel_tile_kinds(const attn_kernel *kernel,
+                                              const attn_arg *args,
+                                              int32_t numArgs, int64_t batch,
+                                              int64_t head, int32_t *kinds,
+                                              int64_t capacity, int64_t *qTiles,
+                                              int64_t *kvTiles) {
+  if (!kernel || !qTiles || !kvTiles || capacity < 0 || (capacity && !kinds))
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_tile_kinds: the kernel or a result pointer "
+                    "is NULL, or the capacity does not fit the buffer");
+  std::map<std::string, attn_tensor> byName;
+  if (!collect(args, numArgs, byName))
+    return ATTN_ERROR_INVALID_ARGUMENT;
+  std::vector<int32_t> result;
+  std::string error;
+  if (!kernel->kernel->tileKinds(byName, batch, head, result, *qTiles, *kvTiles,
+                                 error))
+    return setError(ATTN_ERROR_INVALID_ARGUMENT, error);
+  if (static_cast<int64_t>(result.size()) <= capacity)
+    std::copy(result.begin(), result.end(), kinds);
+  return clearError();
+}
+
+extern "C" attn_status attn_kernel_mask_svg(const attn_kernel *kernel,
+                                            const attn_arg *args,
+                                            int32_t numArgs, int64_t batch,
+                                            int64_t head, char *svg,
+                                            size_t capacity, size_t *size) {
+  if (!kernel || !size || (capacity && !svg))
+    return setError(ATTN_ERROR_INVALID_ARGUMENT,
+                    "attn_kernel_mask_svg: the kernel or the size pointer is "
+                    "NULL, or the capacity does not fit the buffer");
+  std::map<std::string, attn_tensor> byName;
+  if (!collect(args, numArgs, byName))
+    return ATTN_ERROR_INVALID_ARGUMENT;
+  std::string text, error;
+  if (!kernel->kernel->maskSvg(byName, batch, head, text, error))
+    return setError(ATTN_ERROR_INVALID_ARGUMENT, error);
+  *size = text.size();
+  if (text.size() < capacity)
+    std::memcpy(svg, text.c_str(), text.size() + 1);
   return clearError();
 }
 

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/runtime/Kernel.h"
+#include "attn/runtime/MaskSvg.h"
 #include "attn/runtime/ThreadPool.h"
 
 #include <algorithm>
@@ -83,6 +84,11 @@ std::vector<int64_t> Kernel::outputShape(const std::string &name,
 }
 
 bool Kernel::validate(const Args &args, std::string &error) const {
+  return validateOn(args, device(), error);
+}
+
+bool Kernel::validateOn(const Args &args, attn_device_kind device,
+                        std::string &error) const {
   // Presence and the static parts of each parameter.
   for (const auto &arg : args) {
     const std::string &name = arg.first;
@@ -109,7 +115,7 @@ bool Kernel::validate(const Args &args, std::string &error) const {
     std::copy(p.shape.begin(), p.shape.end(), spec.shape);
     spec.inner_contiguous = p.innerContiguous;
     if (attn_check_tensor(it == args.end() ? nullptr : &it->second, &spec,
-                          device()) != ATTN_OK) {
+                          device) != ATTN_OK) {
       error = attn_last_error();
       return false;
     }
@@ -542,6 +548,65 @@ int64_t Kernel::longestKV(const Args &args) const {
   if (m.kvStorage != "contiguous")
     return sequencesOf(args).longestKV;
   return args.at("k").shape[m.seqAxis()];
+}
+
+bool Kernel::sequenceMask(const Args &args, int64_t b, int64_t h,
+                          mask::Data &data, std::string &error) const {
+  if (!validateOn(args, ATTN_DEVICE_CPU, error))
+    return false;
+  const attn_tensor &q = args.at("q"), &k = args.at("k");
+  int seq = m.seqAxis();
+  bool varlen = m.kvStorage != "contiguous";
+  Sequences seqs;
+  int64_t batch = q.shape[0];
+  if (varlen) {
+    seqs = sequencesOf(args);
+    batch = int64_t(seqs.qLens.size());
+  }
+  if (b < 0 || b >= batch || h < 0 || h >= m.numQHeads) {
+    error = "batch entry " + std::to_string(b) + ", head " + std::to_string(h) +
+            " is outside the launch (batch " + std::to_string(batch) + ", " +
+            std::to_string(m.numQHeads) + " query heads)";
+    return false;
+  }
+  if (!varlen) {
+    data = maskData(args, q.shape[seq], k.shape[seq]);
+    return true;
+  }
+  data = mask::sequenceData(maskData(args, seqs.longestQ, seqs.longestKV),
+                            seqs.qLens[b], seqs.kvLens[b], seqs.qStarts[b],
+                            seqs.kvStarts[b]);
+  return true;
+}
+
+bool Kernel::tileKinds(const Args &args, int64_t b, int64_t h,
+                       std::vector<int32_t> &kinds, int64_t &qTiles,
+                       int64_t &kvTiles, std::string &error) const {
+  mask::Data data;
+  if (!sequenceMask(args, b, h, data, error))
+    return false;
+  qTiles = (data.qLen + m.blockQ - 1) / m.blockQ;
+  kvTiles = (data.kvLen + m.blockKV - 1) / m.blockKV;
+  kinds.assign(qTiles * kvTiles, int32_t(mask::TileKind::Full));
+  if (!m.mask)
+    return true;
+  for (int64_t qt = 0; qt < qTiles; ++qt)
+    for (int64_t kt = 0; kt < kvTiles; ++kt) {
+      int64_t q0 = qt * m.blockQ, k0 = kt * m.blockKV;
+      kinds[qt * kvTiles + kt] = int32_t(mask::classifyTile(
+          *m.mask, data, b, h, q0, std::min(q0 + m.blockQ, data.qLen), k0,
+          std::min(k0 + m.blockKV, data.kvLen)));
+    }
+  return true;
+}
+
+bool Kernel::maskSvg(const Args &args, int64_t b, int64_t h, std::string &svg,
+                     std::string &error) const {
+  mask::Data data;
+  if (!sequenceMask(args, b, h, data, error))
+    return false;
+  svg = mask::drawMaskSvg(m.mask.get(), data, b, h, m.blockQ, m.blockKV);
+  return true;
 }
 
 bool Kernel::computeTileTable(const Args &args, ThreadPool &pool,

@@ -193,12 +193,12 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
   }
   m.text = text;
   try {
-    // Format 3 names the tile's units and counts the work items; older
+    // Format 4 carries the mask model of every masked kernel; older
     // manifests come from compilers whose kernels this runtime does not
     // call.
-    if (int format = j.value("format", 0); format != 3) {
+    if (int format = j.value("format", 0); format != 4) {
       error = "the manifest has format " + std::to_string(format) +
-              ", expected 3; recompile the kernel with this version of Attn";
+              ", expected 4; recompile the kernel with this version of Attn";
       return false;
     }
     m.name = j.at("name").get<std::string>();
@@ -213,6 +213,12 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
     m.headDimQK = j.at("head_dim").at("qk").get<int64_t>();
     m.headDimV = j.at("head_dim").at("v").get<int64_t>();
     m.kvStorage = j.value("kv_storage", "contiguous");
+    if (j.contains("mask_model") && !j["mask_model"].is_null()) {
+      auto node = std::make_shared<mask::Node>();
+      if (!parseMask(j["mask_model"], *node, error))
+        return false;
+      m.mask = std::move(node);
+    }
     if (m.kvStorage != "contiguous" && m.kvStorage != "paged" &&
         m.kvStorage != "ragged") {
       error = "the manifest has an unknown kv_storage '" + m.kvStorage + "'";
@@ -331,12 +337,6 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
       const json &checks = j["checks"];
       if (checks.contains("bias_axes"))
         m.biasAxes = checks["bias_axes"].get<std::vector<std::string>>();
-      if (checks.contains("tile_table_mask")) {
-        auto node = std::make_shared<mask::Node>();
-        if (!parseMask(checks["tile_table_mask"], *node, error))
-          return false;
-        m.tableMask = std::move(node);
-      }
       if (checks.contains("block_sparse")) {
         m.sparseBlockQ = checks["block_sparse"].at("block_q");
         m.sparseBlockKV = checks["block_sparse"].at("block_kv");
@@ -419,9 +419,9 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
         return false;
       }
     // The mask model reads its operands by name and rank.
-    if (m.tableMask) {
+    if (m.mask) {
       std::vector<std::pair<const char *, size_t>> operands;
-      maskOperands(*m.tableMask, m.kvStorage == "ragged", operands);
+      maskOperands(*m.mask, m.kvStorage == "ragged", operands);
       for (auto [name, rank] : operands)
         if (std::none_of(m.params.begin(), m.params.end(),
                          [&, name = name, rank = rank](const ParamSpec &p) {
@@ -435,13 +435,13 @@ bool attnrt::parseManifest(const std::string &text, Manifest &m,
         }
     }
     bool table = walk == "tile_table";
-    if (table != static_cast<bool>(m.tableMask) ||
-        table != hasInternal("tile_kinds")) {
-      error = "the manifest is inconsistent: 'tile.kv_tiles' = 'tile_table', "
-              "'checks.tile_table_mask' and the 'tile_kinds' parameter go "
-              "together";
+    if ((table && !m.mask) || table != hasInternal("tile_kinds")) {
+      error = "the manifest is inconsistent: 'tile.kv_tiles' = 'tile_table' "
+              "needs a 'mask_model' and goes with the 'tile_kinds' parameter";
       return false;
     }
+    if (table)
+      m.tableMask = m.mask;
     bool split = m.numKVSplits != 1;
     bool softmaxFamily = m.normalizer == "softmax" ||
                          m.normalizer == "softmax_with_sink" ||

@@ -77,6 +77,18 @@ public:
   std::vector<int64_t> outputShape(const std::string &name,
                                    const attn_tensor &q) const;
 
+  /// The tiles of batch entry `b`, query head `h` of a launch on `args`
+  /// (validated as a launch is, the tensors on the host): qTiles x kvTiles
+  /// kinds, row-major, of mask::TileKind (0 empty, 1 full, 2 partial) for
+  /// tiles of blockQ() query positions and blockKV() keys of that
+  /// sequence. A kernel without a mask has only full tiles.
+  bool tileKinds(const Args &args, int64_t b, int64_t h,
+                 std::vector<int32_t> &kinds, int64_t &qTiles, int64_t &kvTiles,
+                 std::string &error) const;
+  /// The same as a picture (mask::drawMaskSvg).
+  bool maskSvg(const Args &args, int64_t b, int64_t h, std::string &svg,
+               std::string &error) const;
+
   /// Validates, then runs every work item.
   virtual bool launch(const Args &args, const LaunchOptions &options,
                       std::string &error) = 0;
@@ -90,6 +102,10 @@ public:
 
 protected:
   explicit Kernel(Manifest manifest) : m(std::move(manifest)) {}
+
+  /// validate() for tensors on `device`.
+  bool validateOn(const Args &args, attn_device_kind device,
+                  std::string &error) const;
 
   /// The number of work items of a launch on validated `args`, before any
   /// kv split (the combine's items).
@@ -113,6 +129,10 @@ private:
   struct Sizes {
     int64_t batch, qLen, kvLen;
   };
+  /// Validates `args` (on the host) and gives the mask data of batch entry
+  /// `b` (its own lengths and operands with paged or ragged storage).
+  bool sequenceMask(const Args &args, int64_t b, int64_t h, mask::Data &data,
+                    std::string &error) const;
   bool checkValues(const Args &args, const Sizes &sizes,
                    std::string &error) const;
   /// Operands whose batch, head, query or key axes are 1 or the full size

@@ -50,11 +50,12 @@ struct Manifest {
   /// chunks are numKVSplits, or picked per launch when it is 0.
   int64_t numHeadGroups = 0, numKVSplits = 1;
   bool qTilesOfLongest = false;
-  /// Checks: the bias's axes (b, h, q, k), a block-sparse mask's blocks,
-  /// and the mask of kernels that take a tile table.
+  /// The mask model (`mask_model`; null for a kernel without a mask), and
+  /// the same for kernels that take a tile table (null for the others).
+  std::shared_ptr<const mask::Node> mask, tableMask;
+  /// Checks: the bias's axes (b, h, q, k) and a block-sparse mask's blocks.
   std::vector<std::string> biasAxes;
   int64_t sparseBlockQ = 0, sparseBlockKV = 0;
-  std::shared_ptr<const mask::Node> tableMask;
   /// GPU targets (`launch`): the threads of a block (one block per work
   /// item), its dynamic shared memory in bytes and the chip the artifact
   /// was compiled for (`sm_90a`). A CPU manifest has none: a block of 1,

@@ -128,6 +128,27 @@ attn_status attn_kernel_output_shape(const attn_kernel *kernel,
 attn_status attn_kernel_output_dims(const attn_kernel *kernel, const char *name,
                                     int32_t *rank, int64_t *dims);
 
+/* The tile classification of batch entry `batch`, query head `head` of a
+ * launch with `args` (validated as a launch is; every tensor in host
+ * memory, whatever the kernel's device, since the mask reads the operands'
+ * values): *q_tiles x *kv_tiles kinds, row-major, 0 empty, 1 full, 2
+ * partial, for the manifest's tiles of that sequence. The counts are always
+ * written; the kinds when `capacity` holds them all (call with NULL and 0
+ * to size the buffer). */
+attn_status attn_kernel_tile_kinds(const attn_kernel *kernel,
+                                   const attn_arg *args, int32_t num_args,
+                                   int64_t batch, int64_t head, int32_t *kinds,
+                                   int64_t capacity, int64_t *q_tiles,
+                                   int64_t *kv_tiles);
+
+/* The same as an SVG picture: the visible pairs and the tiles tinted by
+ * kind. Writes the text and a NUL when `capacity` bytes hold them; *size is
+ * always the text's length (call with NULL and 0 to size the buffer). */
+attn_status attn_kernel_mask_svg(const attn_kernel *kernel,
+                                 const attn_arg *args, int32_t num_args,
+                                 int64_t batch, int64_t head, char *svg,
+                                 size_t capacity, size_t *size);
+
 /* Checks the arguments against the manifest and each other without running
  * the kernel. */
 attn_status attn_kernel_validate(const attn_kernel *kernel,

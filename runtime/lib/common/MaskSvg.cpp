@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "MaskSvg.h"
+#include "attn/runtime/MaskSvg.h"
 
 #include <algorithm>
 #include <sstream>
@@ -27,9 +27,9 @@ static std::string escapeXml(const std::string &text) {
   return out;
 }
 
-std::string mlir::attn::drawMaskSvg(const Node &mask, const Data &data,
-                                    int64_t b, int64_t h, int64_t blockQ,
-                                    int64_t blockKV) {
+std::string attnrt::mask::drawMaskSvg(const Node *mask, const Data &data,
+                                      int64_t b, int64_t h, int64_t blockQ,
+                                      int64_t blockKV) {
   // At most 800 pixels a side: large masks draw one sampled query row per
   // pixel row, with its visible key runs scaled across.
   const double maxSide = 800;
@@ -40,17 +40,18 @@ std::string mlir::attn::drawMaskSvg(const Node &mask, const Data &data,
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width + 2
       << "\" height=\"" << height + 2 << "\" viewBox=\"-1 -1 " << width + 2
       << " " << height + 2 << "\">\n"
-      << "<title>" << escapeXml(mask.str()) << " (batch " << b << ", head " << h
-      << ", q_len " << data.qLen << ", kv_len " << data.kvLen
-      << ")</title>\n<rect width=\"" << width << "\" height=\"" << height
-      << "\" fill=\"white\"/>\n";
+      << "<title>" << escapeXml(mask ? mask->str() : "no mask") << " (batch "
+      << b << ", head " << h << ", q_len " << data.qLen << ", kv_len "
+      << data.kvLen << ")</title>\n<rect width=\"" << width << "\" height=\""
+      << height << "\" fill=\"white\"/>\n";
 
   // Tiles, tinted by kind.
   for (int64_t q0 = 0; q0 < data.qLen; q0 += blockQ)
     for (int64_t k0 = 0; k0 < data.kvLen; k0 += blockKV) {
       int64_t q1 = std::min(q0 + blockQ, data.qLen);
       int64_t k1 = std::min(k0 + blockKV, data.kvLen);
-      TileKind kind = classifyTile(mask, data, b, h, q0, q1, k0, k1);
+      TileKind kind = mask ? classifyTile(*mask, data, b, h, q0, q1, k0, k1)
+                           : TileKind::Full;
       if (kind == TileKind::Empty)
         continue;
       svg << "<rect x=\"" << k0 * scale << "\" y=\"" << q0 * scale
@@ -67,7 +68,10 @@ std::string mlir::attn::drawMaskSvg(const Node &mask, const Data &data,
     int64_t q =
         std::min<int64_t>(data.qLen - 1, static_cast<int64_t>(row / scale));
     double y = row * (height / rows), dy = height / rows;
-    visibleRuns(mask, data, b, h, q, 0, data.kvLen, runs);
+    if (mask)
+      visibleRuns(*mask, data, b, h, q, 0, data.kvLen, runs);
+    else
+      runs.assign(1, Run{0, data.kvLen});
     for (const Run &r : runs)
       svg << "M" << r.begin * scale << " " << y << "h"
           << (r.end - r.begin) * scale << "v" << dy << "h"
