@@ -75,7 +75,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     ```mlir
     %out = attn.attention q(%q : tensor<?x?x16x256xbf16>)
         k(%k : tensor<?x?x8x256xbf16>) v(%v : tensor<?x?x8x256xbf16>)
-        mask(and<causal, sliding_window<left = 4096>>)
+        mask(and<causal, sliding_window<left = 4095>>)
         score(softcap<50.0>)
         {scale = 0.0625 : f64} -> tensor<?x?x16x256xbf16>
     ```
