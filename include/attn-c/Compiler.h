@@ -11,8 +11,9 @@
 |* launches it. Both live in libAttnC. Every call returns a status; on an    *|
 |* error, attn_last_error() holds the message: ATTN_ERROR_COMPILE for a     *|
 |* spec that does not compile, with the located diagnostics                 *|
-|* ("spec.yaml:7:11: error: ..." and the source line), and                 *|
-|* ATTN_ERROR_INVALID_ARGUMENT for options and arguments. Nothing           *|
+|* ("spec.yaml:7:11: error: ..." and the source line),                      *|
+|* ATTN_ERROR_INVALID_ARGUMENT for options and arguments, and              *|
+|* ATTN_ERROR_NOT_FOUND for a spec file that cannot be read. Nothing        *|
 |* is printed and nothing aborts. Calls on different threads are            *|
 |* independent. docs/c-api.md documents the API with an example.            *|
 |*                                                                            *|

@@ -19,16 +19,14 @@ import numpy as np
 
 from . import _attn
 from ._spec import SpecSource, spec_text, to_yaml
-from ._tensors import allocate, dtype_name, launch_device
+from ._tensors import (allocate, as_array, dtype_name, is_torch,
+                       launch_device)
 
 __all__ = ["compile", "Kernel", "CompileError", "version", "to_yaml"]
 
 #: A spec that does not compile; the message is the located diagnostic
 #: (`<dict>:3:8: error: 'scale' must be > 0 ...` and the source line).
 CompileError = _attn.CompileError
-
-_IR_LEVELS = ("mlir", "tile", "kernel", "llvm", "ptx")
-
 
 def version() -> str:
     """The compiler's identity: version, commit, source hash, LLVM."""
@@ -61,8 +59,9 @@ class Kernel:
 
     @property
     def _kernel(self):
-        """The loaded kernel: loaded at the first use, so that a GPU kernel
-        compiles (and saves) on a machine without a GPU."""
+        """The loaded kernel: loaded at the first use (a call, a check,
+        output_shape, explain), so that a GPU kernel compiles and saves on a
+        machine without a GPU."""
         with self._load_lock:
             if self._loaded is None:
                 self._loaded = self._artifact.load()
@@ -134,17 +133,17 @@ class Kernel:
     def _arguments(self, q, k, v, out, lse, operands):
         """The tensors of a call by name, outputs allocated when missing."""
         tensors = {"q": q, "k": k, "v": v, **operands}
-        tensors = {name: _detached(t) for name, t in tensors.items()}
+        tensors = {name: _detached(as_array(t)) for name, t in tensors.items()}
         self._check_dtypes(tensors)
         q = tensors["q"]
         if out is None:
             out = allocate(q, self.output_shape("out", _shape(q)),
                            self._dtypes["out"])
-        tensors["out"] = _detached(out)
+        tensors["out"] = _detached(as_array(out))
         if self.returns_lse:
             if lse is None:
                 lse = allocate(q, self.output_shape("lse", _shape(q)), "f32")
-            tensors["lse"] = _detached(lse)
+            tensors["lse"] = _detached(as_array(lse))
         elif lse is not None:
             raise ValueError(f"kernel '{self.name}' returns no lse (its spec's "
                              "outputs do not list it)")
@@ -159,10 +158,11 @@ class Kernel:
         `block_kv` keys), `tiles` (a q_tiles x kv_tiles uint8 array: 0
         empty, skipped; 1 full, no mask computed; 2 partial, masked per
         element), their `counts` and the fraction `skipped`."""
-        tensors = self._arguments(q, k, v, None, None, operands)
+        tensors = self._host_arguments(q, k, v, operands)
         q_tiles, kv_tiles, kinds = self._kernel.tile_kinds(tensors, batch,
                                                            head)
-        tiles = np.asarray(kinds, dtype=np.uint8).reshape(q_tiles, kv_tiles)
+        tiles = np.frombuffer(kinds, dtype=np.int32).astype(np.uint8).reshape(
+            q_tiles, kv_tiles)
         counts = {name: int((tiles == kind).sum())
                   for kind, name in enumerate(("empty", "full", "partial"))}
         return {"mask": self.manifest["mask"], "batch": batch, "head": head,
@@ -175,8 +175,17 @@ class Kernel:
                  **operands) -> str:
         """The mask of batch entry `batch`, query head `head` as an SVG:
         visible pairs dark, tiles tinted (full green, partial orange)."""
-        tensors = self._arguments(q, k, v, None, None, operands)
-        return self._kernel.mask_svg(tensors, batch, head)
+        return self._kernel.mask_svg(self._host_arguments(q, k, v, operands),
+                                     batch, head)
+
+    def _host_arguments(self, q, k, v, operands):
+        """A call's arguments in host memory (the mask reads the operands'
+        values there): device tensors are copied."""
+        def host(t):
+            t = as_array(t)
+            return t.cpu() if is_torch(t) and t.device.type != "cpu" else t
+        return self._arguments(host(q), host(k), host(v), None, None,
+                               {n: host(t) for n, t in operands.items()})
 
     def _check_dtypes(self, tensors) -> None:
         for name, tensor in tensors.items():
@@ -192,9 +201,6 @@ class Kernel:
         """The spec lowered to `level`: mlir (attn IR), tile (the flash loop
         of one work item), kernel (the target's kernel in the LLVM dialect),
         llvm (LLVM IR, CPU) or ptx (GPU)."""
-        if level not in _IR_LEVELS:
-            raise ValueError(f"level must be one of {', '.join(_IR_LEVELS)}, "
-                             f"got '{level}'")
         o = self._options
         return _attn.compile_ir(self._text, self._name, o["target"],
                                 o["device"], o["dtype"], o["split_kv"], level)

@@ -19,6 +19,25 @@ def is_torch(x) -> bool:
     return type(x).__module__.startswith("torch")
 
 
+def as_array(x):
+    """`x` itself when it is a NumPy array or a torch tensor; another DLPack
+    producer as a zero-copy NumPy view (host memory) or torch tensor
+    (device memory), so that shapes, dtypes and outputs have one type."""
+    if isinstance(x, np.ndarray) or is_torch(x):
+        return x
+    device = getattr(x, "__dlpack_device__", None)
+    if device is None or not hasattr(x, "__dlpack__"):
+        return x  # the extension names what it is not
+    if device()[0] == 1:  # kDLCPU
+        return np.from_dlpack(x)
+    try:
+        torch = _torch()
+    except ImportError:
+        raise TypeError(f"a {type(x).__name__} on DLPack device {device()} "
+                        "needs torch to be read; install torch") from None
+    return torch.from_dlpack(x)
+
+
 def dtype_name(x) -> Optional[str]:
     """The Attn dtype of `x` (f32, f16, bf16, i32), its own dtype's name when
     Attn has no kernels for it, None when it has no dtype we know."""
@@ -49,10 +68,6 @@ def allocate(like, shape, dtype: str):
     if isinstance(like, np.ndarray):
         if dtype == "bf16":
             return np.empty(shape, dtype=like.dtype)  # ml_dtypes' bfloat16
-        return np.empty(shape, dtype={"f32": np.float32,
-                                      "f16": np.float16}[dtype])
-    device = getattr(like, "__dlpack_device__", None)
-    if device is not None and device()[0] == 1 and dtype != "bf16":
         return np.empty(shape, dtype={"f32": np.float32,
                                       "f16": np.float16}[dtype])
     raise TypeError(f"cannot allocate the output for a q of type "

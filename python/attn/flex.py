@@ -120,6 +120,22 @@ class _Index:
         _fail("mask_mod branches on an index (Python if/and/or); write the "
               "condition with &, | and ~")
 
+    # torch's and_masks / or_masks start from b.new_ones(()) / new_zeros(()).
+    def new_ones(self, *args, **kwargs):
+        return _Mask("true")
+
+    def new_zeros(self, *args, **kwargs):
+        return ~_Mask("true")
+
+    def __abs__(self):
+        a = self._linear()
+        return _Index(a.cq, a.ck, a.c, div=None, name=None)._absolute()
+
+    def _absolute(self):
+        if (self.cq, self.ck) not in ((1, -1), (-1, 1)) or self.c:
+            _fail(f"mask_mod takes abs({self.describe()})")
+        return _Abs()
+
     def _compare(self, other, op):
         if isinstance(other, _Lookup):
             return other._compare(self, _FLIP[op])
@@ -159,6 +175,33 @@ class _Index:
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         return _torch_function(func, args, kwargs or {}, "mask_mod")
+
+
+class _Abs:
+    """abs(q_idx - kv_idx): compared with a constant, a symmetric window."""
+
+    def _window(self, c, op):
+        if not isinstance(c, int) or isinstance(c, bool):
+            _fail(f"mask_mod compares abs(q_idx - kv_idx) with {c!r}")
+        c = c - 1 if op == "<" else c
+        if c < 0:
+            _fail("mask_mod's abs(q_idx - kv_idx) bound admits no key")
+        return _Mask("window", lo=-c, hi=c)
+
+    def __le__(self, c):
+        return self._window(c, "<=")
+
+    def __lt__(self, c):
+        return self._window(c, "<")
+
+    def __ge__(self, c):
+        return ~self._window(c, "<")
+
+    def __gt__(self, c):
+        return ~self._window(c, "<=")
+
+    def __bool__(self):
+        _fail("mask_mod branches on an index")
 
 
 _FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "=="}
@@ -259,7 +302,7 @@ class _Mask:
         if (d.cq, d.ck) == (0, -1):  # k <= c
             return _Mask("sinks", count=d.c + 1)
         if (d.cq, d.ck) == (0, 1):  # k >= -c
-            return ~_Mask("sinks", count=-d.c)
+            return _Mask("true") if -d.c <= 0 else ~_Mask("sinks", count=-d.c)
         _fail(f"mask_mod tests {d.describe()} >= 0 (the spec's masks compare "
               "kv_idx with q_idx plus a constant, or with a constant)")
 
@@ -347,23 +390,38 @@ class _MaskWriter:
         self.operands[name] = tensor
 
     def write(self, node: _Mask):
+        """The spec's mask of `node`; None when every key is visible."""
         kind = node.kind
+        if kind == "true":
+            return None
         if kind == "and":
             parts = _flatten(node, "and")
             windows = [p for p in parts if p.kind == "window"]
-            others = [self.write(p) for p in parts if p.kind != "window"]
+            others = [w for w in (self.write(p) for p in parts
+                                  if p.kind != "window") if w is not None]
             if windows:
                 lo = max(w.fields["lo"] for w in windows)
                 hi = min(w.fields["hi"] for w in windows)
                 others.insert(0, self.window(lo, hi))
+            if not others:
+                return None
             return others[0] if len(others) == 1 else others
         if kind == "or":
-            return {"any": [self.write(p) for p in _flatten(node, "or")]}
+            parts = [p for p in _flatten(node, "or") if not _is_false(p)]
+            written = [self.write(p) for p in parts]
+            if not written:
+                _fail("mask_mod admits no key")
+            if any(w is None for w in written):
+                return None
+            return written[0] if len(written) == 1 else {"any": written}
         if kind == "not":
             child = node.children[0]
             if child.kind == "not":
                 return self.write(child.children[0])
-            return {"not": self.write(child)}
+            written = self.write(child)
+            if written is None:
+                _fail("mask_mod admits no key")
+            return {"not": written}
         if kind == "window":
             return self.window(node.fields["lo"], node.fields["hi"])
         if kind == "sinks":
@@ -371,10 +429,11 @@ class _MaskWriter:
                 _fail("mask_mod's kv_idx bound admits no key")
             return {"sinks": node.fields["count"]}
         if kind == "chunked":
-            if self.q_len is not None and self.kv_len is not None \
-                    and self.q_len != self.kv_len:
-                _fail("a chunked mask_mod with q_len != kv_len (Attn's chunks "
-                      "use the bottom-right aligned position)")
+            if self.q_len is None or self.kv_len is None \
+                    or self.q_len != self.kv_len:
+                _fail("a chunked mask_mod needs q_len == kv_len, given to "
+                      "from_flex (FlexAttention chunks raw indices, Attn the "
+                      "bottom-right aligned position; they agree only then)")
             return {"chunked": node.fields["size"]}
         if kind == "document":
             self.operand("doc_q", node.fields["doc_q"])
@@ -383,8 +442,6 @@ class _MaskWriter:
         if kind == "prefix_lm":
             self.operand("prefix_len", node.fields["prefix_len"])
             return {"prefix_lm": "operand"}
-        if kind == "true":
-            _fail("mask_mod returns a constant")
         raise AssertionError(kind)
 
     def window(self, lo, hi):
@@ -394,11 +451,18 @@ class _MaskWriter:
                   "out the diagonal (a spec's sliding_window holds it)")
         if lo == -_INF and hi == 0:
             return {"causal": {"align": "top_left"}}
-        longest = max(self.q_len or 0, self.kv_len or 0) or 1 << 30
-        left = longest if lo == -_INF else -lo
-        right = longest if hi == _INF else hi
+        # An open side reaches past any sequence.
+        left = _OPEN if lo == -_INF else -lo
+        right = _OPEN if hi == _INF else hi
         return {"sliding_window": {"left": int(left), "right": int(right),
                                    "align": "top_left"}}
+
+
+_OPEN = 1 << 30
+
+
+def _is_false(node):
+    return node.kind == "not" and node.children[0].kind == "true"
 
 
 def _flatten(node, kind):
@@ -563,37 +627,54 @@ def _score_mods(e: _Expr) -> Tuple[List[dict], Dict[str, torch.Tensor],
     mods: List[dict] = []
     bias_first = bias_last = None
 
-    def take_bias(node, where):
+    def count(node, test):
+        here = 1 if test(node) else 0
+        return here + sum(count(a, test) for a in node.args
+                          if isinstance(a, _Expr))
+
+    def is_score(node):
+        return node.op == "var" and node.args[0] == "score"
+
+    def is_bias(node):
+        return node.op == "bias"
+
+    def split_sum(node):
+        """(bias, other) when `node` is bias + other or other + bias."""
         if node.op == "bin" and node.args[0] == "+":
             a, b = node.args[1], node.args[2]
-            for this, that in ((a, b), (b, a)):
-                if this.op == "bias" and (where == "last" or
-                                          (that.op == "var" and
-                                           that.args[0] == "score")):
-                    return this, that
+            if is_bias(a):
+                return a, b
+            if is_bias(b):
+                return b, a
         return None, node
 
-    bias, rest = take_bias(e, "last")
-    if bias is not None and not (rest.op == "var" and rest.args[0] == "score"):
-        bias_last = bias
-    elif bias is not None:
-        bias_first, rest = bias, rest
-    else:
-        # score + bias inside: replace that sum by score.
-        def replace(node):
-            nonlocal bias_first
-            found, other = take_bias(node, "first")
-            if found is not None:
-                if bias_first is not None:
-                    _fail("score_mod adds two bias tensors")
-                bias_first = found
-                return other
-            if node.op in ("bin", "neg", "not", "call"):
-                args = [replace(a) if isinstance(a, _Expr) else a
-                        for a in node.args]
-                return _Expr(node.op, *args, boolean=node.boolean)
-            return node
-        rest = replace(rest)
+    biases = count(e, is_bias)
+    if biases > 1:
+        _fail("score_mod adds two bias tensors (a spec has one bias operand)")
+    rest = e
+    if biases:
+        bias, other = split_sum(e)
+        if bias is not None:
+            # (anything) + bias: the bias comes last.
+            bias_last, rest = bias, other
+        elif count(e, is_score) == 1:
+            # f(score + bias) with score used once: the bias comes first.
+            def replace(node):
+                nonlocal bias_first
+                found, other = split_sum(node)
+                if found is not None and is_score(other):
+                    bias_first = found
+                    return other
+                if node.op in ("bin", "neg", "not", "call"):
+                    return _Expr(node.op, *[replace(a) if isinstance(a, _Expr)
+                                            else a for a in node.args],
+                                 boolean=node.boolean)
+                return node
+            rest = replace(e)
+        if bias_first is None and bias_last is None:
+            _fail("score_mod adds a bias tensor other than to the final "
+                  "result or to a score it uses once (a spec's bias is added "
+                  "to the score before or after the other modifiers)")
 
     operands: Dict[str, torch.Tensor] = {}
     for bias in (bias_first, bias_last):
@@ -643,7 +724,7 @@ def _trace_mask(mask_mod) -> _Mask:
     result = mask_mod(_Index(name="b"), _Index(name="h"), _Index(cq=1),
                       _Index(ck=1))
     if isinstance(result, bool):
-        _fail("mask_mod returns a constant")
+        return _as_mask(result)
     if not isinstance(result, _Mask):
         _fail(f"mask_mod returns {type(result).__name__}, not a comparison of "
               "indices")
@@ -702,7 +783,9 @@ def from_flex(mask_mod=None, score_mod=None, *, block_mask=None,
     try:
         if mask_mod is not None and not _is_noop_mask(mask_mod):
             writer = _MaskWriter(q_len, kv_len)
-            masks.insert(0, writer.write(_trace_mask(mask_mod)))
+            written = writer.write(_trace_mask(mask_mod))
+            if written is not None:
+                masks.insert(0, written)
             for key, tensor in writer.operands.items():
                 operands[key] = _mask_operand(key, tensor, batch)
         if score_mod is not None:

@@ -54,10 +54,13 @@ def _attention(q: Tensor, k: Tensor, v: Tensor, spec: str, names: str,
     kernel = kernel_for(spec, q.device, q.dtype)
     result = kernel(q, k, v, **dict(zip(names.split(",") if names else [],
                                         operands)))
-    if kernel.returns_lse:
-        return result
-    # No lse: a rank-1 placeholder (a real lse has rank 2 or 3).
-    return result, q.new_empty((0,), dtype=torch.float32)
+    return result if kernel.returns_lse else (result, _no_lse(q))
+
+
+def _no_lse(q: Tensor) -> Tensor:
+    """The op's lse when the spec has none: rank 1 (a real lse has rank 2
+    or 3), which attention() tests to return out alone."""
+    return q.new_empty((0,), dtype=torch.float32)
 
 
 @_attention.register_fake
@@ -67,12 +70,10 @@ def _(q, k, v, spec, names, operands):
     device = torch.device("cpu") if q.device.type == "meta" else q.device
     kernel = kernel_for(spec, device, q.dtype)
     out = q.new_empty(kernel.output_shape("out", q.shape))
-    if kernel.returns_lse:
-        lse = q.new_empty(kernel.output_shape("lse", q.shape),
-                          dtype=torch.float32)
-    else:
-        lse = q.new_empty((0,), dtype=torch.float32)
-    return out, lse
+    if not kernel.returns_lse:
+        return out, _no_lse(q)
+    return out, q.new_empty(kernel.output_shape("lse", q.shape),
+                            dtype=torch.float32)
 
 
 def _setup_context(ctx, inputs, output):
@@ -108,6 +109,11 @@ def attention(q: Tensor, k: Tensor, v: Tensor, spec: SpecSource,
     the spec's operands by name (docs/spec.md, "Operands"): out, or
     (out, lse) when the spec's outputs list lse."""
     text = spec if isinstance(spec, str) and "\n" in spec else _text(spec)
+    # The spec's dtype becomes the tensors' (kernel_for), and the bias
+    # operand, which has the spec's dtype, follows.
+    bias = operands.get("bias")
+    if bias is not None and bias.is_floating_point() and bias.dtype != q.dtype:
+        operands = dict(operands, bias=bias.to(q.dtype))
     names = sorted(operands)
     out, lse = torch.ops.attn.attention(q, k, v, text, ",".join(names),
                                         [operands[n] for n in names])

@@ -29,17 +29,42 @@ __all__ = ["register", "attention_forward", "mask"]
 NAME = "attn"
 
 
+def _known_window(mask_function) -> Optional[int]:
+    """0 for transformers' causal mask function, W for its sliding-window
+    causal one (and_masks(sliding_window_overlay(W), causal)), None for any
+    other: those masks are taken whole."""
+    from transformers import masking_utils as mu
+    if mask_function is mu.causal_mask_function:
+        return 0
+    if getattr(mask_function, "__qualname__", "") != "and_masks.<locals>.and_mask":
+        return None
+    cells = dict(zip(mask_function.__code__.co_freevars,
+                     (c.cell_contents for c in mask_function.__closure__ or ())))
+    parts = cells.get("mask_functions", ())
+    if len(parts) != 2 or parts[1] is not mu.causal_mask_function:
+        return None
+    overlay = parts[0]
+    if not getattr(overlay, "__qualname__", "").startswith(
+            "sliding_window_overlay."):
+        return None
+    inner = dict(zip(overlay.__code__.co_freevars,
+                     (c.cell_contents for c in overlay.__closure__ or ())))
+    window = inner.get("sliding_window")
+    return window if isinstance(window, int) and window > 0 else None
+
+
 def mask(batch_size: int, q_length: int, kv_length: int, q_offset: int = 0,
          kv_offset: int = 0, mask_function=None, attention_mask=None,
          allow_is_causal_skip: bool = True, use_vmap: bool = False,
          **kwargs) -> Optional[torch.Tensor]:
     """The mask interface: None (the layer's causal or sliding mask alone),
     a [batch, kv_len] padding mask, or the model's full [batch, 1, q_len,
-    kv_len] boolean mask when it is neither."""
+    kv_len] boolean mask for any other mask function (chunked, packed
+    sequences, or_mask/and_mask functions, bidirectional)."""
     from transformers.masking_utils import prepare_padding_mask, sdpa_mask
-    standard = allow_is_causal_skip and not use_vmap
+    standard = (allow_is_causal_skip and not use_vmap
+                and _known_window(mask_function) is not None)
     if not standard:
-        # Packed sequences or extra mask functions: the exact mask.
         return sdpa_mask(batch_size=batch_size, q_length=q_length,
                          kv_length=kv_length, q_offset=q_offset,
                          kv_offset=kv_offset, mask_function=mask_function,
@@ -75,7 +100,10 @@ def attention_forward(module: torch.nn.Module, query: torch.Tensor,
     masks, score, operands = [], [], {}
     dense = attention_mask is not None and attention_mask.dim() == 4
     if not dense:
-        if getattr(module, "is_causal", True):
+        is_causal = kwargs.get("is_causal")
+        if is_causal is None:
+            is_causal = getattr(module, "is_causal", True)
+        if is_causal:
             masks.append("causal")
         if sliding_window:
             masks.append({"sliding_window": {"left": int(sliding_window) - 1}})

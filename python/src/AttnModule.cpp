@@ -36,9 +36,18 @@ struct CompileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// The last C API error as a ValueError.
-[[noreturn]] void throwValueError() {
-  throw nb::value_error(attn_last_error());
+/// The last C API error as the Python exception of its status: a bad
+/// argument or option is a ValueError, a missing file or artifact an
+/// OSError, a failure of the kernel or the platform a RuntimeError.
+[[noreturn]] void throwStatus(attn_status status) {
+  const char *message = attn_last_error();
+  if (status == ATTN_ERROR_NOT_FOUND) {
+    PyErr_SetString(PyExc_OSError, message);
+    throw nb::python_error();
+  }
+  if (status == ATTN_ERROR_RUNTIME)
+    throw std::runtime_error(message);
+  throw nb::value_error(message);
 }
 
 struct Artifact {
@@ -76,7 +85,7 @@ attn_compile_options makeOptions(const std::string &target, int deviceId,
       message.pop_back();
     throw CompileError(message);
   }
-  throwValueError();
+  throwStatus(status);
 }
 
 Artifact compile(const std::string &spec, const std::string &name,
@@ -275,15 +284,16 @@ void launch(Kernel &kernel, const nb::dict &tensors, uintptr_t stream,
                            static_cast<int32_t>(views.args.size()), &options);
   }
   if (status != ATTN_OK)
-    throwValueError();
+    throwStatus(status);
 }
 
 void validate(const Kernel &kernel, const nb::dict &tensors) {
   Views views;
   collect(tensors, views);
-  if (attn_kernel_validate(kernel.handle.get(), views.args.data(),
-                           static_cast<int32_t>(views.args.size())) != ATTN_OK)
-    throwValueError();
+  if (attn_status status =
+          attn_kernel_validate(kernel.handle.get(), views.args.data(),
+                               static_cast<int32_t>(views.args.size())))
+    throwStatus(status);
 }
 
 /// The tile kinds of (batch, head): (q_tiles, kv_tiles, kinds row-major).
@@ -293,17 +303,19 @@ nb::tuple tileKinds(const Kernel &kernel, const nb::dict &tensors,
   collect(tensors, views);
   int32_t numArgs = static_cast<int32_t>(views.args.size());
   int64_t qTiles = 0, kvTiles = 0;
-  if (attn_kernel_tile_kinds(kernel.handle.get(), views.args.data(), numArgs,
-                             batch, head, nullptr, 0, &qTiles,
-                             &kvTiles) != ATTN_OK)
-    throwValueError();
+  if (attn_status status = attn_kernel_tile_kinds(
+          kernel.handle.get(), views.args.data(), numArgs, batch, head, nullptr,
+          0, &qTiles, &kvTiles))
+    throwStatus(status);
   std::vector<int32_t> kinds(static_cast<size_t>(qTiles * kvTiles));
-  if (attn_kernel_tile_kinds(kernel.handle.get(), views.args.data(), numArgs,
-                             batch, head, kinds.data(),
-                             static_cast<int64_t>(kinds.size()), &qTiles,
-                             &kvTiles) != ATTN_OK)
-    throwValueError();
-  return nb::make_tuple(qTiles, kvTiles, kinds);
+  if (attn_status status = attn_kernel_tile_kinds(
+          kernel.handle.get(), views.args.data(), numArgs, batch, head,
+          kinds.data(), static_cast<int64_t>(kinds.size()), &qTiles, &kvTiles))
+    throwStatus(status);
+  // The kinds as bytes of int32 (NumPy reads them without a list).
+  return nb::make_tuple(qTiles, kvTiles,
+                        nb::bytes(reinterpret_cast<const char *>(kinds.data()),
+                                  kinds.size() * sizeof(int32_t)));
 }
 
 std::string maskSvg(const Kernel &kernel, const nb::dict &tensors,
@@ -312,14 +324,15 @@ std::string maskSvg(const Kernel &kernel, const nb::dict &tensors,
   collect(tensors, views);
   int32_t numArgs = static_cast<int32_t>(views.args.size());
   size_t size = 0;
-  if (attn_kernel_mask_svg(kernel.handle.get(), views.args.data(), numArgs,
-                           batch, head, nullptr, 0, &size) != ATTN_OK)
-    throwValueError();
+  if (attn_status status =
+          attn_kernel_mask_svg(kernel.handle.get(), views.args.data(), numArgs,
+                               batch, head, nullptr, 0, &size))
+    throwStatus(status);
   std::string svg(size + 1, '\0');
-  if (attn_kernel_mask_svg(kernel.handle.get(), views.args.data(), numArgs,
-                           batch, head, svg.data(), svg.size(),
-                           &size) != ATTN_OK)
-    throwValueError();
+  if (attn_status status =
+          attn_kernel_mask_svg(kernel.handle.get(), views.args.data(), numArgs,
+                               batch, head, svg.data(), svg.size(), &size))
+    throwStatus(status);
   svg.resize(size);
   return svg;
 }
@@ -327,9 +340,9 @@ std::string maskSvg(const Kernel &kernel, const nb::dict &tensors,
 std::vector<int64_t> outputDims(const Kernel &kernel, const std::string &name) {
   int32_t rank = 0;
   int64_t dims[ATTN_MAX_RANK];
-  if (attn_kernel_output_dims(kernel.handle.get(), name.c_str(), &rank, dims) !=
-      ATTN_OK)
-    throwValueError();
+  if (attn_status status = attn_kernel_output_dims(kernel.handle.get(),
+                                                   name.c_str(), &rank, dims))
+    throwStatus(status);
   return std::vector<int64_t>(dims, dims + rank);
 }
 
@@ -369,8 +382,8 @@ NB_MODULE(_attn, m) {
                    })
       .def("load", [](const Artifact &a) {
         attn_kernel *kernel = nullptr;
-        if (attn_artifact_load(a.handle.get(), &kernel) != ATTN_OK)
-          throwValueError();
+        if (attn_status status = attn_artifact_load(a.handle.get(), &kernel))
+          throwStatus(status);
         Kernel result;
         result.handle.reset(kernel);
         return result;

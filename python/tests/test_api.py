@@ -107,7 +107,8 @@ def test_ir_levels():
     assert "scf.for" in kernel.ir("tile")
     assert "llvm.func" in kernel.ir("kernel")
     assert "define" in kernel.ir("llvm")
-    with pytest.raises(ValueError, match="level must be one of"):
+    with pytest.raises(ValueError, match="level must be mlir, tile, kernel, "
+                       "llvm or ptx, got 'asm'"):
         kernel.ir("asm")
     gpu = attn.compile(dict(SPEC, head_dim=64), target="sm_90a", dtype="bf16")
     assert ".target sm_90a" in gpu.ir("ptx")
@@ -216,3 +217,26 @@ def test_explain_and_mask_svg():
     # No mask: every tile is full.
     dense = attn.compile(dict(SPEC, mask=None))
     assert (dense.explain(*inputs())["tiles"] == 1).all()
+
+
+class Producer:
+    """A DLPack producer that is neither NumPy nor torch."""
+
+    def __init__(self, array):
+        self._array = array
+
+    def __dlpack__(self, **kwargs):
+        return self._array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._array.__dlpack_device__()
+
+
+def test_other_dlpack_producers_are_read_in_place():
+    kernel = attn.compile(SPEC)
+    q, k, v = inputs()
+    out = np.zeros((2, 37, 4, 16), np.float32)
+    got, lse = kernel(Producer(q), Producer(k), Producer(v),
+                      out=Producer(out))
+    assert isinstance(lse, np.ndarray)
+    np.testing.assert_allclose(out, reference(q, k, v)[0], atol=2e-6)

@@ -343,3 +343,50 @@ def test_backward_says_forward_only():
     assert out.requires_grad
     with pytest.raises(RuntimeError, match="forward-only"):
         out.sum().backward()
+
+
+def test_and_masks_or_masks_and_abs_translate():
+    from torch.nn.attention.flex_attention import and_masks, or_masks
+    q, k, v = qkv()
+
+    def window(b, h, q_idx, kv_idx):
+        return q_idx - kv_idx <= 20
+
+    def sink(b, h, q_idx, kv_idx):
+        return kv_idx < 4
+
+    def near(b, h, q_idx, kv_idx):
+        return abs(q_idx - kv_idx) <= 5
+
+    for mask_mod, want in [
+            (and_masks(causal, window), {"sliding_window": {
+                "left": 20, "right": 0, "align": "top_left"}}),
+            (or_masks(sink, and_masks(causal, window)), None),
+            (near, {"sliding_window": {"left": 5, "right": 5,
+                                       "align": "top_left"}})]:
+        spec, operands = from_flex(mask_mod, heads=H, head_dim=D)
+        if want is not None:
+            assert spec["mask"] == want
+        close(run(spec, q, k, v, **operands), flex64(
+            q, k, v, block_mask=create_block_mask(mask_mod, None, None, L, L,
+                                                  device="cpu")))
+    # A mask that holds everywhere is no mask.
+    spec, _ = from_flex(lambda b, h, q, k: k >= 0, heads=H, head_dim=D)
+    assert "mask" not in spec
+
+
+def test_bias_used_with_score_twice_is_refused():
+    bias = torch.randn(B, H, L, L)
+    with pytest.raises(ValueError, match="adds a bias tensor other than"):
+        from_flex(None, lambda s, b, h, q, k: torch.where(
+            q > k, s + bias[b, h, q, k], s), heads=H, head_dim=D)
+    # After the other modifiers, it is fine.
+    spec, _ = from_flex(None, lambda s, b, h, q, k: 2.0 * s + bias[b, h, q, k],
+                        heads=H, head_dim=D)
+    assert spec["score"] == [{"expr": "(2.0 * score)"},
+                             {"bias": {"broadcast": ["b", "h", "q", "k"]}}]
+
+
+def test_chunked_needs_equal_lengths():
+    with pytest.raises(ValueError, match="needs q_len == kv_len"):
+        from_flex(chunked, heads=H, head_dim=D)

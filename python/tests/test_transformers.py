@@ -123,3 +123,22 @@ def test_training_is_refused():
         layer.self_attn.attention_dropout = 0.1
     with pytest.raises(NotImplementedError, match="inference only"):
         ours(torch.zeros(1, 4, dtype=torch.long))
+
+
+def test_other_mask_functions_come_whole():
+    """Chunked, bidirectional or custom mask functions are taken as the
+    model's full mask; causal and sliding ones as structure."""
+    from transformers import masking_utils as mu
+    common = dict(batch_size=1, q_length=6, kv_length=6)
+    assert attn.transformers.mask(
+        mask_function=mu.causal_mask_function, **common) is None
+    assert attn.transformers.mask(
+        mask_function=mu.sliding_window_causal_mask_function(3),
+        **common) is None
+    chunked = attn.transformers.mask(
+        mask_function=mu.chunked_causal_mask_function(
+            3, torch.zeros(1, dtype=torch.long)), **common)
+    assert chunked.shape == (1, 1, 6, 6) and not chunked[0, 0, 4, 2]
+    bidirectional = attn.transformers.mask(
+        mask_function=mu.bidirectional_mask_function, **common)
+    assert bool(bidirectional.all())

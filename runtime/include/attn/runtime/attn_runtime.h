@@ -117,14 +117,14 @@ const char *attn_kernel_param_name(const attn_kernel *kernel, int32_t index);
  * of a launch whose query tensor is `q`, for a caller that allocates the
  * outputs: out has q's shape with the v head dim, lse is [B, Hq, Lq] (or
  * [Hq, tokens_q] with ragged storage). Writes the rank and up to
- * ATTN_MAX_RANK sizes. */
+ * ATTN_MAX_RANK sizes (`shape` holds ATTN_MAX_RANK entries). */
 attn_status attn_kernel_output_shape(const attn_kernel *kernel,
                                      const attn_tensor *q, const char *name,
                                      int32_t *rank, int64_t *shape);
 
 /* The same as a rule, for callers whose sizes are symbolic (a framework's
  * shape function): per dimension a size (>= 0), or -1 - a for the size of
- * q's axis a. */
+ * q's axis a. `dims` holds ATTN_MAX_RANK entries. */
 attn_status attn_kernel_output_dims(const attn_kernel *kernel, const char *name,
                                     int32_t *rank, int64_t *dims);
 
