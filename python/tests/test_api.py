@@ -240,3 +240,22 @@ def test_other_dlpack_producers_are_read_in_place():
                       out=Producer(out))
     assert isinstance(lse, np.ndarray)
     np.testing.assert_allclose(out, reference(q, k, v)[0], atol=2e-6)
+
+
+def test_compiles_and_calls_from_several_threads(tmp_path):
+    """Each compile has its own MLIR context; calls on one kernel queue."""
+    from concurrent.futures import ThreadPoolExecutor
+    q, k, v = inputs()
+
+    def work(i):
+        kernel = attn.compile(dict(SPEC, name=f"thread{i % 3}", scale=0.25),
+                              cache_dir=str(tmp_path))
+        out, _ = kernel(q, k, v)
+        return kernel, out
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(8)))
+    for kernel, out in results:
+        np.testing.assert_allclose(out, reference(q, k, v, scale=0.25)[0],
+                                   atol=2e-6)
+    assert len({id(kernel) for kernel, _ in results}) == 3
