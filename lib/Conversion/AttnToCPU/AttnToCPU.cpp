@@ -122,17 +122,90 @@ private:
   LogicalResult checkShadowedTiles();
 
   /// Copies the first `rows` rows of `view` into `buffer` in f32, transposed
-  /// when asked; returns `buffer`.
+  /// when asked; returns `buffer`. A view whose rows are contiguous moves
+  /// in 8-wide vectors, and a transposed copy turns 8 x 8 blocks in
+  /// registers (the rows past the last whole block go one by one).
   Value stage(Value view, Value rows, Value buffer, bool transpose) {
     int64_t width = staticDim(view, 1);
-    forLoop(idx(0), rows, 1, [&](Value j) {
-      forLoop(idx(0), idx(width), 1, [&](Value c) {
-        memref::StoreOp::create(b, loadF32(view, {j, c}), buffer,
-                                transpose ? ValueRange{c, j}
-                                          : ValueRange{j, c});
+    auto viewType = cast<MemRefType>(view.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    bool contiguous =
+        succeeded(viewType.getStridesAndOffset(strides, offset)) &&
+        strides.back() == 1;
+    constexpr int64_t w = 8;
+    auto scalarRows = [&](Value from) {
+      forLoop(from, rows, 1, [&](Value j) {
+        forLoop(idx(0), idx(width), 1, [&](Value c) {
+          memref::StoreOp::create(b, loadF32(view, {j, c}), buffer,
+                                  transpose ? ValueRange{c, j}
+                                            : ValueRange{j, c});
+        });
+      });
+    };
+    if (!contiguous || width % w != 0) {
+      scalarRows(idx(0));
+      return buffer;
+    }
+    VectorType f32s = VectorType::get({w}, b.getF32Type());
+    VectorType sources = VectorType::get({w}, viewType.getElementType());
+    auto loadRow = [&](Value j, Value c) -> Value {
+      Value row = vector::LoadOp::create(b, sources, view, ValueRange{j, c});
+      if (sources != f32s)
+        row = arith::ExtFOp::create(b, f32s, row);
+      return row;
+    };
+    if (!transpose) {
+      forLoop(idx(0), rows, 1, [&](Value j) {
+        forLoop(idx(0), idx(width), w, [&](Value c) {
+          vector::StoreOp::create(b, loadRow(j, c), buffer, ValueRange{j, c});
+        });
+      });
+      return buffer;
+    }
+    Value blocksEnd = arith::MulIOp::create(
+        b, arith::DivUIOp::create(b, rows, idx(w)), idx(w));
+    forLoop(idx(0), blocksEnd, w, [&](Value j) {
+      forLoop(idx(0), idx(width), w, [&](Value c) {
+        SmallVector<Value> block;
+        for (int64_t r = 0; r < w; ++r)
+          block.push_back(loadRow(arith::AddIOp::create(b, j, idx(r)), c));
+        block = transpose8x8(block);
+        for (int64_t r = 0; r < w; ++r)
+          vector::StoreOp::create(
+              b, block[r], buffer,
+              ValueRange{arith::AddIOp::create(b, c, idx(r)), j});
       });
     });
+    scalarRows(blocksEnd);
     return buffer;
+  }
+
+  /// The columns of the 8 x 8 block whose rows are `rows` (vector<8xf32>),
+  /// by the unpack, shuffle and lane-permute steps x86 has instructions for.
+  SmallVector<Value> transpose8x8(ArrayRef<Value> rows) {
+    auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> mask) -> Value {
+      return vector::ShuffleOp::create(b, x, y, mask);
+    };
+    SmallVector<Value> t, u, columns(8);
+    for (int64_t i = 0; i < 8; i += 2) {
+      t.push_back(shuffle(rows[i], rows[i + 1], {0, 8, 1, 9, 4, 12, 5, 13}));
+      t.push_back(shuffle(rows[i], rows[i + 1], {2, 10, 3, 11, 6, 14, 7, 15}));
+    }
+    // t: (r0 r1) lo, hi, (r2 r3) lo, hi, (r4 r5) lo, hi, (r6 r7) lo, hi.
+    for (int64_t half : {0, 4})
+      for (int64_t hi : {0, 1}) {
+        u.push_back(shuffle(t[half + hi], t[half + 2 + hi],
+                            {0, 1, 8, 9, 4, 5, 12, 13}));
+        u.push_back(shuffle(t[half + hi], t[half + 2 + hi],
+                            {2, 3, 10, 11, 6, 7, 14, 15}));
+      }
+    // u[k] (rows 0-3) and u[4 + k] (rows 4-7) hold columns k and k + 4.
+    for (int64_t k = 0; k < 4; ++k) {
+      columns[k] = shuffle(u[k], u[4 + k], {0, 1, 2, 3, 8, 9, 10, 11});
+      columns[k + 4] = shuffle(u[k], u[4 + k], {4, 5, 6, 7, 12, 13, 14, 15});
+    }
+    return columns;
   }
 
   /// The register-blocked micro-kernel of Q K^T and P V: for r < RI and

@@ -20,7 +20,12 @@
 // init: -inf row max for softmax, zero vectors for the accumulator.
 // CHECK: memref.store %cst{{.*}}, %{{.*}}[%{{.*}}] : memref<32xf32>
 // CHECK: vector.store %{{.*}} : memref<32x64xf32>, vector<8xf32>
-// load_k: K^T staging.
+// load_k: K^T staging, 8 x 8 blocks of rows turned by shuffles, then the
+// rows past the last whole block one by one.
+// CHECK: vector.load %{{.*}} : memref<{{.*}}bf16{{.*}}>, vector<8xbf16>
+// CHECK: arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// CHECK-COUNT-24: vector.shuffle
+// CHECK: vector.store %{{.*}}, %[[KT]]
 // CHECK: memref.store %{{.*}}, %[[KT]]
 // qk: 4 rows x 2 key vectors of FMAs per step, on the shadows.
 // CHECK: scf.for %{{.*}} step %c4{{(_[0-9]+)?}} {
@@ -52,8 +57,8 @@
 // CHECK: memref.store
 // CHECK: memref.store
 // CHECK: memref.store %{{.*}}, %[[ALPHA:[a-z0-9_]+]][
-// load_v: V staging.
-// CHECK: memref.store %{{.*}}, %[[VS]]
+// load_v: V staging, a vector per 8 elements of a row.
+// CHECK: vector.store %{{.*}}, %[[VS]]
 // pv: each row's accumulator scaled by its alpha, then 4 rows x 2 head-dim
 // vectors of FMAs over the tile's keys.
 // CHECK: memref.load %[[ALPHA]]
