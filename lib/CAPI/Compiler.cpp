@@ -99,10 +99,7 @@ attn_status compileText(const char *spec, size_t size, const char *name,
     if (level)
       return compiler.compile(*level, request.target);
     if (!request.useCache)
-      return compiler.compile(request.target.gpuChip.empty()
-                                  ? EmitKind::SharedLibrary
-                                  : EmitKind::Cubin,
-                              request.target);
+      return compiler.compileLoadable(request.target);
     attnrt::ArtifactCache cache(request.cacheDir);
     // A cache that cannot store is no error: the artifact is still good.
     return compiler.compileCached(request.target, cache, nullptr,

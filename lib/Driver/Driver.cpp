@@ -246,6 +246,13 @@ llvm::Expected<Artifact> SpecCompiler::compileGPU(EmitKind emit,
 }
 
 llvm::Expected<Artifact>
+SpecCompiler::compileLoadable(const TargetOptions &target) {
+  return compile(target.gpuChip.empty() ? EmitKind::SharedLibrary
+                                        : EmitKind::Cubin,
+                 target);
+}
+
+llvm::Expected<Artifact>
 SpecCompiler::compileCached(const TargetOptions &target,
                             const attnrt::ArtifactCache &cache,
                             std::string *warning, bool *fromCache) {
@@ -258,8 +265,7 @@ SpecCompiler::compileCached(const TargetOptions &target,
     *fromCache = library && manifest;
   if (library && manifest)
     return Artifact{std::move(*library), std::move(*manifest), key};
-  llvm::Expected<Artifact> artifact =
-      compile(gpu ? EmitKind::Cubin : EmitKind::SharedLibrary, target);
+  llvm::Expected<Artifact> artifact = compileLoadable(target);
   if (!artifact)
     return artifact.takeError();
   std::string storeError;

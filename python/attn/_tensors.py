@@ -6,8 +6,10 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-_NUMPY = {"float32": "f32", "float16": "f16", "bfloat16": "bf16",
-          "int32": "i32"}
+# Attn's dtype names by the name NumPy and torch give the dtype.
+_ATTN_NAMES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16",
+               "int32": "i32"}
+_FRAMEWORK_NAMES = {attn: name for name, attn in _ATTN_NAMES.items()}
 
 
 def _torch():
@@ -45,31 +47,29 @@ def dtype_name(x) -> Optional[str]:
     if dtype is None:
         return None
     if is_torch(x):
-        name = str(dtype).removeprefix("torch.")
-        return {"float32": "f32", "float16": "f16", "bfloat16": "bf16",
-                "int32": "i32"}.get(name, name)
+        return torch_dtype_name(dtype)
     if isinstance(x, np.ndarray):
-        return _NUMPY.get(dtype.name, dtype.name)
+        return _ATTN_NAMES.get(dtype.name, dtype.name)
     return None
 
 
-def _torch_dtype(name: str):
-    torch = _torch()
-    return {"f32": torch.float32, "f16": torch.float16,
-            "bf16": torch.bfloat16}[name]
+def torch_dtype_name(dtype) -> str:
+    """The Attn name of a torch dtype, or torch's own for other dtypes."""
+    name = str(dtype).removeprefix("torch.")
+    return _ATTN_NAMES.get(name, name)
 
 
 def allocate(like, shape, dtype: str):
     """An uninitialized output of `shape` and Attn dtype `dtype` in the array
     type and on the device of `like`."""
     if is_torch(like):
-        return _torch().empty(shape, dtype=_torch_dtype(dtype),
-                              device=like.device)
+        torch = _torch()
+        return torch.empty(shape, dtype=getattr(torch, _FRAMEWORK_NAMES[dtype]),
+                           device=like.device)
     if isinstance(like, np.ndarray):
         if dtype == "bf16":
             return np.empty(shape, dtype=like.dtype)  # ml_dtypes' bfloat16
-        return np.empty(shape, dtype={"f32": np.float32,
-                                      "f16": np.float16}[dtype])
+        return np.empty(shape, dtype=_FRAMEWORK_NAMES[dtype])
     raise TypeError(f"cannot allocate the output for a q of type "
                     f"{type(like).__name__}; pass out= (and lse=) yourself")
 

@@ -26,23 +26,22 @@ from torch import Tensor
 
 import attn as _attn
 from attn._spec import SpecSource, spec_text
+from attn._tensors import torch_dtype_name
 
 __all__ = ["attention", "kernel_for", "from_flex"]
 
-_DTYPES = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
-
-
 def kernel_for(spec: str, device: torch.device, dtype: torch.dtype):
     """The kernel of `spec` (YAML text) for tensors of `dtype` on `device`."""
-    if dtype not in _DTYPES:
+    name = torch_dtype_name(dtype)
+    if name not in ("f32", "f16", "bf16"):
         raise TypeError(f"operand 'q' has dtype {dtype}; attn.torch runs "
                         "float32, float16 and bfloat16")
     if device.type == "cpu":
-        return _attn.compile(spec, "cpu", dtype=_DTYPES[dtype])
+        return _attn.compile(spec, "cpu", dtype=name)
     if device.type == "cuda":
         index = device.index if device.index is not None else \
             torch.cuda.current_device()
-        return _attn.compile(spec, "cuda", device=index, dtype=_DTYPES[dtype])
+        return _attn.compile(spec, "cuda", device=index, dtype=name)
     raise ValueError(f"operand 'q' is on {device}; attn.torch runs on the CPU "
                      "and on CUDA devices")
 

@@ -116,8 +116,11 @@ public:
   /// the passes are printed (located); other errors are returned.
   llvm::Expected<Artifact> compile(EmitKind emit, const TargetOptions &target);
 
-  /// The loadable artifact for `target` (a shared library for the CPU, a
-  /// cubin for a GPU) and its manifest: from `cache` when it holds them
+  /// The artifact the runtime loads for `target` and its manifest: a
+  /// shared library for the CPU, a cubin for a GPU.
+  llvm::Expected<Artifact> compileLoadable(const TargetOptions &target);
+
+  /// compileLoadable() through `cache`: from it when it holds the artifact
   /// under the spec hash, else compiled and stored (a store that fails is
   /// reported through `warning`, not an error). `fromCache` tells which.
   llvm::Expected<Artifact> compileCached(const TargetOptions &target,

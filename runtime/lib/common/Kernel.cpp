@@ -587,16 +587,13 @@ bool Kernel::tileKinds(const Args &args, int64_t b, int64_t h,
     return false;
   qTiles = (data.qLen + m.blockQ - 1) / m.blockQ;
   kvTiles = (data.kvLen + m.blockKV - 1) / m.blockKV;
-  kinds.assign(qTiles * kvTiles, int32_t(mask::TileKind::Full));
-  if (!m.mask)
-    return true;
-  for (int64_t qt = 0; qt < qTiles; ++qt)
-    for (int64_t kt = 0; kt < kvTiles; ++kt) {
-      int64_t q0 = qt * m.blockQ, k0 = kt * m.blockKV;
-      kinds[qt * kvTiles + kt] = int32_t(mask::classifyTile(
-          *m.mask, data, b, h, q0, std::min(q0 + m.blockQ, data.qLen), k0,
-          std::min(k0 + m.blockKV, data.kvLen)));
-    }
+  kinds.resize(qTiles * kvTiles);
+  for (int64_t qt = 0; qt < qTiles; ++qt) {
+    int64_t q0 = qt * m.blockQ;
+    mask::classifyTileRow(m.mask.get(), data, b, h, q0,
+                          std::min(q0 + m.blockQ, data.qLen), m.blockKV,
+                          &kinds[qt * kvTiles], kvTiles);
+  }
   return true;
 }
 
@@ -667,15 +664,10 @@ bool Kernel::computeTileTable(const Args &args, ThreadPool &pool,
                                ? mask::sequenceData(data, qLens[b], kvLens[b],
                                                     qStarts[b], kvStarts[b])
                                : data;
+      // Tiles past a shorter sequence's end are empty.
       int64_t q0 = qt * m.blockQ, q1 = std::min(q0 + m.blockQ, seqData.qLen);
-      for (int64_t kt = 0; kt < kvTiles; ++kt) {
-        int64_t k0 = kt * m.blockKV;
-        int64_t k1 = std::min(k0 + m.blockKV, seqData.kvLen);
-        // Tiles past a shorter sequence's end stay empty.
-        if (q0 < q1 && k0 < k1)
-          table[row * kvTiles + kt] = static_cast<int32_t>(
-              mask::classifyTile(*m.tableMask, seqData, b, h, q0, q1, k0, k1));
-      }
+      mask::classifyTileRow(m.tableMask.get(), seqData, b, h, q0, q1, m.blockKV,
+                            &table[row * kvTiles], kvTiles);
     });
     if (cacheable) {
       // A few lengths are common; bound the memory for the rest.

@@ -519,6 +519,20 @@ TileKind attnrt::mask::classifyTile(const Node &node, const Data &data,
   return sawFull ? TileKind::Full : TileKind::Empty;
 }
 
+void attnrt::mask::classifyTileRow(const Node *node, const Data &data,
+                                   int64_t b, int64_t h, int64_t q0, int64_t q1,
+                                   int64_t blockKV, int32_t *kinds,
+                                   int64_t numTiles) {
+  for (int64_t kt = 0; kt < numTiles; ++kt) {
+    int64_t k0 = kt * blockKV, k1 = std::min(k0 + blockKV, data.kvLen);
+    TileKind kind = TileKind::Empty;
+    if (q0 < q1 && k0 < k1)
+      kind = node ? classifyTile(*node, data, b, h, q0, q1, k0, k1)
+                  : TileKind::Full;
+    kinds[kt] = static_cast<int32_t>(kind);
+  }
+}
+
 /// Whether `node` or any node below it satisfies `pred`.
 template <typename Pred> static bool anyNode(const Node &node, Pred pred) {
   if (pred(node))

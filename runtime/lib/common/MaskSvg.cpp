@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <vector>
 
 using namespace attnrt::mask;
 
@@ -46,19 +47,22 @@ std::string attnrt::mask::drawMaskSvg(const Node *mask, const Data &data,
       << height << "\" fill=\"white\"/>\n";
 
   // Tiles, tinted by kind.
-  for (int64_t q0 = 0; q0 < data.qLen; q0 += blockQ)
-    for (int64_t k0 = 0; k0 < data.kvLen; k0 += blockKV) {
-      int64_t q1 = std::min(q0 + blockQ, data.qLen);
-      int64_t k1 = std::min(k0 + blockKV, data.kvLen);
-      TileKind kind = mask ? classifyTile(*mask, data, b, h, q0, q1, k0, k1)
-                           : TileKind::Full;
+  int64_t kvTiles = (data.kvLen + blockKV - 1) / blockKV;
+  std::vector<int32_t> kinds(kvTiles);
+  for (int64_t q0 = 0; q0 < data.qLen; q0 += blockQ) {
+    int64_t q1 = std::min(q0 + blockQ, data.qLen);
+    classifyTileRow(mask, data, b, h, q0, q1, blockKV, kinds.data(), kvTiles);
+    for (int64_t kt = 0; kt < kvTiles; ++kt) {
+      auto kind = static_cast<TileKind>(kinds[kt]);
       if (kind == TileKind::Empty)
         continue;
+      int64_t k0 = kt * blockKV, k1 = std::min(k0 + blockKV, data.kvLen);
       svg << "<rect x=\"" << k0 * scale << "\" y=\"" << q0 * scale
           << "\" width=\"" << (k1 - k0) * scale << "\" height=\""
           << (q1 - q0) * scale << "\" fill=\""
           << (kind == TileKind::Full ? "#c8e6c9" : "#ffe0b2") << "\"/>\n";
     }
+  }
 
   // Visible pairs, one path per pixel row.
   std::vector<Run> runs;

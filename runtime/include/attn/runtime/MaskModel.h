@@ -114,6 +114,15 @@ void visibleRuns(const Node &node, const Data &data, int64_t b, int64_t h,
 TileKind classifyTile(const Node &node, const Data &data, int64_t b, int64_t h,
                       int64_t q0, int64_t q1, int64_t k0, int64_t k1);
 
+/// Classifies the row of tiles [q0, q1) x [kt blockKV, (kt + 1) blockKV),
+/// each cut at `data.kvLen`, for kt < numTiles into `kinds[kt]`
+/// (TileKind values), as classifyTile does; a null `node` (no mask) sees
+/// every key. A tile with no query or no key is empty. The tile tables,
+/// the tile classification and the mask picture all walk tiles with it.
+void classifyTileRow(const Node *node, const Data &data, int64_t b, int64_t h,
+                     int64_t q0, int64_t q1, int64_t blockKV, int32_t *kinds,
+                     int64_t numTiles);
+
 /// The data of one sequence of a paged or ragged batch: its lengths, and
 /// with ragged storage its document ids (packed per token, [tokens]) from
 /// its first tokens `qStart` and `kvStart` on.
