@@ -8,6 +8,7 @@
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/MLIRContext.h"
 #include "gtest/gtest.h"
+#include <random>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -70,4 +71,59 @@ TEST_F(MaskAnalysisTest, DecodeSeesTheWholeCache) {
   EXPECT_EQ(c.partial, 0);
 }
 
+} // namespace
+
+namespace {
+// classifyTile decides some tiles from a few reads (causal corners, one
+// document per side); its kinds must be the per-pair definition's.
+TEST_F(MaskAnalysisTest, TileKindsMatchThePairsWithDocumentIds) {
+  const int64_t batch = 2, qLen = 97, kvLen = 130;
+  std::mt19937 rng(7);
+  for (bool sorted : {true, false}) {
+    std::vector<int32_t> docQ(batch * qLen), docKV(batch * kvLen);
+    for (int64_t b = 0; b < batch; ++b) {
+      // Sorted: runs of 1 to 60 tokens; else ids 0..2 at random.
+      int32_t id = 0;
+      for (int64_t i = 0, run = 0; i < kvLen; ++i, --run) {
+        if (run <= 0) {
+          run = 1 + rng() % 60;
+          ++id;
+        }
+        docKV[b * kvLen + i] = sorted ? id : int32_t(rng() % 3);
+        if (i >= kvLen - qLen) // q aligned with the last keys
+          docQ[b * qLen + i - (kvLen - qLen)] = docKV[b * kvLen + i];
+      }
+    }
+    attnrt::mask::Data data;
+    data.qLen = qLen;
+    data.kvLen = kvLen;
+    data.docQ = {docQ.data(), {batch, qLen}, {qLen, 1}};
+    data.docKV = {docKV.data(), {batch, kvLen}, {kvLen, 1}};
+    for (const char *text : {"#attn.and<causal, document>", "#attn.document",
+                             "#attn.or<document, causal>",
+                             "#attn.and<causal<top_left>, document>"}) {
+      attnrt::mask::Node node = model(text);
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t block : {1, 8, 16, 64})
+          for (int64_t q0 = 0; q0 < qLen; q0 += block)
+            for (int64_t k0 = 0; k0 < kvLen; k0 += block) {
+              int64_t q1 = std::min(q0 + block, qLen);
+              int64_t k1 = std::min(k0 + block, kvLen);
+              int64_t visible = 0;
+              for (int64_t q = q0; q < q1; ++q)
+                for (int64_t k = k0; k < k1; ++k)
+                  visible += attnrt::mask::isVisible(node, data, b, 0, q, k);
+              auto expected = visible == 0 ? attnrt::mask::TileKind::Empty
+                              : visible == (q1 - q0) * (k1 - k0)
+                                  ? attnrt::mask::TileKind::Full
+                                  : attnrt::mask::TileKind::Partial;
+              ASSERT_EQ(
+                  attnrt::mask::classifyTile(node, data, b, 0, q0, q1, k0, k1),
+                  expected)
+                  << text << " sorted=" << sorted << " b=" << b << " tile ("
+                  << q0 << ", " << k0 << ") of " << block;
+            }
+    }
+  }
+}
 } // namespace

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 using namespace attnrt::mask;
@@ -174,7 +175,7 @@ Data attnrt::mask::sequenceData(const Data &batch, int64_t qLen, int64_t kvLen,
   return data;
 }
 
-int32_t IntView::at(std::initializer_list<int64_t> index) const {
+int64_t IntView::offset(std::initializer_list<int64_t> index) const {
   // Indices are right-aligned with the shape: a view of lower rank
   // broadcasts over the leading indices.
   int64_t skip =
@@ -188,7 +189,7 @@ int32_t IntView::at(std::initializer_list<int64_t> index) const {
     if (shape[axis] != 1)
       offset += value * strides[axis];
   }
-  return data[offset];
+  return offset;
 }
 
 std::string Node::str() const {
@@ -497,9 +498,76 @@ void attnrt::mask::visibleRuns(const Node &node, const Data &data, int64_t b,
   }
 }
 
+/// The id of `ids` at (b, t) for every t in [t0, t1), or nullopt when they
+/// differ.
+static std::optional<int32_t> commonId(const IntView &ids, int64_t b,
+                                       int64_t t0, int64_t t1) {
+  const int32_t *first = ids.data + ids.offset({b, t0});
+  int64_t step = ids.lastStride();
+  for (int64_t i = 1; i < t1 - t0; ++i)
+    if (first[i * step] != *first)
+      return std::nullopt;
+  return *first;
+}
+
+/// The kind of the tile [q0, q1) x [k0, k1) when a few reads decide it:
+/// a causal mask from its corners, document ids when each side of the
+/// tile holds one document, conjunctions and disjunctions from their
+/// operands; nullopt otherwise (classifyTile then walks the rows). A
+/// causal run over packed documents is mostly tiles across two documents
+/// (empty) or inside one (full), which this decides from 2 x 64 reads
+/// instead of a walk over every pair.
+static std::optional<TileKind> quickKind(const Node &node, const Data &data,
+                                         int64_t b, int64_t q0, int64_t q1,
+                                         int64_t k0, int64_t k1) {
+  switch (node.kind) {
+  case Kind::Causal: {
+    // Row q sees keys up to its aligned position, which grows with q.
+    int64_t first = alignedPosition(data, q0, node.topLeft);
+    int64_t last = alignedPosition(data, q1 - 1, node.topLeft);
+    if (first >= k1 - 1)
+      return TileKind::Full;
+    if (last < k0)
+      return TileKind::Empty;
+    return std::nullopt;
+  }
+  case Kind::Document: {
+    if (node.fromCuSeqlens)
+      return std::nullopt;
+    std::optional<int32_t> q = commonId(data.docQ, b, q0, q1);
+    std::optional<int32_t> k =
+        q ? commonId(data.docKV, b, k0, k1) : std::nullopt;
+    if (!q || !k)
+      return std::nullopt;
+    return *q == *k ? TileKind::Full : TileKind::Empty;
+  }
+  case Kind::And:
+  case Kind::Or: {
+    // And: one empty operand empties the tile, all full fill it; Or: the
+    // other way round.
+    bool isAnd = node.kind == Kind::And;
+    TileKind absorbing = isAnd ? TileKind::Empty : TileKind::Full;
+    bool allNeutral = true;
+    for (const Node &child : node.children) {
+      std::optional<TileKind> kind = quickKind(child, data, b, q0, q1, k0, k1);
+      if (kind == absorbing)
+        return absorbing;
+      allNeutral &= kind.has_value();
+    }
+    if (allNeutral)
+      return isAnd ? TileKind::Full : TileKind::Empty;
+    return std::nullopt;
+  }
+  default:
+    return std::nullopt;
+  }
+}
+
 TileKind attnrt::mask::classifyTile(const Node &node, const Data &data,
                                     int64_t b, int64_t h, int64_t q0,
                                     int64_t q1, int64_t k0, int64_t k1) {
+  if (std::optional<TileKind> kind = quickKind(node, data, b, q0, q1, k0, k1))
+    return *kind;
   bool sawFull = false, sawEmpty = false;
   std::vector<Run> runs;
   for (int64_t q = q0; q < q1; ++q) {

@@ -77,7 +77,15 @@ struct IntView {
 
   bool empty() const { return data == nullptr; }
   /// The element at `index`, broadcasting dimensions of size 1.
-  int32_t at(std::initializer_list<int64_t> index) const;
+  int32_t at(std::initializer_list<int64_t> index) const {
+    return data[offset(index)];
+  }
+  /// The offset of `index` from `data`, in elements.
+  int64_t offset(std::initializer_list<int64_t> index) const;
+  /// The step between neighbours along the last dimension, in elements.
+  int64_t lastStride() const {
+    return shape.empty() || shape.back() == 1 ? 0 : strides.back();
+  }
 };
 
 /// The sizes and operands a mask reads for one batch entry `b`.
