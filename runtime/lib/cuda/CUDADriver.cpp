@@ -65,6 +65,7 @@ bool Driver::open(const char *libraryName, std::string &error) {
       ATTN_CUDA_ENTRY(cuModuleUnload, 12000, true),
       ATTN_CUDA_ENTRY(cuModuleGetFunction, 12000, true),
       ATTN_CUDA_ENTRY(cuFuncSetAttribute, 12000, true),
+      ATTN_CUDA_ENTRY(cuOccupancyMaxActiveBlocksPerMultiprocessor, 12000, true),
       ATTN_CUDA_ENTRY(cuFuncGetParamInfo, 12040, false),
       ATTN_CUDA_ENTRY(cuLaunchKernel, 12000, true),
       ATTN_CUDA_ENTRY(cuStreamCreate, 12000, true),

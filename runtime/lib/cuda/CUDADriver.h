@@ -98,6 +98,9 @@ struct Driver {
                                   const char *name) = nullptr;
   CUresult (*cuFuncSetAttribute)(CUfunction function, int attribute,
                                  int value) = nullptr;
+  CUresult (*cuOccupancyMaxActiveBlocksPerMultiprocessor)(
+      int *blocks, CUfunction function, int blockSize,
+      size_t dynamicSharedBytes) = nullptr;
   CUresult (*cuFuncGetParamInfo)(CUfunction function, size_t index,
                                  size_t *offset, size_t *size) = nullptr;
   CUresult (*cuLaunchKernel)(CUfunction function, unsigned gridX,

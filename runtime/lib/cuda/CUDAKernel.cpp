@@ -30,6 +30,9 @@ struct CUDAKernel::Device {
   int major = 0, minor = 0;
   int maxSharedBytes = 0;  ///< per block, opted in
   int multiprocessors = 0; ///< SMs, for the per-launch split count
+  /// Blocks of the kernel an SM holds at once (the driver's occupancy
+  /// for its block and shared memory); 0 until the module is loaded.
+  int blocksPerSM = 0;
   CUmodule module = nullptr;
   CUfunction function = nullptr;
   CUfunction combine = nullptr; ///< the combine of a split kernel
@@ -172,7 +175,7 @@ size_t CUDAKernel::numKernelParams() const {
 bool CUDAKernel::canSplit() const { return m.numKVSplits != 1; }
 
 int64_t CUDAKernel::splitsFor(const Args &args, const LaunchOptions &options,
-                              int multiprocessors) const {
+                              int64_t residentBlocks) const {
   if (!canSplit())
     return 1;               // no partial rows, no combine
   if (options.kvSplits > 0) // forced: used as given
@@ -182,16 +185,27 @@ int64_t CUDAKernel::splitsFor(const Args &args, const LaunchOptions &options,
   int64_t kvTiles = (longestKV(args) + m.blockKV - 1) / m.blockKV;
   if (m.numKVSplits > 0)
     return std::max<int64_t>(1, std::min(m.numKVSplits, kvTiles));
-  // Per launch: split only when the work items do not fill the GPU (two
-  // blocks per SM), into the fewest chunks that do. (8 blocks per SM was
-  // slower for decode on the H200: 0.27 against 0.19 ms at kv 8k, since
-  // the combine runs a thread per row; bench/results/gpu-2026-12-04-final.md.)
+  // Per launch: split only when the work items do not fill the GPU (every
+  // block it holds at once), into the most chunks that still run in one
+  // wave: a second, partial wave would cost as much as the first.
   int64_t items = numItems(args);
-  int64_t wanted = 2 * int64_t(std::max(multiprocessors, 1));
-  if (items == 0 || items >= wanted)
+  int64_t slots = std::max<int64_t>(residentBlocks, 1);
+  if (items == 0 || items >= slots)
     return 1;
-  return std::max<int64_t>(
-      1, std::min({(wanted + items - 1) / items, kMaxKVSplits, kvTiles}));
+  return std::max<int64_t>(1, std::min({slots / items, kMaxKVSplits, kvTiles}));
+}
+
+int64_t CUDAKernel::residentBlocks(Device &dev) const {
+  std::string error;
+  if (!dev.blocksPerSM && loadModule(dev, error)) {
+    int blocks = 0;
+    if (api->cuOccupancyMaxActiveBlocksPerMultiprocessor(
+            &blocks, dev.function, static_cast<int>(m.blockDim[0]),
+            static_cast<size_t>(m.sharedBytes)) == CUDA_SUCCESS)
+      dev.blocksPerSM = std::max(blocks, 1);
+  }
+  // A module that does not load fails the launch anyway.
+  return int64_t(std::max(dev.blocksPerSM, 1)) * dev.multiprocessors;
 }
 
 int64_t CUDAKernel::kvSplits(const Args &args,
@@ -204,16 +218,18 @@ int64_t CUDAKernel::kvSplits(const Args &args,
   Device *dev = deviceState(options.deviceId, error);
   if (!dev)
     return 1; // the launch fails too
+  std::lock_guard<std::mutex> lock(launchMutex);
   // The tensors are on the device: paged and ragged sequence lengths are
   // read from host copies, as the launch reads them.
-  if (m.kvStorage == "contiguous")
-    return splitsFor(args, options, dev->multiprocessors);
   ScopedContext current(*api, dev->context);
-  HostArgs host;
-  if (current.result() != CUDA_SUCCESS ||
-      !checkArgs(args, *dev, options.stream, host, error))
+  if (current.result() != CUDA_SUCCESS)
     return 1; // the launch fails too
-  return splitsFor(host.args, options, dev->multiprocessors);
+  if (m.kvStorage == "contiguous")
+    return splitsFor(args, options, residentBlocks(*dev));
+  HostArgs host;
+  if (!checkArgs(args, *dev, options.stream, host, error))
+    return 1; // the launch fails too
+  return splitsFor(host.args, options, residentBlocks(*dev));
 }
 
 std::unique_ptr<CUDAKernel> CUDAKernel::load(const std::string &artifactPath,
@@ -413,7 +429,7 @@ CUDAKernel::Device *CUDAKernel::deviceState(int32_t ordinal,
   return result;
 }
 
-bool CUDAKernel::loadModule(Device &dev, std::string &error) {
+bool CUDAKernel::loadModule(Device &dev, std::string &error) const {
   if (dev.function)
     return true;
   std::string at = where(dev.ordinal);
@@ -747,7 +763,7 @@ bool CUDAKernel::launch(const Args &args, const LaunchOptions &options,
     return true; // no query rows: nothing to compute
   // A split launch runs chunk c of item i as block i * splits + c, then
   // the combine as block i.
-  int64_t splits = splitsFor(host.args, options, dev->multiprocessors);
+  int64_t splits = splitsFor(host.args, options, residentBlocks(*dev));
   int64_t blocks = 0;
   if (__builtin_mul_overflow(items, splits, &blocks) || blocks > INT32_MAX) {
     error = at + ": this launch has " + std::to_string(items) + " work items" +

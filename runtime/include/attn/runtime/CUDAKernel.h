@@ -86,9 +86,10 @@ public:
   /// 1 for a kernel that cannot split; else `options.kvSplits` when it
   /// forces a count (at most 256); else the manifest's count (at most the
   /// kv tiles of the longest sequence); else, per launch, 1 when the work
-  /// items fill the device (at least 2 per SM of `options.deviceId`) and
-  /// otherwise the fewest chunks that do, at most 256 and at most the kv
-  /// tiles of the longest sequence.
+  /// items fill the device (as many as the blocks of this kernel that
+  /// `options.deviceId` holds at once) and otherwise the most chunks that
+  /// still run in one wave, at most 256 and at most the kv tiles of the
+  /// longest sequence.
   int64_t kvSplits(const Args &args,
                    const LaunchOptions &options) const override;
 
@@ -105,7 +106,10 @@ private:
   /// first call.
   Device *deviceState(int32_t ordinal, std::string &error) const;
   /// Loads the module and looks up the entry on `device` (once).
-  bool loadModule(Device &device, std::string &error);
+  bool loadModule(Device &device, std::string &error) const;
+  /// The blocks of the kernel that `device` holds at once: its SMs times
+  /// the driver's occupancy (loads the module; under launchMutex).
+  int64_t residentBlocks(Device &device) const;
   /// Checks where the tensors are, copies the index operands to the host
   /// (on `stream`) and runs Kernel's checks on the copies. The device's
   /// context must be current.
@@ -117,9 +121,10 @@ private:
   /// Whether the kernel can split its kv range (it has partial rows and a
   /// combine).
   bool canSplit() const;
-  /// kvSplits on a device of `multiprocessors` SMs.
+  /// kvSplits on a device that holds `residentBlocks` blocks of the
+  /// kernel at once (its SMs times the blocks per SM).
   int64_t splitsFor(const Args &args, const LaunchOptions &options,
-                    int multiprocessors) const;
+                    int64_t residentBlocks) const;
   /// Makes the device's partial-row buffer hold at least `bytes` (at
   /// least one float) for a launch on `stream`; `used`: whether the
   /// launch writes it (a split one) rather than only passing it.
@@ -133,7 +138,7 @@ private:
   bool binary = false;
   mutable std::mutex devicesMutex;
   mutable std::map<int32_t, std::unique_ptr<Device>> devices;
-  std::mutex launchMutex;
+  mutable std::mutex launchMutex;
   /// Tile-table workers (under launchMutex).
   std::unique_ptr<ThreadPool> pool;
   unsigned poolThreads = 0;
