@@ -14,6 +14,7 @@
 #include "attn/Conversion/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
@@ -48,6 +49,32 @@ static std::string unsupportedReason(TilingAttr tiling, Type dtype, int64_t d,
            "256, got " +
            std::to_string(d) + " and " + std::to_string(dv);
   return "";
+}
+
+/// Unrolls the loops of `func` with a constant trip count of at most 256
+/// that index a private array (memref.alloca) with their induction
+/// variable: the combine's row of the head dim. Unrolled, every index is a
+/// constant and LLVM keeps the array in registers instead of a stack frame.
+static void unrollPrivateArrayLoops(gpu::GPUFuncOp func) {
+  if (!func)
+    return;
+  SmallVector<scf::ForOp> loops;
+  func.walk([&](scf::ForOp loop) {
+    std::optional<APInt> trips = loop.getStaticTripCount();
+    bool indexesArray =
+        llvm::any_of(loop.getInductionVar().getUsers(), [](Operation *user) {
+          Value memref;
+          if (auto load = dyn_cast<memref::LoadOp>(user))
+            memref = load.getMemRef();
+          else if (auto store = dyn_cast<memref::StoreOp>(user))
+            memref = store.getMemRef();
+          return memref && memref.getDefiningOp<memref::AllocaOp>();
+        });
+    if (trips && trips->ule(256) && indexesArray)
+      loops.push_back(loop);
+  });
+  for (scf::ForOp loop : loops)
+    (void)loopUnrollFull(loop);
 }
 
 namespace {
@@ -106,6 +133,8 @@ struct ConvertAttnToNVVMPass final
         if (failed(GPUKernelBuilder(combine, tiling, dtype)
                        .build(gpuModule, /*combine=*/true)))
           return signalPassFailure();
+        unrollPrivateArrayLoops(
+            gpuModule.lookupSymbol<gpu::GPUFuncOp>(combine.getName()));
       }
     }
     // The host functions (kernels, combines) are replaced by the module.

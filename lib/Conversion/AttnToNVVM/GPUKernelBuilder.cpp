@@ -99,9 +99,7 @@ void GPUKernelBuilder::issueCopy(Value view, Value tile, bool barrier) {
   if (barrier)
     gpu::BarrierOp::create(b);
   auto token = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  forLoop(tid, idx(rows * chunksPerRow), threads(), [&](Value i) {
-    Value row = arith::DivUIOp::create(b, i, idx(chunksPerRow));
-    Value chunk = arith::RemUIOp::create(b, i, idx(chunksPerRow));
+  auto copyChunk = [&](Value row, Value chunk) {
     Value inside = cmp(arith::CmpIPredicate::ult, row, valid);
     // Rows past the view read 0 bytes (zero fill) from row 0's address.
     SmallVector<Value> at = viewIndices(
@@ -114,6 +112,22 @@ void GPUKernelBuilder::issueCopy(Value view, Value tile, bool barrier) {
     nvgpu::DeviceAsyncCopyOp::create(
         b, token, tile, ValueRange{row, sharedColumn(row, chunk, cols)}, view,
         at, b.getIndexAttr(8), elements, b.getUnitAttr());
+  };
+  int64_t chunks = rows * chunksPerRow;
+  if (threads() % chunksPerRow == 0 && chunks % threads() == 0) {
+    // Unrolled: thread t copies chunk t % chunksPerRow of rows
+    // t / chunksPerRow + k threads / chunksPerRow, so that the copies issue
+    // back to back from addresses computed once.
+    Value firstRow = arith::DivUIOp::create(b, tid, idx(chunksPerRow));
+    Value chunk = arith::RemUIOp::create(b, tid, idx(chunksPerRow));
+    int64_t rowStep = threads() / chunksPerRow;
+    for (int64_t k = 0; k < chunks / threads(); ++k)
+      copyChunk(arith::AddIOp::create(b, firstRow, idx(k * rowStep)), chunk);
+    return;
+  }
+  forLoop(tid, idx(chunks), threads(), [&](Value i) {
+    copyChunk(arith::DivUIOp::create(b, i, idx(chunksPerRow)),
+              arith::RemUIOp::create(b, i, idx(chunksPerRow)));
   });
 }
 
