@@ -259,3 +259,26 @@ def test_compiles_and_calls_from_several_threads(tmp_path):
         np.testing.assert_allclose(out, reference(q, k, v, scale=0.25)[0],
                                    atol=2e-6)
     assert len({id(kernel) for kernel, _ in results}) == 3
+
+
+def test_tile_tables_follow_the_operands():
+    """The runtime keeps the last table of an operand-dependent mask with
+    the values it read: a launch with other document ids gets its own."""
+    kernel = attn.compile(dict(SPEC, mask=["causal", "document"],
+                               outputs=["out"]))
+    q, k, v = inputs(b=2, lq=200, lk=200)
+    pos = np.arange(200)
+
+    def check(bounds):
+        ids = np.searchsorted(bounds, pos, side="right").astype(np.int32)
+        ids = np.stack([ids, ids[::-1].copy()])  # two packings
+        got = kernel(q, k, v, doc_q=ids, doc_kv=ids)
+        for b in range(2):
+            want = np.empty_like(got[b], dtype=np.float64)
+            for d in np.unique(ids[b]):
+                at = np.nonzero(ids[b] == d)[0]
+                want[at] = reference(q[b:b + 1, at], k[b:b + 1, at],
+                                     v[b:b + 1, at])[0][0]
+            assert np.abs(got[b] - want).max() < 1e-4
+    for bounds in ([64, 128], [70, 130, 190], [64, 128], [1, 199]):
+        check(np.array(bounds))

@@ -606,6 +606,32 @@ bool Kernel::maskSvg(const Args &args, int64_t b, int64_t h, std::string &svg,
   return true;
 }
 
+/// Appends the shape of `view` (its rank first; an absent view appends
+/// rank 0) and its values in row-major order.
+static void appendValues(const mask::IntView &view, std::vector<int64_t> &out) {
+  if (view.empty()) {
+    out.push_back(0);
+    return;
+  }
+  out.push_back(static_cast<int64_t>(view.shape.size()));
+  out.insert(out.end(), view.shape.begin(), view.shape.end());
+  int64_t count = 1;
+  for (int64_t n : view.shape)
+    count *= n;
+  std::vector<int64_t> index(view.shape.size(), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      offset += index[d] * view.strides[d];
+    out.push_back(view.data[offset]);
+    for (size_t d = index.size(); d-- > 0;) {
+      if (++index[d] < view.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
 bool Kernel::computeTileTable(const Args &args, ThreadPool &pool,
                               std::vector<int32_t> &table, attn_tensor &view,
                               std::string &error) const {
@@ -648,12 +674,26 @@ bool Kernel::computeTileTable(const Args &args, ThreadPool &pool,
   // the same table for the same lengths.
   std::pair<int64_t, int64_t> lengths{data.qLen, data.kvLen};
   bool cacheable = !perBatch;
-  std::unique_lock<std::mutex> lock(tableCacheMutex, std::defer_lock);
+  // Other tables are kept with what they were computed from (the last
+  // one): every value the classification reads.
+  std::vector<int64_t> inputs;
+  if (!cacheable) {
+    inputs = {data.qLen, data.kvLen, batches, heads};
+    for (const std::vector<int64_t> *v : {&qLens, &kvLens, &qStarts, &kvStarts})
+      inputs.insert(inputs.end(), v->begin(), v->end());
+    for (const mask::IntView *v :
+         {&data.docQ, &data.docKV, &data.cuSeqlensQ, &data.cuSeqlensKV,
+          &data.prefixLen, &data.kvNumBlocks, &data.kvIndices, &data.vertical,
+          &data.slash})
+      appendValues(*v, inputs);
+  }
+  std::unique_lock<std::mutex> lock(tableCacheMutex);
   if (cacheable) {
-    lock.lock();
     auto it = tableCache.find(lengths);
     if (it != tableCache.end())
       table = it->second;
+  } else if (inputs == lastTableInputs) {
+    table = lastTable;
   }
   if (table.empty()) {
     table.assign(batches * heads * qTiles * std::max<int64_t>(kvTiles, 1), 0);
@@ -674,6 +714,9 @@ bool Kernel::computeTileTable(const Args &args, ThreadPool &pool,
       if (tableCache.size() >= 64)
         tableCache.clear();
       tableCache[lengths] = table;
+    } else {
+      lastTableInputs = std::move(inputs);
+      lastTable = table;
     }
   }
   view = attn_tensor{};

@@ -158,6 +158,13 @@ private:
   mutable std::mutex tableCacheMutex;
   mutable std::map<std::pair<int64_t, int64_t>, std::vector<int32_t>>
       tableCache;
+  /// The last table of a mask that reads operands (or of a paged or ragged
+  /// launch), with everything it was computed from: the lengths, each
+  /// sequence's lengths and first tokens, and the mask operands' shapes
+  /// and values. The same document ids or block lists in every layer of a
+  /// model give the same table (under tableCacheMutex).
+  mutable std::vector<int64_t> lastTableInputs;
+  mutable std::vector<int32_t> lastTable;
 };
 
 /// Loads the kernel of `manifestJson` from the artifact at `path` or, with
