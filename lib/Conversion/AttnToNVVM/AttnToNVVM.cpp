@@ -40,10 +40,14 @@ static std::string unsupportedReason(TilingAttr tiling, Type dtype, int64_t d,
   int64_t rows = tiling.getRows(), blockKV = tiling.getBlockKv();
   if (rows % 16 != 0 || rows < 16 || rows > 128)
     return "the GPU tile rows (" + std::to_string(rows) +
-           ") must be a multiple of 16 from 16 to 128 (one warp per 16)";
+           ") must be a multiple of 16 from 16 to 128 (one warp per 16); "
+           "set the spec's schedule.block_q (rows, the GQA group's heads "
+           "included) to one, or leave it out";
   if (blockKV % 16 != 0 || blockKV < 16 || blockKV > 128)
     return "the GPU block_kv (" + std::to_string(blockKV) +
-           ") must be a multiple of 16 from 16 to 128";
+           ") must be a multiple of 16 from 16 to 128; set the spec's "
+           "schedule.block_kv to one (a paged cache's page size must be a "
+           "multiple of it)";
   if (d % 16 != 0 || dv % 16 != 0 || d > 256 || dv > 256)
     return "the GPU target needs head dims that are multiples of 16 up to "
            "256, got " +
