@@ -72,8 +72,9 @@ def ConvertAttnToNVVMPass : Pass<"convert-attn-to-nvvm", "mlir::ModuleOp"> {
     kv-chunk count).
 
     - `load_q`, `load_k`, `load_v` issue an asynchronous copy (`cp.async`,
-      16 bytes per thread and step, unrolled when the block's threads
-      divide the tile's 16-byte chunks, one commit group per tile) of their
+      16 bytes per thread and step, unrolled when a row's 16-byte chunks
+      divide the block's threads and the threads the tile's chunks, at
+      most 16 per thread, one commit group per tile) of their
       view into a tile of dynamic shared memory (16-byte chunks
       XOR-swizzled with the row when a row holds 8 chunks or more),
       zero-filling the rows past the view's, after a barrier (the tile's
@@ -108,8 +109,9 @@ def ConvertAttnToNVVMPass : Pass<"convert-attn-to-nvvm", "mlir::ModuleOp"> {
     (`block`, `shared_bytes`) for the manifest. A kernel that can split its
     kv range gets its combine as a second kernel of the module (one CTA per
     work item, the same block), whose row loop (`attn.parallel_rows`) is
-    spread over the threads; its loops over a row's head dim are unrolled,
-    so that the row it accumulates stays in registers (no stack frame). Kernels out of reach (f32 specs, tile sizes or
+    spread over the threads; its loops over a row's head dim are
+    unrolled, so that the row it accumulates stays in registers (no stack
+    frame up to a head dim of 128; a row of 256 spills). Kernels out of reach (f32 specs, tile sizes or
     head dims that are not multiples of 16) are errors that say what to
     change.
   }];

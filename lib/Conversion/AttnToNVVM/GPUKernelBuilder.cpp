@@ -114,7 +114,8 @@ void GPUKernelBuilder::issueCopy(Value view, Value tile, bool barrier) {
         at, b.getIndexAttr(8), elements, b.getUnitAttr());
   };
   int64_t chunks = rows * chunksPerRow;
-  if (threads() % chunksPerRow == 0 && chunks % threads() == 0) {
+  if (threads() % chunksPerRow == 0 && chunks % threads() == 0 &&
+      chunks / threads() <= 16) {
     // Unrolled: thread t copies chunk t % chunksPerRow of rows
     // t / chunksPerRow + k threads / chunksPerRow, so that the copies issue
     // back to back from addresses computed once.

@@ -606,6 +606,9 @@ bool Kernel::maskSvg(const Args &args, int64_t b, int64_t h, std::string &svg,
   return true;
 }
 
+/// The most values an operand-dependent table is kept with (32 MiB).
+constexpr size_t kMaxKeptTableInputs = size_t(1) << 22;
+
 /// Appends the shape of `view` (its rank first; an absent view appends
 /// rank 0) and its values in row-major order.
 static void appendValues(const mask::IntView &view, std::vector<int64_t> &out) {
@@ -714,9 +717,14 @@ bool Kernel::computeTileTable(const Args &args, ThreadPool &pool,
       if (tableCache.size() >= 64)
         tableCache.clear();
       tableCache[lengths] = table;
-    } else {
+    } else if (inputs.size() <= kMaxKeptTableInputs) {
       lastTableInputs = std::move(inputs);
       lastTable = table;
+    } else {
+      // Too large to keep twice (block lists of long sequences): the next
+      // launch classifies again.
+      lastTableInputs.clear();
+      lastTable.clear();
     }
   }
   view = attn_tensor{};

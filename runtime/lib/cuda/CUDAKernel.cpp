@@ -198,11 +198,13 @@ int64_t CUDAKernel::splitsFor(const Args &args, const LaunchOptions &options,
 int64_t CUDAKernel::residentBlocks(Device &dev) const {
   std::string error;
   if (!dev.blocksPerSM && loadModule(dev, error)) {
+    // Asked once; a driver that cannot tell counts one block per SM.
     int blocks = 0;
     if (api->cuOccupancyMaxActiveBlocksPerMultiprocessor(
             &blocks, dev.function, static_cast<int>(m.blockDim[0]),
-            static_cast<size_t>(m.sharedBytes)) == CUDA_SUCCESS)
-      dev.blocksPerSM = std::max(blocks, 1);
+            static_cast<size_t>(m.sharedBytes)) != CUDA_SUCCESS)
+      blocks = 1;
+    dev.blocksPerSM = std::max(blocks, 1);
   }
   // A module that does not load fails the launch anyway.
   return int64_t(std::max(dev.blocksPerSM, 1)) * dev.multiprocessors;
