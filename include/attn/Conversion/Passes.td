@@ -111,9 +111,9 @@ def ConvertAttnToNVVMPass : Pass<"convert-attn-to-nvvm", "mlir::ModuleOp"> {
     work item, the same block), whose row loop (`attn.parallel_rows`) is
     spread over the threads; its loops over a row's head dim are
     unrolled, so that the row it accumulates stays in registers (no stack
-    frame up to a head dim of 128; a row of 256 spills). Kernels out of reach (f32 specs, tile sizes or
-    head dims that are not multiples of 16) are errors that say what to
-    change.
+    frame up to a head dim of 128; a row of 256 spills). Kernels out of
+    reach (f32 specs, tile sizes or head dims that are not multiples of 16)
+    are errors that say what to change.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
